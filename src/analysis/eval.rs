@@ -1,0 +1,919 @@
+//! A small abstract interpreter: what does this expression evaluate to, as
+//! far as can be shown from the repository's own source?
+//!
+//! Names are followed through the scopes Python would use, taking the
+//! assignment that reaches the reference (the last one that always runs
+//! before it, plus any conditional ones after that); imports of the same
+//! repository are followed into their modules. Anything else is
+//! [`Value::Unknown`], which never produces a finding.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::value::*;
+use crate::project::{Project, is_external};
+use crate::python::*;
+
+/// Total work allowed for one question (deep import chains, big joins).
+const FUEL: u32 = 20_000;
+const MAX_DEPTH: u32 = 48;
+
+/// "The end of the scope": the position a function body sees the names of
+/// its enclosing scopes at, since it runs after they are set up.
+pub const END: usize = usize::MAX;
+
+/// Where an expression is evaluated.
+#[derive(Clone)]
+pub struct Ctx {
+    pub module: ModuleRef,
+    pub scope: ScopeId,
+    pub pos: usize,
+}
+
+pub struct Evaluator<'p> {
+    project: &'p Project,
+    fuel: Cell<u32>,
+    /// Names being looked up right now: a cycle yields `Unknown`.
+    active: RefCell<HashSet<(usize, ScopeId, String, usize)>>,
+}
+
+enum BindingKind<'m> {
+    Assign(&'m Stmt),
+    Import(&'m ImportRef),
+    Star { level: u32, module: &'m str },
+    Def(ScopeId),
+}
+
+struct Binding<'m> {
+    kind: BindingKind<'m>,
+    span: Span,
+    chain: Vec<(usize, usize)>,
+}
+
+impl<'p> Evaluator<'p> {
+    pub fn new(project: &'p Project) -> Self {
+        Evaluator {
+            project,
+            fuel: Cell::new(FUEL),
+            active: RefCell::new(HashSet::new()),
+        }
+    }
+
+    pub fn project(&self) -> &'p Project {
+        self.project
+    }
+
+    /// Start a fresh question with a full tank.
+    pub fn refuel(&self) {
+        self.fuel.set(FUEL);
+    }
+
+    fn burn(&self) -> bool {
+        let f = self.fuel.get();
+        if f == 0 {
+            return false;
+        }
+        self.fuel.set(f - 1);
+        true
+    }
+
+    pub fn eval(&self, cx: &Ctx, e: &Expr, depth: u32) -> Value {
+        if depth > MAX_DEPTH || !self.burn() {
+            return Value::Unknown;
+        }
+        let d = depth + 1;
+        match e {
+            Expr::Name(n, _) => self.lookup(&cx.module, cx.scope, cx.pos, n, d),
+            Expr::Attr(base, attr, _) => {
+                let base = self.eval(cx, base, d);
+                self.attr(base, attr, d)
+            }
+            Expr::Call(call) => self.call(cx, call, d),
+            Expr::Str(Some(s), span) => Value::Str(Box::new(StrValue {
+                value: s.clone(),
+                literal: Loc {
+                    path: cx.module.path.clone(),
+                    span: span.clone(),
+                },
+                via: Vec::new(),
+            })),
+            Expr::Dict(items, span) => Value::Dict(Box::new(DictValue {
+                module: cx.module.clone(),
+                scope: cx.scope,
+                pos: cx.pos,
+                items: Arc::new(items.clone()),
+                line: cx.module.line_of(span.start),
+            })),
+            Expr::BoolOp {
+                or_: true,
+                left,
+                right,
+                ..
+            } => {
+                let l = self.eval(cx, left, d);
+                or_value(l, || self.eval(cx, right, d))
+            }
+            Expr::IfExp(body, orelse, _) => {
+                join(vec![self.eval(cx, body, d), self.eval(cx, orelse, d)])
+            }
+            Expr::Bool(b, _) => Value::Bool(*b),
+            Expr::Int(i, _) => Value::Int(*i),
+            Expr::None(_) => Value::None,
+            Expr::Subscript(base, index, _) => match self.eval(cx, base, d) {
+                Value::External(p) if p == "os.environ" => Value::Env(Box::new(EnvValue {
+                    var: self.str_of(cx, index, d),
+                    default: None,
+                    via: Vec::new(),
+                })),
+                _ => Value::Unknown,
+            },
+            _ => Value::Unknown,
+        }
+    }
+
+    fn str_of(&self, cx: &Ctx, e: &Expr, depth: u32) -> Option<String> {
+        match self.eval(cx, e, depth) {
+            Value::Str(s) => Some(s.value),
+            _ => None,
+        }
+    }
+
+    // ----- names -------------------------------------------------------
+
+    /// The value of `name` as seen at `pos` in `scope`.
+    pub fn lookup(
+        &self,
+        m: &ModuleRef,
+        scope: ScopeId,
+        pos: usize,
+        name: &str,
+        depth: u32,
+    ) -> Value {
+        if depth > MAX_DEPTH || !self.burn() {
+            return Value::Unknown;
+        }
+        let key = (Arc::as_ptr(m) as usize, scope, name.to_string(), pos);
+        if !self.active.borrow_mut().insert(key.clone()) {
+            return Value::Unknown;
+        }
+        let v = self.lookup_inner(m, scope, pos, name, depth + 1);
+        self.active.borrow_mut().remove(&key);
+        v
+    }
+
+    fn lookup_inner(
+        &self,
+        m: &ModuleRef,
+        scope: ScopeId,
+        pos: usize,
+        name: &str,
+        depth: u32,
+    ) -> Value {
+        let s = &m.scopes[scope];
+        if s.kind == ScopeKind::Function && s.globals.iter().any(|g| g == name) {
+            return self.lookup(m, 0, END, name, depth);
+        }
+        let mut all = Vec::new();
+        collect_bindings(&s.body, name, &mut Vec::new(), &mut all);
+        if scope == 0 {
+            // `global x` + assignment in some function: the module-level
+            // value may be replaced at any time.
+            if m.scopes.iter().any(|f| f.globals.iter().any(|g| g == name)) {
+                return Value::Unknown;
+            }
+        }
+        let param = if s.kind == ScopeKind::Function {
+            s.params.iter().position(|p| p.name == name)
+        } else {
+            None
+        };
+        if all.is_empty() && param.is_none() {
+            return match s.kind {
+                // Names used in a function body are read when it runs.
+                ScopeKind::Function => match self.enclosing(m, scope) {
+                    Some(outer) => self.lookup(m, outer, END, name, depth),
+                    None => builtin(name),
+                },
+                ScopeKind::Class => self.lookup(m, s.parent.unwrap_or(0), pos, name, depth),
+                ScopeKind::Module => builtin(name),
+            };
+        }
+        let mut chain = Vec::new();
+        chain_at(&s.body, pos, &mut chain);
+        let before: Vec<&Binding> = all.iter().filter(|b| b.span.end <= pos).collect();
+        let last_definite = before.iter().rposition(|b| chain.starts_with(&b.chain));
+        let reaching: Vec<&Binding> = match last_definite {
+            Some(i) => before[i..].to_vec(),
+            None => before,
+        };
+        let mut values = Vec::new();
+        if last_definite.is_none() {
+            if let Some(i) = param {
+                values.push(self.param_value(m, scope, i, depth));
+            } else if s.kind == ScopeKind::Class {
+                values.push(self.lookup(m, s.parent.unwrap_or(0), pos, name, depth));
+            }
+        }
+        for b in reaching {
+            values.push(self.binding_value(m, scope, b, name, depth));
+        }
+        join(values)
+    }
+
+    /// The scope whose names a function body sees next (class scopes are
+    /// skipped, as Python does).
+    fn enclosing(&self, m: &Module, scope: ScopeId) -> Option<ScopeId> {
+        let mut p = m.scopes[scope].parent?;
+        while m.scopes[p].kind == ScopeKind::Class {
+            p = m.scopes[p].parent?;
+        }
+        Some(p)
+    }
+
+    fn param_value(&self, m: &ModuleRef, scope: ScopeId, index: usize, depth: u32) -> Value {
+        let s = &m.scopes[scope];
+        let p = &s.params[index];
+        let parent = s.parent.unwrap_or(0);
+        if index == 0 && m.scopes[parent].kind == ScopeKind::Class {
+            if s.decorators.iter().any(|d| d == "staticmethod") {
+                // an ordinary parameter
+            } else if s.decorators.iter().any(|d| d == "classmethod") {
+                return Value::Class(m.clone(), parent);
+            } else {
+                return Value::Instance(m.clone(), parent);
+            }
+        }
+        // A parameter is whatever the caller passes; only an annotation
+        // naming an application class shows what it is.
+        let Some(ann) = &p.annotation else {
+            return Value::Unknown;
+        };
+        let cx = Ctx {
+            module: m.clone(),
+            scope: parent,
+            pos: s.span.start,
+        };
+        let ann = match ann {
+            // `app: "Flask"`: a string annotation names the class too.
+            Expr::Str(Some(text), span) if is_dotted(text) => dotted_expr(text, span.clone()),
+            other => other.clone(),
+        };
+        match self.eval(&cx, &ann, depth) {
+            Value::External(path) => match app_class(&path) {
+                Some(kind) => Value::App(
+                    kind,
+                    Origin {
+                        path: m.path.clone(),
+                        offset: p.span.start,
+                    },
+                ),
+                None => Value::Unknown,
+            },
+            Value::Class(cm, c) => match self.app_class_kind(&cm, c, depth) {
+                Some(kind) => Value::App(
+                    kind,
+                    Origin {
+                        path: m.path.clone(),
+                        offset: p.span.start,
+                    },
+                ),
+                None => Value::Unknown,
+            },
+            _ => Value::Unknown,
+        }
+    }
+
+    fn binding_value(
+        &self,
+        m: &ModuleRef,
+        scope: ScopeId,
+        b: &Binding,
+        name: &str,
+        depth: u32,
+    ) -> Value {
+        match &b.kind {
+            BindingKind::Assign(Stmt::Assign {
+                value,
+                annotation,
+                span,
+                ..
+            }) => {
+                let cx = Ctx {
+                    module: m.clone(),
+                    scope,
+                    pos: span.start,
+                };
+                let v = match value {
+                    Some(e) => self.eval(&cx, e, depth),
+                    None => return Value::Unknown,
+                };
+                let v = match (v, annotation) {
+                    // `app: Flask = make()` says what `make()` returns.
+                    (Value::Unknown, Some(ann)) => match self.eval(&cx, ann, depth) {
+                        Value::External(p) => match app_class(&p) {
+                            Some(kind) => Value::App(
+                                kind,
+                                Origin {
+                                    path: m.path.clone(),
+                                    offset: span.start,
+                                },
+                            ),
+                            None => Value::Unknown,
+                        },
+                        _ => Value::Unknown,
+                    },
+                    (v, _) => v,
+                };
+                v.via(Step::Constant {
+                    name: name.to_string(),
+                    path: m.path.clone(),
+                    line: m.line_of(span.start),
+                })
+            }
+            BindingKind::Assign(_) => Value::Unknown,
+            BindingKind::Import(r) => self.import(m, r, depth),
+            BindingKind::Star { level, module } => self.star_import(m, *level, module, name, depth),
+            BindingKind::Def(id) => match m.scopes[*id].kind {
+                ScopeKind::Class => Value::Class(m.clone(), *id),
+                _ => Value::Function(m.clone(), *id),
+            },
+        }
+    }
+
+    // ----- modules -----------------------------------------------------
+
+    fn load(&self, importer: &Module, level: u32, dotted: &str) -> Option<ModuleRef> {
+        let path = self.project.resolve(&importer.path, level, dotted)?;
+        self.project.load(&path).ok()
+    }
+
+    fn import(&self, m: &ModuleRef, r: &ImportRef, depth: u32) -> Value {
+        match &r.name {
+            None => {
+                if r.level == 0 && is_external(&r.module) {
+                    return Value::External(r.module.clone());
+                }
+                match self.load(m, r.level, &r.module) {
+                    Some(module) => Value::Module {
+                        module,
+                        submodules: r.submodules.clone(),
+                    },
+                    None if r.level == 0 => Value::External(r.module.clone()),
+                    None => Value::Unknown,
+                }
+            }
+            Some(name) => {
+                if r.level == 0 && is_external(&r.module) {
+                    return Value::External(format!("{}.{name}", r.module));
+                }
+                let found = match self.load(m, r.level, &r.module) {
+                    Some(module) => self.module_attr(&module, name, depth),
+                    None => Value::Absent,
+                };
+                if !matches!(found, Value::Absent) {
+                    return found;
+                }
+                // `from pkg import submodule`
+                let sub = if r.module.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{}.{name}", r.module)
+                };
+                match self.load(m, r.level, &sub) {
+                    Some(module) => Value::Module {
+                        module,
+                        submodules: String::new(),
+                    },
+                    None if r.level == 0
+                        && self.project.resolve(&m.path, 0, &r.module).is_none() =>
+                    {
+                        Value::External(format!("{}.{name}", r.module))
+                    }
+                    None => Value::Unknown,
+                }
+            }
+        }
+    }
+
+    fn star_import(
+        &self,
+        m: &ModuleRef,
+        level: u32,
+        module: &str,
+        name: &str,
+        depth: u32,
+    ) -> Value {
+        if level == 0 && is_external(module) {
+            let path = format!("{module}.{name}");
+            let known = app_class(&path).is_some()
+                || socketio_class(&path)
+                || env_function(&path)
+                || path == "os.environ";
+            return if known {
+                Value::External(path)
+            } else {
+                Value::Absent
+            };
+        }
+        match self.load(m, level, module) {
+            Some(target) if !name.starts_with('_') => self.module_attr(&target, name, depth),
+            _ => Value::Absent,
+        }
+    }
+
+    /// `module.name`: what the module binds at its end; `Absent` if unbound.
+    fn module_attr(&self, module: &ModuleRef, name: &str, depth: u32) -> Value {
+        let mut all = Vec::new();
+        collect_bindings(&module.scopes[0].body, name, &mut Vec::new(), &mut all);
+        if all.is_empty() {
+            return Value::Absent;
+        }
+        self.lookup(module, 0, END, name, depth)
+    }
+
+    // ----- attributes --------------------------------------------------
+
+    fn attr(&self, base: Value, attr: &str, depth: u32) -> Value {
+        match base {
+            Value::External(p) => Value::External(format!("{p}.{attr}")),
+            Value::Module { module, submodules } => {
+                let v = self.module_attr(&module, attr, depth);
+                if !matches!(v, Value::Absent) {
+                    return v;
+                }
+                let (first, rest) = submodules.split_once('.').unwrap_or((&submodules, ""));
+                if first == attr && module.path.file_name().is_some_and(|f| f == "__init__.py") {
+                    if let Some(dir) = module.path.parent() {
+                        if let Some(sub) = self.load_sub(dir, attr) {
+                            return Value::Module {
+                                module: sub,
+                                submodules: rest.to_string(),
+                            };
+                        }
+                    }
+                }
+                Value::Unknown
+            }
+            Value::Class(m, c) => self
+                .class_attr(&m, c, attr, depth)
+                .unwrap_or(Value::Unknown),
+            Value::Instance(m, c) => self.instance_attr(&m, c, attr, depth),
+            // A Dash app serves through the Flask app in `.server`.
+            Value::App(AppKind::Dash, origin) if attr == "server" => {
+                Value::App(AppKind::Flask, origin)
+            }
+            _ => Value::Unknown,
+        }
+    }
+
+    fn load_sub(&self, dir: &std::path::Path, name: &str) -> Option<ModuleRef> {
+        let init = dir.join(name).join("__init__.py");
+        let file = dir.join(format!("{name}.py"));
+        [init, file]
+            .into_iter()
+            .find(|p| self.project.tree().is_file(p))
+            .and_then(|p| self.project.load(&p).ok())
+    }
+
+    /// A name bound in a class body (or a base class of this repository).
+    fn class_attr(&self, m: &ModuleRef, class: ScopeId, attr: &str, depth: u32) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut all = Vec::new();
+        collect_bindings(&m.scopes[class].body, attr, &mut Vec::new(), &mut all);
+        if !all.is_empty() {
+            let v = self.lookup(m, class, END, attr, depth + 1);
+            return Some(match v {
+                Value::Str(_) | Value::Env(_) => rename_last_step(v, &m.scopes[class].name),
+                v => v,
+            });
+        }
+        for (bm, bc) in self.local_bases(m, class, depth) {
+            if let Some(v) = self.class_attr(&bm, bc, attr, depth + 1) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// `self.attr`: class attributes and `self.attr = ...` in any method.
+    fn instance_attr(&self, m: &ModuleRef, class: ScopeId, attr: &str, depth: u32) -> Value {
+        if depth > MAX_DEPTH {
+            return Value::Unknown;
+        }
+        let mut values = Vec::new();
+        if let Some(v) = self.class_attr(m, class, attr, depth) {
+            values.push(v);
+        }
+        for (id, s) in m.scopes.iter().enumerate() {
+            if s.parent != Some(class) || s.kind != ScopeKind::Function {
+                continue;
+            }
+            let Some(this) = s.params.first().map(|p| p.name.as_str()) else {
+                continue;
+            };
+            if s.decorators
+                .iter()
+                .any(|d| d == "staticmethod" || d == "classmethod")
+            {
+                continue;
+            }
+            let mut assigns = Vec::new();
+            collect_attr_assigns(&s.body, this, attr, &mut assigns);
+            for (value, span) in assigns {
+                let cx = Ctx {
+                    module: m.clone(),
+                    scope: id,
+                    pos: span.start,
+                };
+                values.push(match value {
+                    Some(e) => self.eval(&cx, e, depth + 1),
+                    None => Value::Unknown,
+                });
+            }
+        }
+        if values.is_empty() {
+            for (bm, bc) in self.local_bases(m, class, depth) {
+                let v = self.instance_attr(&bm, bc, attr, depth + 1);
+                if !matches!(v, Value::Unknown) {
+                    return v;
+                }
+            }
+        }
+        join(values)
+    }
+
+    fn local_bases(&self, m: &ModuleRef, class: ScopeId, depth: u32) -> Vec<(ModuleRef, ScopeId)> {
+        let s = &m.scopes[class];
+        let cx = Ctx {
+            module: m.clone(),
+            scope: s.parent.unwrap_or(0),
+            pos: s.span.start,
+        };
+        s.bases
+            .iter()
+            .filter_map(|b| match self.eval(&cx, b, depth + 1) {
+                Value::Class(bm, bc) => Some((bm, bc)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `Some(kind)` when the class is (a subclass of) an application class.
+    pub fn app_class_kind(&self, m: &ModuleRef, class: ScopeId, depth: u32) -> Option<AppKind> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let s = &m.scopes[class];
+        let cx = Ctx {
+            module: m.clone(),
+            scope: s.parent.unwrap_or(0),
+            pos: s.span.start,
+        };
+        s.bases
+            .iter()
+            .find_map(|b| match self.eval(&cx, b, depth + 1) {
+                Value::External(p) => app_class(&p),
+                Value::Class(bm, bc) => self.app_class_kind(&bm, bc, depth + 1),
+                _ => None,
+            })
+    }
+
+    // ----- calls -------------------------------------------------------
+
+    fn call(&self, cx: &Ctx, call: &Call, depth: u32) -> Value {
+        let origin = || Origin {
+            path: cx.module.path.clone(),
+            offset: call.span.start,
+        };
+        match self.eval(cx, &call.func, depth) {
+            Value::External(p) => {
+                if let Some(kind) = app_class(&p) {
+                    Value::App(kind, origin())
+                } else if socketio_class(&p) {
+                    Value::SocketIO
+                } else if env_function(&p) {
+                    let var = call
+                        .positional(0)
+                        .or_else(|| call.keyword("key"))
+                        .and_then(|e| self.str_of(cx, e, depth));
+                    let default = call
+                        .positional(1)
+                        .or_else(|| call.keyword("default"))
+                        .map(|e| self.eval(cx, e, depth));
+                    let default = match default {
+                        Some(d) => Some(d),
+                        None if call.args.len() <= 1 => None,
+                        None => return Value::Unknown,
+                    };
+                    Value::Env(Box::new(EnvValue {
+                        var,
+                        default,
+                        via: Vec::new(),
+                    }))
+                } else if p == "builtins.dict" {
+                    let items = call
+                        .args
+                        .iter()
+                        .filter_map(|a| match a {
+                            Arg::Kw(k, v) => Some(DictItem::Pair(
+                                Expr::Str(Some(k.clone()), v.span()),
+                                v.clone(),
+                            )),
+                            Arg::DoubleStar(e) => Some(DictItem::Splat(e.clone())),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>();
+                    if call
+                        .args
+                        .iter()
+                        .any(|a| matches!(a, Arg::Pos(_) | Arg::Star(_)))
+                    {
+                        return Value::Unknown;
+                    }
+                    Value::Dict(Box::new(DictValue {
+                        module: cx.module.clone(),
+                        scope: cx.scope,
+                        pos: cx.pos,
+                        items: Arc::new(items),
+                        line: cx.module.line_of(call.span.start),
+                    }))
+                } else if p == "builtins.str" && call.args.len() == 1 {
+                    match call.positional(0).map(|e| self.eval(cx, e, depth)) {
+                        Some(v @ (Value::Str(_) | Value::Env(_))) => v,
+                        _ => Value::Unknown,
+                    }
+                } else {
+                    Value::Unknown
+                }
+            }
+            Value::Class(m, c) => match self.app_class_kind(&m, c, depth) {
+                Some(kind) => Value::App(kind, origin()),
+                None => Value::Instance(m, c),
+            },
+            Value::Function(m, f) => self.returns(&m, f, depth),
+            _ => Value::Unknown,
+        }
+    }
+
+    /// What a function returns, when all its `return`s agree (a bare
+    /// `return None` on an error path does not spoil a factory).
+    fn returns(&self, m: &ModuleRef, f: ScopeId, depth: u32) -> Value {
+        let mut rets = Vec::new();
+        collect_returns(&m.scopes[f].body, &mut rets);
+        let values = rets
+            .into_iter()
+            .map(|(value, span)| match value {
+                Some(e) => self.eval(
+                    &Ctx {
+                        module: m.clone(),
+                        scope: f,
+                        pos: span.start,
+                    },
+                    e,
+                    depth,
+                ),
+                None => Value::None,
+            })
+            .filter(|v| !matches!(v, Value::None))
+            .collect();
+        match join(values) {
+            v @ (Value::App(..) | Value::SocketIO) => v,
+            _ => Value::Unknown,
+        }
+    }
+
+    /// The value under `key` in a dict passed with `**`.
+    pub fn dict_get(&self, dict: &DictValue, key: &str, depth: u32) -> Option<(Value, Span)> {
+        let cx = Ctx {
+            module: dict.module.clone(),
+            scope: dict.scope,
+            pos: dict.pos,
+        };
+        // Later keys win, as in Python.
+        for item in dict.items.iter().rev() {
+            match item {
+                DictItem::Pair(k, v) => {
+                    if self.str_of(&cx, k, depth).as_deref() == Some(key) {
+                        let step = Step::DictKey {
+                            key: key.to_string(),
+                            path: dict.module.path.clone(),
+                            line: dict.line,
+                        };
+                        return Some((self.eval(&cx, v, depth).via(step), v.span()));
+                    }
+                }
+                // `{**base, ...}`: the key may come from there; we cannot tell.
+                DictItem::Splat(_) => return None,
+            }
+        }
+        None
+    }
+}
+
+// ----- helpers ---------------------------------------------------------------
+
+/// The dotted paths of application classes outside the repository.
+pub fn app_class(path: &str) -> Option<AppKind> {
+    match path {
+        "flask.Flask" | "flask.app.Flask" | "apiflask.APIFlask" | "flask_openapi3.OpenAPI" => {
+            Some(AppKind::Flask)
+        }
+        "dash.Dash" | "dash.dash.Dash" | "jupyter_dash.JupyterDash" => Some(AppKind::Dash),
+        _ => None,
+    }
+}
+
+fn socketio_class(path: &str) -> bool {
+    path == "flask_socketio.SocketIO"
+}
+
+fn env_function(path: &str) -> bool {
+    matches!(
+        path,
+        "os.getenv" | "os.environ.get" | "os.environ.setdefault"
+    )
+}
+
+fn builtin(name: &str) -> Value {
+    Value::External(format!("builtins.{name}"))
+}
+
+fn is_dotted(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+fn dotted_expr(text: &str, span: Span) -> Expr {
+    let mut parts = text.split('.');
+    let mut e = Expr::Name(parts.next().unwrap_or_default().to_string(), span.clone());
+    for p in parts {
+        e = Expr::Attr(Box::new(e), p.to_string(), span.clone());
+    }
+    e
+}
+
+/// `a or b`.
+fn or_value(left: Value, right: impl FnOnce() -> Value) -> Value {
+    match left {
+        Value::Env(mut env) => match env.default.as_ref().map(Value::truthy) {
+            // Unset (or empty) variable: the right-hand side decides.
+            None | Some(Some(false)) => {
+                env.default = Some(right());
+                Value::Env(env)
+            }
+            Some(Some(true)) => Value::Env(env),
+            Some(None) => Value::Unknown,
+        },
+        other => match other.truthy() {
+            Some(true) => other,
+            Some(false) => right(),
+            None => Value::Unknown,
+        },
+    }
+}
+
+fn rename_last_step(v: Value, class: &str) -> Value {
+    let qualify = |via: &mut Vec<Step>| {
+        if let Some(Step::Constant { name, .. }) = via.first_mut() {
+            if !name.contains('.') {
+                *name = format!("{class}.{name}");
+            }
+        }
+    };
+    match v {
+        Value::Str(mut s) => {
+            qualify(&mut s.via);
+            Value::Str(s)
+        }
+        Value::Env(mut e) => {
+            qualify(&mut e.via);
+            Value::Env(e)
+        }
+        v => v,
+    }
+}
+
+fn collect_bindings<'m>(
+    stmts: &'m [Stmt],
+    name: &str,
+    chain: &mut Vec<(usize, usize)>,
+    out: &mut Vec<Binding<'m>>,
+) {
+    for st in stmts {
+        let kind = match st {
+            Stmt::Assign { targets, .. } => targets
+                .iter()
+                .any(|t| matches!(t, Target::Name(n) if n == name))
+                .then_some(BindingKind::Assign(st)),
+            Stmt::Import { bindings, .. } => bindings
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, r)| BindingKind::Import(r)),
+            Stmt::StarImport { level, module, .. } => Some(BindingKind::Star {
+                level: *level,
+                module,
+            }),
+            Stmt::Def { name: n, scope, .. } if n == name => Some(BindingKind::Def(*scope)),
+            Stmt::Block {
+                branches,
+                always_runs,
+                span,
+            } => {
+                for (i, (_, body)) in branches.iter().enumerate() {
+                    if !always_runs {
+                        chain.push((span.start, i));
+                    }
+                    collect_bindings(body, name, chain, out);
+                    if !always_runs {
+                        chain.pop();
+                    }
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            out.push(Binding {
+                kind,
+                span: st.span().clone(),
+                chain: chain.clone(),
+            });
+        }
+    }
+}
+
+/// The conditional blocks (and branches) that hold `pos`.
+fn chain_at(stmts: &[Stmt], pos: usize, chain: &mut Vec<(usize, usize)>) {
+    let Some(st) = stmts.iter().find(|s| s.span().contains(&pos)) else {
+        return;
+    };
+    if let Stmt::Block {
+        branches,
+        always_runs,
+        span,
+    } = st
+    {
+        if let Some((i, (_, body))) = branches
+            .iter()
+            .enumerate()
+            .find(|(_, (sp, _))| sp.contains(&pos))
+        {
+            if !always_runs {
+                chain.push((span.start, i));
+            }
+            chain_at(body, pos, chain);
+        }
+    }
+}
+
+fn collect_returns<'m>(stmts: &'m [Stmt], out: &mut Vec<(Option<&'m Expr>, Span)>) {
+    for st in stmts {
+        match st {
+            Stmt::Return { value, span } => out.push((value.as_ref(), span.clone())),
+            Stmt::Block { branches, .. } => {
+                for (_, body) in branches {
+                    collect_returns(body, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `this.attr = value` statements in a method body.
+fn collect_attr_assigns<'m>(
+    stmts: &'m [Stmt],
+    this: &str,
+    attr: &str,
+    out: &mut Vec<(Option<&'m Expr>, Span)>,
+) {
+    for st in stmts {
+        match st {
+            Stmt::Assign {
+                targets,
+                value,
+                span,
+                ..
+            } => {
+                let hit = targets.iter().any(
+                    |t| matches!(t, Target::Attr(Expr::Name(n, _), a) if n == this && a == attr),
+                );
+                if hit {
+                    out.push((value.as_ref(), span.clone()));
+                }
+            }
+            Stmt::Block { branches, .. } => {
+                for (_, body) in branches {
+                    collect_attr_assigns(body, this, attr, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}

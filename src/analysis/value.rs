@@ -1,0 +1,241 @@
+//! The abstract values the evaluator computes for expressions.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::python::{DictItem, ModuleRef, ScopeId, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppKind {
+    Flask,
+    Dash,
+}
+
+/// Where an application object was created: the `Flask(...)` call (or the
+/// annotated parameter). Two names with the same origin are the same app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: PathBuf,
+    pub offset: usize,
+}
+
+/// Where a string literal sits, for messages and for the fixer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub path: PathBuf,
+    pub span: Span,
+}
+
+/// One hop on the way from the call to the literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A name bound by an assignment (`HOST = ...`), possibly in another
+    /// module, possibly a class attribute (`Config.HOST`).
+    Constant {
+        name: String,
+        path: PathBuf,
+        line: usize,
+    },
+    /// A key of a dict passed with `**`.
+    DictKey {
+        key: String,
+        path: PathBuf,
+        line: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct StrValue {
+    pub value: String,
+    pub literal: Loc,
+    /// Outermost hop first.
+    pub via: Vec<Step>,
+}
+
+/// `os.environ.get(var, default)` and friends.
+#[derive(Debug, Clone)]
+pub struct EnvValue {
+    pub var: Option<String>,
+    pub default: Option<Value>,
+    pub via: Vec<Step>,
+}
+
+/// A dict display (or `dict(...)` call), evaluated lazily where it stands.
+#[derive(Debug, Clone)]
+pub struct DictValue {
+    pub module: ModuleRef,
+    pub scope: ScopeId,
+    pub pos: usize,
+    pub items: Arc<Vec<DictItem>>,
+    /// Keyword arguments of `dict(...)`, as (key, value) pairs.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// Anything we cannot show.
+    Unknown,
+    /// A name a star import does not provide: ignored when joining.
+    Absent,
+    /// A member of a module outside the repository, by dotted path
+    /// (`flask.Flask`, `os.environ.get`, `builtins.dict`).
+    External(String),
+    /// A module of the repository; `submodules` are those an `import a.b.c`
+    /// statement also loaded ("b.c").
+    Module {
+        module: ModuleRef,
+        submodules: String,
+    },
+    Class(ModuleRef, ScopeId),
+    Function(ModuleRef, ScopeId),
+    Instance(ModuleRef, ScopeId),
+    App(AppKind, Origin),
+    SocketIO,
+    Str(Box<StrValue>),
+    Env(Box<EnvValue>),
+    Dict(Box<DictValue>),
+    Bool(bool),
+    Int(i128),
+    None,
+}
+
+impl Value {
+    /// Python truthiness, when it is known.
+    pub fn truthy(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::Int(i) => Some(*i != 0),
+            Value::Str(s) => Some(!s.value.is_empty()),
+            Value::None => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Record that this value was reached through `step`.
+    pub fn via(mut self, step: Step) -> Value {
+        match &mut self {
+            Value::Str(s) => s.via.insert(0, step),
+            Value::Env(e) => e.via.insert(0, step),
+            _ => {}
+        }
+        self
+    }
+
+    /// Values that agree closely enough that a join keeps them.
+    fn agrees_with(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::App(a, _), Value::App(b, _)) => a == b,
+            (Value::SocketIO, Value::SocketIO) | (Value::None, Value::None) => true,
+            (Value::Str(a), Value::Str(b)) => {
+                a.value == b.value
+                    || (binds_all_interfaces(&a.value) && binds_all_interfaces(&b.value))
+            }
+            (Value::Env(a), Value::Env(b)) => {
+                a.var == b.var
+                    && match (&a.default, &b.default) {
+                        (Some(x), Some(y)) => x.agrees_with(y),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::External(a), Value::External(b)) => a == b,
+            (Value::Class(m, a), Value::Class(n, b))
+            | (Value::Function(m, a), Value::Function(n, b))
+            | (Value::Instance(m, a), Value::Instance(n, b)) => Arc::ptr_eq(m, n) && a == b,
+            (Value::Module { module: m, .. }, Value::Module { module: n, .. }) => Arc::ptr_eq(m, n),
+            _ => false,
+        }
+    }
+}
+
+/// The value of a name that several assignments may have set: kept only
+/// when every candidate agrees ("where that cannot be told, do not flag").
+pub fn join(values: Vec<Value>) -> Value {
+    let mut kept = values.into_iter().filter(|v| !matches!(v, Value::Absent));
+    let Some(first) = kept.next() else {
+        return Value::Unknown;
+    };
+    let mut last = first.clone();
+    for v in kept {
+        if !v.agrees_with(&first) {
+            return Value::Unknown;
+        }
+        last = v;
+    }
+    last
+}
+
+/// Does binding a server to `host` listen on every interface?
+///
+/// IPv4: the forms `inet_aton` (and so `getaddrinfo`) accepts for 0.0.0.0:
+/// `0`, `0.0`, `0.0.0.0`, `000.0.0.0`, `0x0`. IPv6: any spelling of `::`.
+/// Not `""`: Flask's `run()` replaces an empty host with 127.0.0.1.
+pub fn binds_all_interfaces(host: &str) -> bool {
+    if host.is_empty() {
+        return false;
+    }
+    if host.contains(':') {
+        return host
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|a| a.is_unspecified());
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() <= 4 && parts.iter().all(|p| c_integer_is_zero(p))
+}
+
+/// A C integer literal (decimal, 0octal, 0xhex) whose value is zero.
+fn c_integer_is_zero(p: &str) -> bool {
+    let digits = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+        Some(hex) => hex,
+        None => p,
+    };
+    !digits.is_empty() && digits.bytes().all(|b| b == b'0')
+}
+
+/// The loopback twin of an all-interfaces host.
+pub fn loopback_for(host: &str) -> &'static str {
+    if host.contains(':') {
+        "::1"
+    } else {
+        "127.0.0.1"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_interface_spellings() {
+        for h in [
+            "0.0.0.0",
+            "0",
+            "0.0",
+            "000.000.000.000",
+            "0x0",
+            "::",
+            "::0",
+            "0:0:0:0:0:0:0:0",
+            "0::",
+            "::0.0.0.0",
+        ] {
+            assert!(binds_all_interfaces(h), "{h}");
+        }
+        for h in [
+            "",
+            "127.0.0.1",
+            "localhost",
+            "::1",
+            "0.0.0.1",
+            "0.0.0.0.0",
+            " 0.0.0.0",
+            "[::]",
+            "0x",
+            "00:",
+        ] {
+            assert!(!binds_all_interfaces(h), "{h}");
+        }
+    }
+}

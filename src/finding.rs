@@ -1,0 +1,121 @@
+//! What the detector reports. Printers read these; nothing here prints.
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::value::Loc;
+use crate::python::Span;
+use crate::rules::Rule;
+
+/// 1-based line and column (columns count Unicode scalar values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// How the host value reached the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Written at the call.
+    Literal,
+    /// A constant (`HOST`, `Config.HOST`), in this file or another.
+    Constant {
+        name: String,
+        path: PathBuf,
+        line: usize,
+    },
+    /// A key of a dict passed with `**`.
+    DictKey { path: PathBuf, line: usize },
+    /// The default of an environment lookup; `constant` is the name the
+    /// lookup was stored in, if any.
+    EnvDefault {
+        var: Option<String>,
+        constant: Option<(String, PathBuf, usize)>,
+    },
+}
+
+/// What turns the interactive debugger on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DebugSource {
+    /// `debug=True` / `use_debugger=True` at the call.
+    Argument { name: String, line: usize },
+    /// `app.debug = True`, `app.config["DEBUG"] = True`, ...
+    AppConfig { path: PathBuf, line: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: Rule,
+    pub path: PathBuf,
+    /// The whole call, as byte offsets into the decoded text.
+    pub span: Span,
+    pub start: Position,
+    pub end: Position,
+    /// The host argument at the call (`"0.0.0.0"`, `HOST`, `**opts`).
+    pub host_span: Span,
+    pub host_start: Position,
+    pub host_end: Position,
+    /// The host value that binds every interface.
+    pub host: String,
+    pub origin: Origin,
+    pub debugger: Option<DebugSource>,
+    /// Where the string literal holding the host is (for fixes).
+    pub literal: Option<Loc>,
+    pub message: String,
+}
+
+fn place(path: &Path, line: usize, here: &Path) -> String {
+    if path == here {
+        format!("line {line}")
+    } else {
+        format!("{}:{line}", path.display())
+    }
+}
+
+impl Finding {
+    /// The one-line message: what, which host, and how it got there.
+    pub fn describe(&self) -> String {
+        let what = match self.rule {
+            Rule::AllInterfaces => "Flask development server binds every network interface",
+            Rule::DebuggerAllInterfaces => {
+                "Flask development server with the interactive debugger binds every network interface"
+            }
+        };
+        let how = match &self.origin {
+            Origin::Literal => format!("host \"{}\"", self.host),
+            Origin::Constant { name, path, line } => {
+                format!(
+                    "host `{name}` = \"{}\" (constant at {})",
+                    self.host,
+                    place(path, *line, &self.path)
+                )
+            }
+            Origin::DictKey { path, line } => {
+                format!(
+                    "host \"{}\" from a `**` dict ({})",
+                    self.host,
+                    place(path, *line, &self.path)
+                )
+            }
+            Origin::EnvDefault { var, constant } => {
+                let var = var.as_deref().unwrap_or("<variable>");
+                let through = constant
+                    .as_ref()
+                    .map(|(n, p, l)| format!(" via `{n}` ({})", place(p, *l, &self.path)))
+                    .unwrap_or_default();
+                format!(
+                    "host from ${var}{through} defaults to \"{}\": binds every interface when {var} is unset",
+                    self.host
+                )
+            }
+        };
+        let debug = match &self.debugger {
+            None => String::new(),
+            Some(DebugSource::Argument { name, .. }) => format!("; {name}=True"),
+            Some(DebugSource::AppConfig { path, line }) => {
+                format!("; debug mode set at {}", place(path, *line, &self.path))
+            }
+        };
+        format!("{what}: {how}{debug}")
+    }
+}

@@ -1,0 +1,14 @@
+//! flask-bind-guard: finds Flask development servers bound to every network
+//! interface. The library never prints: it returns findings and errors, and
+//! the printers in [`report`] turn them into text.
+
+pub mod analysis;
+pub mod cli;
+pub mod finding;
+pub mod prefilter;
+pub mod project;
+pub mod python;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;

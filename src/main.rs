@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    flask_bind_guard::cli::main()
+}

@@ -1,0 +1,274 @@
+//! Where modules come from, and how `import x` finds them.
+//!
+//! A [`SourceTree`] reads files (the disk in audit mode; the git index in
+//! staged mode). A [`Project`] resolves imports over it the way `sys.path`
+//! would for a script or package of the same repository, and parses each
+//! module at most once, whichever thread asks first.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::python::{ModuleRef, parse_module};
+use crate::source::{self, DecodeError};
+
+/// Files over this size are not analysed (generated code, data dumps).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// Read access to the files of a project.
+pub trait SourceTree: Send + Sync {
+    /// The bytes of a file.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Whether a regular file exists at `path`.
+    fn is_file(&self, path: &Path) -> bool;
+    /// The size of a file, if known without reading it.
+    fn size(&self, path: &Path) -> Option<u64>;
+    /// The root of the project holding `dir` (a directory of `sys.path`
+    /// for absolute imports), if any.
+    fn project_root(&self, dir: &Path) -> Option<PathBuf>;
+}
+
+/// The file system, with `stat` results cached (import resolution asks for
+/// the same candidates many times).
+#[derive(Default)]
+pub struct DiskTree {
+    exists: Mutex<HashMap<PathBuf, bool>>,
+    roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+impl DiskTree {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+const ROOT_MARKERS: &[&str] = &[".git", "pyproject.toml", "setup.py", "setup.cfg"];
+
+impl SourceTree for DiskTree {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        if let Some(&known) = self
+            .exists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
+            return known;
+        }
+        let found = path.is_file();
+        self.exists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), found);
+        found
+    }
+
+    fn size(&self, path: &Path) -> Option<u64> {
+        std::fs::metadata(path).ok().map(|m| m.len())
+    }
+
+    fn project_root(&self, dir: &Path) -> Option<PathBuf> {
+        if dir.is_relative() {
+            // Look above the working directory too, but answer in the same
+            // relative terms as the paths we were given, so that one file
+            // never gets two names.
+            let cwd = std::env::current_dir().ok()?;
+            let root = self.project_root(&cwd.join(dir))?;
+            return Some(relative_to(&root, &cwd));
+        }
+        if let Some(known) = self
+            .roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(dir)
+        {
+            return known.clone();
+        }
+        let found = if ROOT_MARKERS.iter().any(|m| dir.join(m).exists()) {
+            Some(dir.to_path_buf())
+        } else {
+            match dir.parent() {
+                Some(parent) if parent != dir => self.project_root(parent),
+                _ => None,
+            }
+        };
+        self.roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.to_path_buf(), found.clone());
+        found
+    }
+}
+
+/// `path` (absolute) as seen from `base` (absolute): `sub/dir`, `` or `../..`.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    if let Ok(rest) = path.strip_prefix(base) {
+        return rest.to_path_buf();
+    }
+    let mut up = PathBuf::new();
+    let mut b = base;
+    while let Some(parent) = b.parent() {
+        up.push("..");
+        if let Ok(rest) = path.strip_prefix(parent) {
+            return up.join(rest);
+        }
+        b = parent;
+    }
+    path.to_path_buf()
+}
+
+/// Why a file could not be analysed.
+#[derive(Debug, Clone)]
+pub enum LoadError {
+    Io(String),
+    Decode(DecodeError),
+    TooLarge(u64),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(e) => write!(f, "cannot read: {e}"),
+            LoadError::Decode(e) => write!(f, "cannot decode: {e}"),
+            LoadError::TooLarge(n) => write!(f, "skipped: {n} bytes is over the size limit"),
+        }
+    }
+}
+
+type Slot = Arc<OnceLock<Result<ModuleRef, LoadError>>>;
+
+/// Module loading and import resolution over one [`SourceTree`].
+pub struct Project {
+    tree: Box<dyn SourceTree>,
+    modules: Mutex<HashMap<PathBuf, Slot>>,
+    max_file_size: u64,
+}
+
+/// Modules that are always the third-party (or standard) ones, even if the
+/// repository has a file of that name: their meaning is built in.
+const EXTERNAL: &[&str] = &[
+    "flask",
+    "dash",
+    "flask_socketio",
+    "apiflask",
+    "flask_openapi3",
+    "jupyter_dash",
+    "os",
+];
+
+pub fn is_external(dotted: &str) -> bool {
+    let first = dotted.split('.').next().unwrap_or(dotted);
+    EXTERNAL.contains(&first)
+}
+
+impl Project {
+    pub fn new(tree: Box<dyn SourceTree>) -> Self {
+        Project {
+            tree,
+            modules: Mutex::new(HashMap::new()),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+
+    pub fn with_max_file_size(mut self, bytes: u64) -> Self {
+        self.max_file_size = bytes;
+        self
+    }
+
+    pub fn tree(&self) -> &dyn SourceTree {
+        self.tree.as_ref()
+    }
+
+    /// Parse a module (once) and return it.
+    pub fn load(&self, path: &Path) -> Result<ModuleRef, LoadError> {
+        let slot = {
+            let mut map = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(path.to_path_buf()).or_default().clone()
+        };
+        slot.get_or_init(|| self.load_uncached(path)).clone()
+    }
+
+    fn load_uncached(&self, path: &Path) -> Result<ModuleRef, LoadError> {
+        if let Some(size) = self.tree.size(path) {
+            if size > self.max_file_size {
+                return Err(LoadError::TooLarge(size));
+            }
+        }
+        let bytes = self
+            .tree
+            .read(path)
+            .map_err(|e| LoadError::Io(e.to_string()))?;
+        let text = source::decode(&bytes).map_err(LoadError::Decode)?;
+        Ok(Arc::new(parse_module(path.to_path_buf(), text)))
+    }
+
+    /// Directories searched for absolute imports made by `importer`:
+    /// its own directory (a script's `sys.path[0]`), the directory above its
+    /// outermost package, and the project root (and its `src/`).
+    pub fn search_roots(&self, importer: &Path) -> Vec<PathBuf> {
+        let dir = importer.parent().unwrap_or(Path::new("")).to_path_buf();
+        let mut roots = vec![dir.clone()];
+        let mut top = dir.clone();
+        while self.tree.is_file(&top.join("__init__.py")) {
+            match top.parent() {
+                Some(p) if p != top => top = p.to_path_buf(),
+                _ => break,
+            }
+        }
+        roots.push(top);
+        if let Some(root) = self.tree.project_root(&dir) {
+            roots.push(root.join("src"));
+            roots.push(root);
+        }
+        let mut seen = Vec::with_capacity(roots.len());
+        for r in roots {
+            if !seen.contains(&r) {
+                seen.push(r);
+            }
+        }
+        seen
+    }
+
+    /// The file of module `dotted` imported from `importer` with `level`
+    /// leading dots; `None` for third-party modules and missing files.
+    pub fn resolve(&self, importer: &Path, level: u32, dotted: &str) -> Option<PathBuf> {
+        if level == 0 {
+            if dotted.is_empty() || is_external(dotted) {
+                return None;
+            }
+            return self
+                .search_roots(importer)
+                .iter()
+                .find_map(|root| self.module_file(root, dotted));
+        }
+        let mut base = importer.parent()?.to_path_buf();
+        for _ in 1..level {
+            base = base.parent()?.to_path_buf();
+        }
+        if dotted.is_empty() {
+            let init = base.join("__init__.py");
+            return self.tree.is_file(&init).then_some(init);
+        }
+        self.module_file(&base, dotted)
+    }
+
+    fn module_file(&self, root: &Path, dotted: &str) -> Option<PathBuf> {
+        let mut path = root.to_path_buf();
+        for part in dotted.split('.') {
+            if part.is_empty() {
+                return None;
+            }
+            path.push(part);
+        }
+        let init = path.join("__init__.py");
+        if self.tree.is_file(&init) {
+            return Some(init);
+        }
+        path.set_extension("py");
+        self.tree.is_file(&path).then_some(path)
+    }
+}

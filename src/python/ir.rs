@@ -1,0 +1,301 @@
+//! An owned, simplified picture of a Python module: just what the detector
+//! needs to follow names (scopes, bindings, imports, returns) and the calls
+//! that may start a server. Everything else is `Expr::Other`.
+//!
+//! Owning the data (instead of holding tree-sitter nodes) lets parsed modules
+//! be shared between threads and across files without lifetimes.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::source::{LineIndex, SourceText};
+
+pub type ScopeId = usize;
+
+/// Byte range in the module's decoded text.
+pub type Span = Range<usize>;
+
+#[derive(Debug)]
+pub struct Module {
+    /// Path as it is printed (relative to where the scan started, or to the
+    /// repository root).
+    pub path: PathBuf,
+    pub source: SourceText,
+    pub lines: LineIndex,
+    /// Scope 0 is the module itself.
+    pub scopes: Vec<Scope>,
+    /// Every `<expr>.run(...)` / `<expr>.run_server(...)` call.
+    pub run_calls: Vec<RunCall>,
+    /// `# noqa` comments, by 1-based line.
+    pub noqa: Vec<(usize, Noqa)>,
+    /// tree-sitter had to recover from a syntax error somewhere.
+    pub has_syntax_error: bool,
+}
+
+impl Module {
+    pub fn text(&self) -> &str {
+        &self.source.text
+    }
+
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.lines.line(offset)
+    }
+
+    /// The noqa comment on a line, if any.
+    pub fn noqa_on(&self, line: usize) -> Option<&Noqa> {
+        self.noqa
+            .binary_search_by_key(&line, |(l, _)| *l)
+            .ok()
+            .map(|i| &self.noqa[i].1)
+    }
+}
+
+/// A `# noqa` comment: all codes (bare `# noqa`) or the codes listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Noqa {
+    All,
+    Codes(Vec<String>),
+}
+
+impl Noqa {
+    pub fn suppresses(&self, code: &str) -> bool {
+        match self {
+            Noqa::All => true,
+            Noqa::Codes(codes) => codes.iter().any(|c| c.eq_ignore_ascii_case(code)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Class,
+    Function,
+}
+
+#[derive(Debug)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub name: String,
+    pub parent: Option<ScopeId>,
+    /// The whole definition (or the whole module).
+    pub span: Span,
+    /// Where the body starts: names used before it (decorators, defaults,
+    /// bases) belong to the parent scope.
+    pub body_start: usize,
+    pub body: Vec<Stmt>,
+    /// Function parameters, in order.
+    pub params: Vec<Param>,
+    /// Class bases (positional superclasses).
+    pub bases: Vec<Expr>,
+    /// Decorator names (`staticmethod`, `classmethod`, ...), as written.
+    pub decorators: Vec<String>,
+    /// Names declared `global` in this function.
+    pub globals: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub annotation: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Stmt {
+    /// `targets = value` (also annotated, chained, walrus-free). `value` is
+    /// `None` when the bound value is unknowable (for-loop targets, `with
+    /// ... as x`, `except ... as e`, augmented assignment, tuple unpacking).
+    Assign {
+        targets: Vec<Target>,
+        value: Option<Expr>,
+        annotation: Option<Expr>,
+        span: Span,
+    },
+    Import {
+        bindings: Vec<(String, ImportRef)>,
+        span: Span,
+    },
+    StarImport {
+        level: u32,
+        module: String,
+        span: Span,
+    },
+    /// `def` / `class`; the scope holds the rest.
+    Def {
+        name: String,
+        scope: ScopeId,
+        span: Span,
+    },
+    /// A compound statement whose branches may or may not run.
+    Block {
+        branches: Vec<(Span, Vec<Stmt>)>,
+        /// `with` runs its body: bindings in it are as good as outside it.
+        always_runs: bool,
+        span: Span,
+    },
+    Return {
+        value: Option<Expr>,
+        span: Span,
+    },
+    /// An expression statement that is a call (`app.config.update(...)`).
+    Call {
+        call: Expr,
+        span: Span,
+    },
+}
+
+impl Stmt {
+    pub fn span(&self) -> &Span {
+        match self {
+            Stmt::Assign { span, .. }
+            | Stmt::Import { span, .. }
+            | Stmt::StarImport { span, .. }
+            | Stmt::Def { span, .. }
+            | Stmt::Block { span, .. }
+            | Stmt::Return { span, .. }
+            | Stmt::Call { span, .. } => span,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    Name(String),
+    Attr(Expr, String),
+    Subscript(Expr, Expr),
+}
+
+/// What an import statement binds a name to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRef {
+    /// Leading dots of a relative import.
+    pub level: u32,
+    /// The dotted module (may be empty for `from . import x`).
+    pub module: String,
+    /// `from module import name`: the name; `import module`: `None`.
+    pub name: Option<String>,
+    /// For `import a.b.c` (bound as `a`): the submodules it also loads, "b.c".
+    pub submodules: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Name(String, Span),
+    Attr(Box<Expr>, String, Span),
+    Call(Box<Call>),
+    /// A string literal (or implicit concatenation). `value` is `None` for
+    /// bytes and for f-strings with interpolation.
+    Str(Option<String>, Span),
+    Dict(Vec<DictItem>, Span),
+    /// `left or right` (`or_ == true`) / `left and right`.
+    BoolOp {
+        or_: bool,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        span: Span,
+    },
+    /// `body if test else orelse`.
+    IfExp(Box<Expr>, Box<Expr>, Span),
+    Bool(bool, Span),
+    None(Span),
+    Int(i128, Span),
+    Subscript(Box<Expr>, Box<Expr>, Span),
+    Other(Span),
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub func: Expr,
+    pub args: Vec<Arg>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Pos(Expr),
+    Kw(String, Expr),
+    Star(Expr),
+    DoubleStar(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub enum DictItem {
+    Pair(Expr, Expr),
+    Splat(Expr),
+}
+
+impl Expr {
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Name(_, s)
+            | Expr::Attr(_, _, s)
+            | Expr::Str(_, s)
+            | Expr::Dict(_, s)
+            | Expr::BoolOp { span: s, .. }
+            | Expr::IfExp(_, _, s)
+            | Expr::Bool(_, s)
+            | Expr::None(s)
+            | Expr::Int(_, s)
+            | Expr::Subscript(_, _, s)
+            | Expr::Other(s) => s.clone(),
+            Expr::Call(c) => c.span.clone(),
+        }
+    }
+
+    /// `a.b.c` as a string, for plain name/attribute chains.
+    pub fn dotted(&self) -> Option<String> {
+        match self {
+            Expr::Name(n, _) => Some(n.clone()),
+            Expr::Attr(v, a, _) => v.dotted().map(|d| format!("{d}.{a}")),
+            _ => None,
+        }
+    }
+}
+
+impl Call {
+    pub fn keyword(&self, name: &str) -> Option<&Expr> {
+        self.args.iter().find_map(|a| match a {
+            Arg::Kw(k, v) if k == name => Some(v),
+            _ => None,
+        })
+    }
+
+    /// The n-th positional argument, when no `*args` comes before it.
+    pub fn positional(&self, n: usize) -> Option<&Expr> {
+        let mut i = 0;
+        for a in &self.args {
+            match a {
+                Arg::Pos(e) => {
+                    if i == n {
+                        return Some(e);
+                    }
+                    i += 1;
+                }
+                Arg::Star(_) => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    pub fn double_stars(&self) -> impl Iterator<Item = &Expr> {
+        self.args.iter().filter_map(|a| match a {
+            Arg::DoubleStar(e) => Some(e),
+            _ => None,
+        })
+    }
+}
+
+/// One `<receiver>.run(...)` or `.run_server(...)` call, with the scope it
+/// sits in.
+#[derive(Debug, Clone)]
+pub struct RunCall {
+    pub call: Call,
+    pub method: String,
+    pub scope: ScopeId,
+}
+
+/// Shared handle to a parsed module.
+pub type ModuleRef = Arc<Module>;

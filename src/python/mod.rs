@@ -1,0 +1,7 @@
+//! Python source: parsing with tree-sitter into a small owned IR.
+
+pub mod ir;
+pub mod lower;
+
+pub use ir::*;
+pub use lower::parse_module;

@@ -1,0 +1,147 @@
+//! `--format json`: one array of findings. The field names are a stable
+//! interface (documented in the README); add fields, never rename them.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::finding::{DebugSource, Finding, Origin, Position};
+use crate::scan::FileReport;
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    path: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    rule: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    host: &'a str,
+    host_span: Span,
+    origin: JsonOrigin,
+    debugger: Option<JsonDebugger>,
+}
+
+#[derive(Serialize)]
+struct Span {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+impl Span {
+    fn new(start: Position, end: Position) -> Self {
+        Span {
+            line: start.line,
+            column: start.column,
+            end_line: end.line,
+            end_column: end.column,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonOrigin {
+    /// literal | constant | dict-key | env-default
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env_var: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonDebugger {
+    /// argument | app-config
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    argument: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    line: usize,
+}
+
+fn origin(o: &Origin) -> JsonOrigin {
+    let none = JsonOrigin {
+        kind: "literal",
+        name: None,
+        path: None,
+        line: None,
+        env_var: None,
+    };
+    match o {
+        Origin::Literal => none,
+        Origin::Constant { name, path, line } => JsonOrigin {
+            kind: "constant",
+            name: Some(name.clone()),
+            path: Some(path.display().to_string()),
+            line: Some(*line),
+            ..none
+        },
+        Origin::DictKey { path, line } => JsonOrigin {
+            kind: "dict-key",
+            path: Some(path.display().to_string()),
+            line: Some(*line),
+            ..none
+        },
+        Origin::EnvDefault { var, constant } => JsonOrigin {
+            kind: "env-default",
+            env_var: var.clone(),
+            name: constant.as_ref().map(|c| c.0.clone()),
+            path: constant.as_ref().map(|c| c.1.display().to_string()),
+            line: constant.as_ref().map(|c| c.2),
+        },
+    }
+}
+
+fn debugger(d: &DebugSource) -> JsonDebugger {
+    match d {
+        DebugSource::Argument { name, line } => JsonDebugger {
+            kind: "argument",
+            argument: Some(name.clone()),
+            path: None,
+            line: *line,
+        },
+        DebugSource::AppConfig { path, line } => JsonDebugger {
+            kind: "app-config",
+            argument: None,
+            path: Some(path.display().to_string()),
+            line: *line,
+        },
+    }
+}
+
+fn to_json(f: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        path: f.path.display().to_string(),
+        line: f.start.line,
+        column: f.start.column,
+        end_line: f.end.line,
+        end_column: f.end.column,
+        rule: f.rule.code(),
+        name: f.rule.name(),
+        severity: f.rule.severity(),
+        message: &f.message,
+        host: &f.host,
+        host_span: Span::new(f.host_start, f.host_end),
+        origin: origin(&f.origin),
+        debugger: f.debugger.as_ref().map(debugger),
+    }
+}
+
+pub fn print(w: &mut dyn Write, reports: &[FileReport]) -> io::Result<()> {
+    let all: Vec<JsonFinding> = reports
+        .iter()
+        .flat_map(|r| r.findings.iter().map(to_json))
+        .collect();
+    serde_json::to_writer_pretty(&mut *w, &all).map_err(io::Error::other)?;
+    writeln!(w)
+}
