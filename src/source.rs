@@ -270,7 +270,7 @@ mod tests {
         let t = "é = 1\nab\r\ncd";
         let idx = LineIndex::new(t);
         assert_eq!(idx.line_col(t, 0), (1, 1));
-        assert_eq!(idx.line_col(t, 3), (1, 2));
+        assert_eq!(idx.line_col(t, 2), (1, 2));
         assert_eq!(idx.line_col(t, t.find("cd").unwrap() + 1), (3, 2));
         assert_eq!(idx.line_text(t, 2), "ab");
     }

@@ -68,13 +68,20 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
             Some(o.clone()),
         ),
         // SocketIO.run(app, host, port, **kwargs)
-        (Value::SocketIO, "run") => (
-            Signature {
-                host_pos: 1,
-                debug_pos: None,
-            },
-            None,
-        ),
+        (Value::SocketIO, "run") => {
+            let app = rc.call.positional(0).or_else(|| rc.call.keyword("app"));
+            let origin = match app.map(|e| ev.eval(&cx, e, 0)) {
+                Some(Value::App(_, o)) => Some(o),
+                _ => None,
+            };
+            (
+                Signature {
+                    host_pos: 1,
+                    debug_pos: None,
+                },
+                origin,
+            )
+        }
         _ => return None,
     };
     let (host_value, host_span) = argument(ev, &cx, &rc.call, "host", Some(sig.host_pos))?;

@@ -123,7 +123,7 @@ impl Human {
             w,
             "{pad} {} {}",
             self.paint("= help:", Style::Help),
-            f.rule.help()
+            f.rule.help(&f.host)
         )?;
         writeln!(w)
     }

@@ -52,15 +52,16 @@ impl Rule {
         }
     }
 
-    /// One line: what to do.
-    pub fn help(self) -> &'static str {
+    /// One line: what to do, for a finding whose host is `host`.
+    pub fn help(self, host: &str) -> String {
+        let loopback = crate::analysis::loopback_for(host);
         match self {
-            Rule::AllInterfaces => {
-                "bind to loopback (host=\"127.0.0.1\"); to serve other machines, use a production WSGI server (gunicorn, waitress)"
-            }
-            Rule::DebuggerAllInterfaces => {
-                "bind to loopback (host=\"127.0.0.1\") and never expose the debugger; serve others with a production WSGI server"
-            }
+            Rule::AllInterfaces => format!(
+                "bind to loopback (host=\"{loopback}\"); to serve other machines, use a production WSGI server (gunicorn, waitress)"
+            ),
+            Rule::DebuggerAllInterfaces => format!(
+                "bind to loopback (host=\"{loopback}\") and never expose the debugger; serve others with a production WSGI server"
+            ),
         }
     }
 
