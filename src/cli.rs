@@ -47,6 +47,10 @@ pub struct Cli {
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
 
+    /// Print how many files were read and parsed, and the time taken, to stderr.
+    #[arg(long, hide = true)]
+    pub stats: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -147,7 +151,17 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         max_file_size: cli.max_file_size,
         ..ScanOptions::default()
     };
+    let started = std::time::Instant::now();
     let outcome = scan_paths(&cli.paths, &opts);
+    if cli.stats {
+        let _ = writeln!(
+            err,
+            "stats: {} Python files read, {} parsed, {:.3}s",
+            outcome.files,
+            outcome.parsed,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| {
         std::env::var(k).ok()
     });

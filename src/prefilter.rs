@@ -2,14 +2,14 @@
 //! so that only those are parsed.
 //!
 //! A finding is a `<x>.run(...)` / `.run_server(...)` call on an object that
-//! comes, through assignments and imports, from a `flask` / `dash` (or
-//! `flask_socketio`, `apiflask`, ...) import. All those module names contain
-//! `flask` or `dash`. So a file can hold a finding only if it has a `.run`
-//! call and either mentions one of those words or imports (transitively) a
-//! module of the repository that does. Every test here over-approximates
-//! (a comment mentioning `flask` makes a file a candidate), never the other
-//! way round; `tests/prefilter.rs` checks that the prefiltered scan finds
-//! exactly what parsing every file finds.
+//! comes, through assignments and imports, from an import of an application
+//! module (`flask`, `dash`, `flask_socketio`, `apiflask`, ...). So a file can
+//! hold a finding only if it has a `.run` call and either imports such a
+//! module itself or imports (transitively) a module of the repository that
+//! does. Every test here over-approximates (an `import flask` in a docstring
+//! makes a file a candidate), never the other way round;
+//! `tests/prefilter.rs` checks that the prefiltered scan finds exactly what
+//! parsing every file finds.
 
 use memchr::memmem;
 
@@ -18,35 +18,56 @@ use memchr::memmem;
 pub struct Facts {
     /// A `.run` / `.run_server` attribute followed by a call may be here.
     pub run_call: bool,
-    /// The bytes `flask` or `dash` (or an extra app name) occur.
-    pub app_token: bool,
-    /// Modules the file may import: (leading dots, dotted name).
-    pub imports: Vec<(u32, String)>,
+    /// An application module may be imported here (or an extra app name
+    /// from the configuration occurs).
+    pub app_import: bool,
+    /// Modules the file may import, see [`Imports`].
+    pub imports: Imports,
 }
 
-/// Words whose presence makes a file a root of application values.
-pub const APP_TOKENS: &[&str] = &["flask", "dash"];
+/// The modules a file may import, as their written form with the leading
+/// dots of a relative import (`a.b`, `.x`, `..`), one per line in one
+/// buffer: a file's facts cost one allocation, not one per import.
+#[derive(Debug, Clone, Default)]
+pub struct Imports(String);
+
+impl Imports {
+    /// (level, dotted) pairs; duplicates are possible.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.0.lines().map(|l| {
+            let dotted = l.trim_start_matches('.');
+            ((l.len() - dotted.len()) as u32, dotted)
+        })
+    }
+
+    fn push(&mut self, level: u32, parts: &[&[u8]]) {
+        for _ in 0..level {
+            self.0.push('.');
+        }
+        let mut first = true;
+        for p in parts.iter().filter(|p| !p.is_empty()) {
+            if !first {
+                self.0.push('.');
+            }
+            first = false;
+            self.0.push_str(&String::from_utf8_lossy(p));
+        }
+        self.0.push('\n');
+    }
+}
+
+/// Top-level modules whose import makes a file a root of application values.
+pub const APP_MODULES: &[&str] = &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash"];
 
 pub fn facts(bytes: &[u8], extra_tokens: &[String]) -> Facts {
-    let app_token = APP_TOKENS
-        .iter()
-        .any(|t| memmem::find(bytes, t.as_bytes()).is_some())
-        || extra_tokens
-            .iter()
-            .any(|t| memmem::find(bytes, t.as_bytes()).is_some());
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let run_call = has_run_call(bytes);
-    // Imports matter only for files that may call `.run` without naming an
-    // app module themselves, and for modules on their import paths.
-    let imports = if app_token {
-        Vec::new()
-    } else {
-        imports(bytes)
-    };
-    Facts {
-        run_call,
-        app_token,
-        imports,
-    }
+    let imports = imports(bytes);
+    let app_import = imports
+        .iter()
+        .any(|(level, m)| level == 0 && APP_MODULES.contains(&m.split('.').next().unwrap_or(m)))
+        || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
+    Facts { run_call, app_import, imports }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -100,8 +121,8 @@ fn preceded_by_dot(b: &[u8], pos: usize) -> bool {
 /// Every module an import statement in the file may load, as
 /// (level, dotted). `from a import b` yields `a` and `a.b` (b may be a
 /// submodule); `import a.b.c` yields `a`, `a.b`, `a.b.c`.
-pub fn imports(b: &[u8]) -> Vec<(u32, String)> {
-    let mut out = Vec::new();
+pub fn imports(b: &[u8]) -> Imports {
+    let mut out = Imports::default();
     for pos in memmem::find_iter(b, b"import") {
         if (pos > 0 && is_ident(b[pos - 1])) || b.get(pos + 6).is_some_and(|&c| is_ident(c)) {
             continue;
@@ -115,38 +136,26 @@ pub fn imports(b: &[u8]) -> Vec<(u32, String)> {
         let module = &b[i..end];
         let mut j = i;
         skip_blanks_back(b, &mut j);
-        let is_from =
-            !module.is_empty() && b[..j].ends_with(b"from") && (j < 5 || !is_ident(b[j - 5]));
-        let names = names_after(b, pos + 6);
+        let is_from = !module.is_empty() && b[..j].ends_with(b"from") && (j < 5 || !is_ident(b[j - 5]));
         if is_from {
-            let text = String::from_utf8_lossy(module);
-            let level = text.chars().take_while(|&c| c == '.').count() as u32;
-            let module = text.trim_start_matches('.').to_string();
-            for name in &names {
-                let sub = if module.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{module}.{name}")
-                };
-                out.push((level, sub));
+            let level = module.iter().take_while(|&&c| c == b'.').count();
+            let module = &module[level..];
+            let level = level as u32;
+            for_each_name(b, pos + 6, |name| out.push(level, &[module, name]));
+            if level > 0 || !module.is_empty() {
+                out.push(level, &[module]);
             }
-            out.push((level, module));
         } else {
-            for dotted in names {
-                let mut prefix = String::new();
-                for part in dotted.split('.') {
-                    if !prefix.is_empty() {
-                        prefix.push('.');
+            for_each_name(b, pos + 6, |dotted| {
+                for (k, &c) in dotted.iter().enumerate() {
+                    if c == b'.' {
+                        out.push(0, &[&dotted[..k]]);
                     }
-                    prefix.push_str(part);
-                    out.push((0, prefix.clone()));
                 }
-            }
+                out.push(0, &[dotted]);
+            });
         }
     }
-    out.retain(|(level, m)| *level > 0 || !m.is_empty());
-    out.sort();
-    out.dedup();
     out
 }
 
@@ -161,17 +170,16 @@ fn skip_blanks_back(b: &[u8], i: &mut usize) {
     }
 }
 
-/// The dotted names listed after `import` (aliases dropped), up to the end
-/// of the statement; inside parentheses, newlines and comments are skipped.
-fn names_after(b: &[u8], mut i: usize) -> Vec<String> {
-    let mut names = Vec::new();
+/// Calls `f` with each dotted name listed after `import` (aliases
+/// dropped), up to the end of the statement; inside parentheses, newlines
+/// and comments are skipped.
+fn for_each_name(b: &[u8], mut i: usize, mut f: impl FnMut(&[u8])) {
     let mut parens = false;
     let mut expect_alias = false;
     while i < b.len() {
         let c = b[i];
         match c {
-            b' ' | b'\t' | b'\x0c' | b',' => i += 1,
-            b'\\' => i += 1,
+            b' ' | b'\t' | b'\x0c' | b',' | b'\\' => i += 1,
             b'(' if !parens => {
                 parens = true;
                 i += 1;
@@ -193,13 +201,12 @@ fn names_after(b: &[u8], mut i: usize) -> Vec<String> {
                 } else if word == b"as" {
                     expect_alias = true;
                 } else {
-                    names.push(String::from_utf8_lossy(word).into_owned());
+                    f(word);
                 }
             }
             _ => break,
         }
     }
-    names
 }
 
 #[cfg(test)]
@@ -219,7 +226,10 @@ mod tests {
 
     #[test]
     fn import_forms() {
-        let got = imports(b"import a.b as c, d\nfrom .x import (y,\n  z as w,  # c\n)\nfrom .. import q\nfrom m import *\n");
+        let list = imports(b"import a.b as c, d\nfrom .x import (y,\n  z as w,  # c\n)\nfrom .. import q\nfrom m import *\n");
+        let mut got: Vec<(u32, String)> = list.iter().map(|(l, m)| (l, m.to_string())).collect();
+        got.sort();
+        got.dedup();
         let want: Vec<(u32, String)> = vec![
             (0, "a".into()),
             (0, "a.b".into()),
@@ -238,8 +248,10 @@ mod tests {
 
     #[test]
     fn tokens() {
-        assert!(facts(b"from flask import Flask", &[]).app_token);
-        assert!(facts(b"import jupyter_dash", &[]).app_token);
-        assert!(!facts(b"import sanic", &[]).app_token);
+        assert!(facts(b"from flask import Flask", &[]).app_import);
+        assert!(facts(b"import jupyter_dash", &[]).app_import);
+        assert!(facts(b"from dash import Dash", &[]).app_import);
+        assert!(!facts(b"import sanic\n# flask and dash", &[]).app_import);
+        assert!(!facts(b"from .flask import x", &[]).app_import);
     }
 }

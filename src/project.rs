@@ -6,6 +6,9 @@
 //! module at most once, whichever thread asks first.
 
 use std::collections::HashMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,42 +32,33 @@ pub trait SourceTree: Send + Sync {
     fn project_root(&self, dir: &Path) -> Option<PathBuf>;
 }
 
-/// The file system, with `stat` results cached (import resolution asks for
-/// the same candidates many times).
-#[derive(Default)]
+/// The Python files of one or more project directories on disk, as a walk
+/// honouring `.gitignore` lists them: the "same repository" that imports are
+/// resolved in. Knowing the set up front means resolution never calls
+/// `stat`, and an ignored file is not part of the project.
+#[derive(Debug, Default)]
 pub struct DiskTree {
-    exists: Mutex<HashMap<PathBuf, bool>>,
-    roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Keyed by bytes: `Path`'s own `Hash` walks components, and this set
+    /// is asked a lot.
+    files: FxHashSet<OsString>,
+    /// Project roots (absolute imports are also looked up there).
+    roots: Vec<PathBuf>,
 }
 
 impl DiskTree {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(files: impl IntoIterator<Item = PathBuf>, roots: Vec<PathBuf>) -> Self {
+        let files = files.into_iter().map(PathBuf::into_os_string).collect();
+        DiskTree { files, roots }
     }
 }
 
-const ROOT_MARKERS: &[&str] = &[".git", "pyproject.toml", "setup.py", "setup.cfg"];
-
 impl SourceTree for DiskTree {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        std::fs::read(if path.as_os_str().is_empty() { Path::new(".") } else { path })
     }
 
     fn is_file(&self, path: &Path) -> bool {
-        if let Some(&known) = self
-            .exists
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-        {
-            return known;
-        }
-        let found = path.is_file();
-        self.exists
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_path_buf(), found);
-        found
+        self.files.contains(path.as_os_str())
     }
 
     fn size(&self, path: &Path) -> Option<u64> {
@@ -72,40 +66,32 @@ impl SourceTree for DiskTree {
     }
 
     fn project_root(&self, dir: &Path) -> Option<PathBuf> {
-        if dir.is_relative() {
-            // Look above the working directory too, but answer in the same
-            // relative terms as the paths we were given, so that one file
-            // never gets two names.
-            let cwd = std::env::current_dir().ok()?;
-            let root = self.project_root(&cwd.join(dir))?;
-            return Some(relative_to(&root, &cwd));
-        }
-        if let Some(known) = self
-            .roots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(dir)
-        {
-            return known.clone();
-        }
-        let found = if ROOT_MARKERS.iter().any(|m| dir.join(m).exists()) {
-            Some(dir.to_path_buf())
-        } else {
-            match dir.parent() {
-                Some(parent) if parent != dir => self.project_root(parent),
-                _ => None,
-            }
-        };
         self.roots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(dir.to_path_buf(), found.clone());
-        found
+            .iter()
+            .filter(|r| dir.starts_with(r))
+            .max_by_key(|r| r.components().count())
+            .cloned()
     }
 }
 
-/// `path` (absolute) as seen from `base` (absolute): `sub/dir`, `` or `../..`.
-fn relative_to(path: &Path, base: &Path) -> PathBuf {
+/// Files that mark the root of a Python project.
+pub const ROOT_MARKERS: &[&str] = &[".git", "pyproject.toml", "setup.py", "setup.cfg"];
+
+/// The project root holding `path` (absolute), by its markers.
+pub fn find_project_root(path: &Path) -> Option<PathBuf> {
+    let mut dir = if path.is_dir() { path } else { path.parent()? };
+    loop {
+        if ROOT_MARKERS.iter().any(|m| dir.join(m).exists()) {
+            return Some(dir.to_path_buf());
+        }
+        dir = dir.parent()?;
+    }
+}
+
+/// `path` made relative to `base` when it is under it (both absolute);
+/// `..` steps when it is beside it. Lexical: `.` and `..` are folded first.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path = clean(path);
     if let Ok(rest) = path.strip_prefix(base) {
         return rest.to_path_buf();
     }
@@ -118,7 +104,25 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
         }
         b = parent;
     }
-    path.to_path_buf()
+    path
+}
+
+/// Fold `.` and `..` components without touching the file system.
+pub fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Why a file could not be analysed.
@@ -145,24 +149,16 @@ type Slot = Arc<OnceLock<Result<ModuleRef, LoadError>>>;
 pub struct Project {
     tree: Box<dyn SourceTree>,
     modules: Mutex<HashMap<PathBuf, Slot>>,
+    /// Every file of a directory resolves an import the same way.
+    resolved: Mutex<FxHashMap<(OsString, u32, String), Option<PathBuf>>>,
     max_file_size: u64,
 }
 
 /// Modules that are always the third-party (or standard) ones, even if the
 /// repository has a file of that name: their meaning is built in.
-const EXTERNAL: &[&str] = &[
-    "flask",
-    "dash",
-    "flask_socketio",
-    "apiflask",
-    "flask_openapi3",
-    "jupyter_dash",
-    "os",
-];
-
 pub fn is_external(dotted: &str) -> bool {
     let first = dotted.split('.').next().unwrap_or(dotted);
-    EXTERNAL.contains(&first)
+    first == "os" || crate::prefilter::APP_MODULES.contains(&first)
 }
 
 impl Project {
@@ -170,6 +166,7 @@ impl Project {
         Project {
             tree,
             modules: Mutex::new(HashMap::new()),
+            resolved: Mutex::new(FxHashMap::default()),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
@@ -177,6 +174,11 @@ impl Project {
     pub fn with_max_file_size(mut self, bytes: u64) -> Self {
         self.max_file_size = bytes;
         self
+    }
+
+    /// How many modules were loaded (parsed or failed).
+    pub fn loaded(&self) -> usize {
+        self.modules.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn tree(&self) -> &dyn SourceTree {
@@ -236,6 +238,23 @@ impl Project {
     /// The file of module `dotted` imported from `importer` with `level`
     /// leading dots; `None` for third-party modules and missing files.
     pub fn resolve(&self, importer: &Path, level: u32, dotted: &str) -> Option<PathBuf> {
+        if level == 0 && (dotted.is_empty() || is_external(dotted)) {
+            return None;
+        }
+        let dir = importer.parent().unwrap_or(Path::new(""));
+        let key = (dir.as_os_str().to_os_string(), level, dotted.to_string());
+        if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return hit.clone();
+        }
+        let found = self.resolve_uncached(importer, level, dotted);
+        self.resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, found.clone());
+        found
+    }
+
+    fn resolve_uncached(&self, importer: &Path, level: u32, dotted: &str) -> Option<PathBuf> {
         if level == 0 {
             if dotted.is_empty() || is_external(dotted) {
                 return None;

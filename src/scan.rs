@@ -2,6 +2,8 @@
 //! (see [`crate::prefilter`]), and check those in parallel.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -10,7 +12,7 @@ use rayon::prelude::*;
 use crate::analysis::check_module;
 use crate::finding::Finding;
 use crate::prefilter::{self, Facts};
-use crate::project::{DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project};
+use crate::project::{DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project, find_project_root, relative_to};
 use crate::python::ModuleRef;
 use crate::source;
 
@@ -83,22 +85,18 @@ pub fn has_python_shebang(bytes: &[u8]) -> bool {
     line.starts_with(b"#!") && memchr::memmem::find(line, b"python").is_some()
 }
 
-/// Strip the `./` a walk from `.` puts in front of every path.
-fn tidy(path: &Path) -> PathBuf {
-    path.strip_prefix(".")
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
-}
-
 /// Scan files and directories.
 pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
-    let project = Project::new(Box::new(DiskTree::new())).with_max_file_size(opts.max_file_size);
+    let t0 = std::time::Instant::now();
+    let trace = std::env::var_os("FBG_TRACE").is_some();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let norm = |p: &Path| relative_to(&cwd.join(p), &cwd);
     let mut outcome = ScanOutcome::default();
     let mut problems = Vec::new();
-    let mut roots = Vec::new();
+    let mut given = Vec::new();
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(_) => roots.push(p.clone()),
+            Ok(_) => given.push(norm(p)),
             Err(e) => problems.push(FileProblem {
                 path: p.clone(),
                 message: format!("cannot read: {e}"),
@@ -106,88 +104,68 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
             }),
         }
     }
-    let facts = Mutex::new(HashMap::<PathBuf, Facts>::new());
-    let found_problems = Mutex::new(Vec::new());
-    if let Some((first, rest)) = roots.split_first() {
-        let mut builder = ignore::WalkBuilder::new(first);
-        for r in rest {
-            builder.add(r);
-        }
-        builder
-            .require_git(false)
-            .threads(rayon::current_num_threads().max(1));
-        builder.build_parallel().run(|| {
-            let facts = &facts;
-            let problems = &found_problems;
-            Box::new(move |entry| {
-                use ignore::WalkState::Continue;
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(err) => {
-                        let path = match &err {
-                            ignore::Error::WithPath { path, .. } => path.clone(),
-                            _ => PathBuf::new(),
-                        };
-                        problems
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(FileProblem {
-                                path,
-                                message: err.to_string(),
-                                is_error: true,
-                            });
-                        return Continue;
-                    }
-                };
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
-                    return Continue;
-                }
-                let explicit = entry.depth() == 0;
-                let path = tidy(entry.path());
-                let by_name = path.extension().is_some();
-                if by_name && !explicit && !is_python(&path, None) {
-                    return Continue;
-                }
-                match read_file(&path, opts, explicit) {
-                    Ok(Some(f)) => {
-                        facts
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(path, f);
-                    }
-                    Ok(None) => {}
-                    Err(p) => problems.lock().unwrap_or_else(|e| e.into_inner()).push(p),
-                }
-                Continue
-            })
-        });
-    }
-    problems.extend(
-        found_problems
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner()),
-    );
-    let facts = facts.into_inner().unwrap_or_else(|e| e.into_inner());
-    outcome.files = facts.len();
 
-    let mut candidates: Vec<PathBuf> = if opts.prefilter {
-        candidates(&project, &facts, opts)
+    // The files to check, read once here for their facts.
+    let (scanned, walk_problems) = walk(&given, Some(opts));
+    problems.extend(walk_problems);
+    let scanned: HashMap<PathBuf, Facts> = scanned.into_iter().filter_map(|(p, f)| Some((p, f?))).collect();
+    outcome.files = scanned.len();
+    if trace {
+        eprintln!("trace: walked at {:?}", t0.elapsed());
+    }
+
+    // The project(s) they belong to: imports resolve among these files.
+    let mut roots: Vec<PathBuf> = given
+        .iter()
+        .map(|g| match find_project_root(&cwd.join(g)) {
+            Some(root) => norm(&root),
+            None if cwd.join(g).is_dir() => g.clone(),
+            None => g.parent().map(Path::to_path_buf).unwrap_or_default(),
+        })
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let outer: Vec<PathBuf> = roots
+        .iter()
+        .filter(|r| !roots.iter().any(|o| o != *r && r.starts_with(o)))
+        .cloned()
+        .collect();
+    // Scanning whole projects (the usual `flask-bind-guard .`): the files
+    // read are the project. Otherwise list the rest of the project too.
+    let complete = outer.iter().all(|r| given.contains(r) && cwd.join(r).is_dir());
+    let mut files: HashSet<PathBuf> = scanned.keys().cloned().collect();
+    if !complete {
+        let (listed, _) = walk(&outer, None);
+        files.extend(listed.into_keys());
+    }
+    let project = Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
+
+    if trace {
+        eprintln!("trace: roots {outer:?} complete {complete} at {:?}", t0.elapsed());
+    }
+    let mut candidates: Vec<PathBuf> = if !opts.prefilter {
+        scanned.keys().cloned().collect()
+    } else if complete {
+        candidates_backward(&project, &scanned)
     } else {
-        facts.keys().cloned().collect()
+        candidates_forward(&project, &scanned, opts)
     };
     candidates.sort();
+    if trace {
+        eprintln!("trace: candidates at {:?}: {candidates:?}", t0.elapsed());
+    }
     outcome.parsed = candidates.len();
 
     let results: Vec<Result<FileReport, FileProblem>> = candidates
         .par_iter()
         .map(|path| match project.load(path) {
-            Ok(module) => Ok(FileReport {
-                findings: check_module(&project, &module),
-                module,
-            }),
+            Ok(module) => Ok(FileReport { findings: check_module(&project, &module), module }),
             Err(e) => Err(problem(path, &e)),
         })
         .collect();
+    if trace {
+        eprintln!("trace: analysed at {:?}, {} modules loaded", t0.elapsed(), project.loaded());
+    }
     for r in results {
         match r {
             Ok(report) if !report.findings.is_empty() => outcome.reports.push(report),
@@ -201,6 +179,76 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     outcome
 }
 
+type Walked = (HashMap<PathBuf, Option<Facts>>, Vec<FileProblem>);
+
+/// Walk `roots` (in parallel, honouring `.gitignore`) for Python files.
+/// With `opts`, read each one and learn its facts; without, only list them.
+fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
+    let found = Mutex::new(HashMap::new());
+    let problems = Mutex::new(Vec::new());
+    let Some((first, rest)) = roots.split_first() else {
+        return (HashMap::new(), Vec::new());
+    };
+    let dot = |p: &PathBuf| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.clone() };
+    let mut builder = ignore::WalkBuilder::new(dot(first));
+    for r in rest {
+        builder.add(dot(r));
+    }
+    builder.require_git(false).threads(rayon::current_num_threads().max(1));
+    if std::env::var_os("FBG_NOFILTER").is_some() { builder.standard_filters(false); }
+    builder.build_parallel().run(|| {
+        let (found, problems) = (&found, &problems);
+        Box::new(move |entry| {
+            use ignore::WalkState::Continue;
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    if opts.is_some() {
+                        let path = match &err {
+                            ignore::Error::WithPath { path, .. } => path.clone(),
+                            _ => PathBuf::new(),
+                        };
+                        let message = err.to_string();
+                        lock(problems).push(FileProblem { path, message, is_error: true });
+                    }
+                    return Continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return Continue;
+            }
+            let explicit = entry.depth() == 0;
+            // Roots are already normal; a walk from "." prefixes "./".
+            let path = entry.path().strip_prefix(".").unwrap_or(entry.path()).to_path_buf();
+            if path.extension().is_some() && !explicit && !is_python(&path, None) {
+                return Continue;
+            }
+            let Some(opts) = opts else {
+                let python = path.extension().is_some()
+                    || std::fs::read(&path).is_ok_and(|b| has_python_shebang(&b));
+                if python {
+                    lock(found).insert(path, None);
+                }
+                return Continue;
+            };
+            match read_file(&path, opts, explicit) {
+                Ok(Some(f)) => {
+                    lock(found).insert(path, Some(f));
+                }
+                Ok(None) => {}
+                Err(p) => lock(problems).push(p),
+            }
+            Continue
+        })
+    });
+    let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    (found, problems.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn problem(path: &Path, e: &LoadError) -> FileProblem {
     FileProblem {
         path: path.to_path_buf(),
@@ -212,37 +260,99 @@ fn problem(path: &Path, e: &LoadError) -> FileProblem {
 /// Read one file and learn its facts; `Ok(None)` when it is not Python.
 /// Undecodable files are reported here, whether or not they could hold a
 /// finding, so both scan modes report the same problems.
-fn read_file(
-    path: &Path,
-    opts: &ScanOptions,
-    explicit: bool,
-) -> Result<Option<Facts>, FileProblem> {
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<Facts>, FileProblem> {
+    use std::io::Read;
+    let io_problem = |e: std::io::Error| problem(path, &LoadError::Io(e.to_string()));
+    let mut file = std::fs::File::open(path).map_err(io_problem)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if size > opts.max_file_size {
         return Err(problem(path, &LoadError::TooLarge(size)));
     }
-    let bytes = std::fs::read(path).map_err(|e| problem(path, &LoadError::Io(e.to_string())))?;
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    file.read_to_end(&mut bytes).map_err(io_problem)?;
     if path.extension().is_none() && !explicit && !has_python_shebang(&bytes) {
         return Ok(None);
     }
     if std::str::from_utf8(&bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
         source::decode(&bytes).map_err(|e| problem(path, &LoadError::Decode(e)))?;
     }
+    if std::env::var_os("FBG_NOFACTS").is_some() { return Ok(Some(Facts::default())); }
     Ok(Some(prefilter::facts(&bytes, &opts.extra_tokens)))
 }
 
-/// Files that call `.run` and either mention an app module themselves or
-/// import, directly or not, a module of the repository that does.
-fn candidates(
-    project: &Project,
-    scanned: &HashMap<PathBuf, Facts>,
-    opts: &ScanOptions,
-) -> Vec<PathBuf> {
+/// Files that call `.run` and either import an app module themselves or
+/// import, directly or not, a module of the project that does: found by
+/// walking the import graph backwards from those modules. Used when every
+/// file of the project was read (so every importer is known).
+fn candidates_backward(project: &Project, all: &HashMap<PathBuf, Facts>) -> Vec<PathBuf> {
+    // Importers by the last component of the module an import names: a
+    // module is only imported under its own name (`b` for `a/b.py` and
+    // `a/b/__init__.py`; for `from .. import x`, the name of the package
+    // directory the dots lead to). Candidates are then checked by resolving.
+    let mut by_name: FxHashMap<&str, Vec<(&PathBuf, u32, &str)>> = FxHashMap::default();
+    for (path, f) in all {
+        for (level, dotted) in f.imports.iter() {
+            let name = match dotted.rsplit('.').next() {
+                Some(last) if !last.is_empty() => last,
+                _ => {
+                    let base = path.parent().and_then(|p| (1..level).try_fold(p, |b, _| b.parent()));
+                    match base.and_then(Path::file_name).and_then(|n| n.to_str()) {
+                        Some(dir) => dir,
+                        None => continue,
+                    }
+                }
+            };
+            by_name.entry(name).or_default().push((path, level, dotted));
+        }
+    }
+    // Each name's imports are resolved once, when a module of that name is
+    // first reached: target file -> importers.
+    let mut targets: FxHashMap<&str, FxHashMap<PathBuf, Vec<&PathBuf>>> = FxHashMap::default();
+    let mut reached: FxHashSet<&PathBuf> = all.iter().filter(|(_, f)| f.app_import).map(|(p, _)| p).collect();
+    let mut stack: Vec<&PathBuf> = reached.iter().copied().collect();
+    while let Some(module) = stack.pop() {
+        let name = if module.file_name().is_some_and(|n| n == "__init__.py") {
+            module.parent().and_then(|d| d.file_name())
+        } else {
+            module.file_stem()
+        };
+        let Some((name, entries)) = name.and_then(|n| n.to_str()).and_then(|n| by_name.get_key_value(n)) else {
+            continue;
+        };
+        let by_target = targets.entry(name).or_insert_with(|| {
+            let mut m: FxHashMap<PathBuf, Vec<&PathBuf>> = FxHashMap::default();
+            for &(importer, level, dotted) in entries {
+                if let Some(t) = project.resolve(importer, level, dotted) {
+                    m.entry(t).or_default().push(importer);
+                }
+            }
+            m
+        });
+        for &importer in by_target.get(module.as_path()).into_iter().flatten() {
+            if reached.insert(importer) {
+                stack.push(importer);
+            }
+        }
+    }
+    if std::env::var_os("FBG_TRACE").is_some() {
+        let entries: usize = by_name.values().map(Vec::len).sum();
+        eprintln!("trace: backward {entries} import entries, {} reached", reached.len());
+    }
+    all.iter()
+        .filter(|(p, f)| f.run_call && reached.contains(p))
+        .map(|(p, _)| p.clone())
+        .collect()
+}
+
+/// The same set, found by exploring forward from the files that call
+/// `.run`; modules outside the scanned files are read when reached. Used
+/// when only part of a project is scanned.
+fn candidates_forward(project: &Project, scanned: &HashMap<PathBuf, Facts>, opts: &ScanOptions) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     let mut pending: Vec<&PathBuf> = Vec::new();
     for (path, f) in scanned {
         if f.run_call {
-            if f.app_token {
+            if f.app_import {
                 out.push(path.clone());
             } else {
                 pending.push(path);
@@ -272,14 +382,14 @@ fn candidates(
                 f
             }
         };
-        if facts.app_token {
+        if facts.app_import {
             roots.push(node.clone());
             continue;
         }
         let targets: Vec<PathBuf> = facts
             .imports
             .iter()
-            .filter_map(|(level, dotted)| project.resolve(&node, *level, dotted))
+            .filter_map(|(level, dotted)| project.resolve(&node, level, dotted))
             .collect();
         for t in &targets {
             if seen.insert(t.clone()) {
