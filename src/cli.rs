@@ -114,11 +114,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    ExitCode::from(run(
-        &cli,
-        &mut io::stdout().lock(),
-        &mut io::stderr().lock(),
-    ))
+    // stderr stays unlocked: nothing may hold it while threads work.
+    ExitCode::from(run(&cli, &mut io::stdout().lock(), &mut io::stderr()))
 }
 
 /// Everything but argument parsing, writing to the given streams.

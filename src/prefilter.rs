@@ -57,7 +57,14 @@ impl Imports {
 }
 
 /// Top-level modules whose import makes a file a root of application values.
-pub const APP_MODULES: &[&str] = &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash"];
+pub const APP_MODULES: &[&str] = &[
+    "flask",
+    "dash",
+    "flask_socketio",
+    "apiflask",
+    "flask_openapi3",
+    "jupyter_dash",
+];
 
 pub fn facts(bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -66,8 +73,14 @@ pub fn facts(bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let app_import = imports
         .iter()
         .any(|(level, m)| level == 0 && APP_MODULES.contains(&m.split('.').next().unwrap_or(m)))
-        || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    Facts { run_call, app_import, imports }
+        || extra_tokens
+            .iter()
+            .any(|t| memmem::find(bytes, t.as_bytes()).is_some());
+    Facts {
+        run_call,
+        app_import,
+        imports,
+    }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -136,7 +149,8 @@ pub fn imports(b: &[u8]) -> Imports {
         let module = &b[i..end];
         let mut j = i;
         skip_blanks_back(b, &mut j);
-        let is_from = !module.is_empty() && b[..j].ends_with(b"from") && (j < 5 || !is_ident(b[j - 5]));
+        let is_from =
+            !module.is_empty() && b[..j].ends_with(b"from") && (j < 5 || !is_ident(b[j - 5]));
         if is_from {
             let level = module.iter().take_while(|&&c| c == b'.').count();
             let module = &module[level..];

@@ -54,7 +54,11 @@ impl DiskTree {
 
 impl SourceTree for DiskTree {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(if path.as_os_str().is_empty() { Path::new(".") } else { path })
+        std::fs::read(if path.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            path
+        })
     }
 
     fn is_file(&self, path: &Path) -> bool {
@@ -195,10 +199,10 @@ impl Project {
     }
 
     fn load_uncached(&self, path: &Path) -> Result<ModuleRef, LoadError> {
-        if let Some(size) = self.tree.size(path) {
-            if size > self.max_file_size {
-                return Err(LoadError::TooLarge(size));
-            }
+        if let Some(size) = self.tree.size(path)
+            && size > self.max_file_size
+        {
+            return Err(LoadError::TooLarge(size));
         }
         let bytes = self
             .tree
@@ -243,7 +247,12 @@ impl Project {
         }
         let dir = importer.parent().unwrap_or(Path::new(""));
         let key = (dir.as_os_str().to_os_string(), level, dotted.to_string());
-        if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(hit) = self
+            .resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return hit.clone();
         }
         let found = self.resolve_uncached(importer, level, dotted);

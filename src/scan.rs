@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use crate::analysis::check_module;
 use crate::finding::Finding;
 use crate::prefilter::{self, Facts};
-use crate::project::{DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project, find_project_root, relative_to};
+use crate::project::{
+    DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project, find_project_root, relative_to,
+};
 use crate::python::ModuleRef;
 use crate::source;
 
@@ -87,8 +89,6 @@ pub fn has_python_shebang(bytes: &[u8]) -> bool {
 
 /// Scan files and directories.
 pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
-    let t0 = std::time::Instant::now();
-    let trace = std::env::var_os("FBG_TRACE").is_some();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let norm = |p: &Path| relative_to(&cwd.join(p), &cwd);
     let mut outcome = ScanOutcome::default();
@@ -108,11 +108,11 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     // The files to check, read once here for their facts.
     let (scanned, walk_problems) = walk(&given, Some(opts));
     problems.extend(walk_problems);
-    let scanned: HashMap<PathBuf, Facts> = scanned.into_iter().filter_map(|(p, f)| Some((p, f?))).collect();
+    let scanned: HashMap<PathBuf, Facts> = scanned
+        .into_iter()
+        .filter_map(|(p, f)| Some((p, f?)))
+        .collect();
     outcome.files = scanned.len();
-    if trace {
-        eprintln!("trace: walked at {:?}", t0.elapsed());
-    }
 
     // The project(s) they belong to: imports resolve among these files.
     let mut roots: Vec<PathBuf> = given
@@ -132,40 +132,52 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
         .collect();
     // Scanning whole projects (the usual `flask-bind-guard .`): the files
     // read are the project. Otherwise list the rest of the project too.
-    let complete = outer.iter().all(|r| given.contains(r) && cwd.join(r).is_dir());
+    let complete = outer
+        .iter()
+        .all(|r| given.contains(r) && cwd.join(r).is_dir());
     let mut files: HashSet<PathBuf> = scanned.keys().cloned().collect();
     if !complete {
         let (listed, _) = walk(&outer, None);
         files.extend(listed.into_keys());
     }
-    let project = Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
+    let project =
+        Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
 
-    if trace {
-        eprintln!("trace: roots {outer:?} complete {complete} at {:?}", t0.elapsed());
-    }
-    let mut candidates: Vec<PathBuf> = if !opts.prefilter {
-        scanned.keys().cloned().collect()
-    } else if complete {
-        candidates_backward(&project, &scanned)
-    } else {
-        candidates_forward(&project, &scanned, opts)
+    // Files that import an app module and call `.run` are checked at once,
+    // while the import graph is searched for the others.
+    let analyse = |paths: &[PathBuf]| -> Vec<Result<FileReport, FileProblem>> {
+        paths
+            .par_iter()
+            .map(|path| match project.load(path) {
+                Ok(module) => Ok(FileReport {
+                    findings: check_module(&project, &module),
+                    module,
+                }),
+                Err(e) => Err(problem(path, &e)),
+            })
+            .collect()
     };
-    candidates.sort();
-    if trace {
-        eprintln!("trace: candidates at {:?}: {candidates:?}", t0.elapsed());
-    }
-    outcome.parsed = candidates.len();
-
-    let results: Vec<Result<FileReport, FileProblem>> = candidates
-        .par_iter()
-        .map(|path| match project.load(path) {
-            Ok(module) => Ok(FileReport { findings: check_module(&project, &module), module }),
-            Err(e) => Err(problem(path, &e)),
-        })
-        .collect();
-    if trace {
-        eprintln!("trace: analysed at {:?}, {} modules loaded", t0.elapsed(), project.loaded());
-    }
+    let (direct, rest): (Vec<PathBuf>, Vec<PathBuf>) = if opts.prefilter {
+        let direct = scanned
+            .iter()
+            .filter(|(_, f)| f.run_call && f.app_import)
+            .map(|(p, _)| p.clone())
+            .collect();
+        (direct, Vec::new())
+    } else {
+        (Vec::new(), scanned.keys().cloned().collect())
+    };
+    let (indirect, mut results) = rayon::join(
+        || match (opts.prefilter, complete) {
+            (false, _) => rest,
+            (true, true) => candidates_backward(&project, &scanned),
+            (true, false) => candidates_forward(&project, &scanned, opts),
+        },
+        || analyse(&direct),
+    );
+    results.extend(analyse(&indirect));
+    outcome.parsed = direct.len() + indirect.len();
+    results.sort_by(|a, b| result_path(a).cmp(result_path(b)));
     for r in results {
         match r {
             Ok(report) if !report.findings.is_empty() => outcome.reports.push(report),
@@ -179,6 +191,13 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     outcome
 }
 
+fn result_path(r: &Result<FileReport, FileProblem>) -> &Path {
+    match r {
+        Ok(report) => &report.module.path,
+        Err(p) => &p.path,
+    }
+}
+
 type Walked = (HashMap<PathBuf, Option<Facts>>, Vec<FileProblem>);
 
 /// Walk `roots` (in parallel, honouring `.gitignore`) for Python files.
@@ -189,13 +208,20 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
     let Some((first, rest)) = roots.split_first() else {
         return (HashMap::new(), Vec::new());
     };
-    let dot = |p: &PathBuf| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.clone() };
+    let dot = |p: &PathBuf| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.clone()
+        }
+    };
     let mut builder = ignore::WalkBuilder::new(dot(first));
     for r in rest {
         builder.add(dot(r));
     }
-    builder.require_git(false).threads(rayon::current_num_threads().max(1));
-    if std::env::var_os("FBG_NOFILTER").is_some() { builder.standard_filters(false); }
+    builder
+        .require_git(false)
+        .threads(rayon::current_num_threads().max(1));
     builder.build_parallel().run(|| {
         let (found, problems) = (&found, &problems);
         Box::new(move |entry| {
@@ -209,7 +235,11 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
                             _ => PathBuf::new(),
                         };
                         let message = err.to_string();
-                        lock(problems).push(FileProblem { path, message, is_error: true });
+                        lock(problems).push(FileProblem {
+                            path,
+                            message,
+                            is_error: true,
+                        });
                     }
                     return Continue;
                 }
@@ -219,7 +249,11 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
             }
             let explicit = entry.depth() == 0;
             // Roots are already normal; a walk from "." prefixes "./".
-            let path = entry.path().strip_prefix(".").unwrap_or(entry.path()).to_path_buf();
+            let path = entry
+                .path()
+                .strip_prefix(".")
+                .unwrap_or(entry.path())
+                .to_path_buf();
             if path.extension().is_some() && !explicit && !is_python(&path, None) {
                 return Continue;
             }
@@ -242,7 +276,10 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
         })
     });
     let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    (found, problems.into_inner().unwrap_or_else(|e| e.into_inner()))
+    (
+        found,
+        problems.into_inner().unwrap_or_else(|e| e.into_inner()),
+    )
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -260,103 +297,161 @@ fn problem(path: &Path, e: &LoadError) -> FileProblem {
 /// Read one file and learn its facts; `Ok(None)` when it is not Python.
 /// Undecodable files are reported here, whether or not they could hold a
 /// finding, so both scan modes report the same problems.
-fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<Facts>, FileProblem> {
+fn read_file(
+    path: &Path,
+    opts: &ScanOptions,
+    explicit: bool,
+) -> Result<Option<Facts>, FileProblem> {
     use std::io::Read;
+    thread_local! {
+        // One buffer per walker thread: most files are small, and a fresh
+        // allocation per file costs page faults.
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let io_problem = |e: std::io::Error| problem(path, &LoadError::Io(e.to_string()));
-    let mut file = std::fs::File::open(path).map_err(io_problem)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > opts.max_file_size {
-        return Err(problem(path, &LoadError::TooLarge(size)));
-    }
-    let mut bytes = Vec::with_capacity(size as usize + 1);
-    file.read_to_end(&mut bytes).map_err(io_problem)?;
-    if path.extension().is_none() && !explicit && !has_python_shebang(&bytes) {
-        return Ok(None);
-    }
-    if std::str::from_utf8(&bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
-        source::decode(&bytes).map_err(|e| problem(path, &LoadError::Decode(e)))?;
-    }
-    if std::env::var_os("FBG_NOFACTS").is_some() { return Ok(Some(Facts::default())); }
-    Ok(Some(prefilter::facts(&bytes, &opts.extra_tokens)))
+    let file = std::fs::File::open(path).map_err(io_problem)?;
+    BUFFER.with_borrow_mut(|bytes| {
+        bytes.clear();
+        // Read at most one byte past the limit: enough to know it is over.
+        file.take(opts.max_file_size + 1)
+            .read_to_end(bytes)
+            .map_err(io_problem)?;
+        if bytes.len() as u64 > opts.max_file_size {
+            let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+            bytes.clear();
+            bytes.shrink_to(1 << 20);
+            return Err(problem(path, &LoadError::TooLarge(size)));
+        }
+        if path.extension().is_none() && !explicit && !has_python_shebang(bytes) {
+            return Ok(None);
+        }
+        if std::str::from_utf8(bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
+            source::decode(bytes).map_err(|e| problem(path, &LoadError::Decode(e)))?;
+        }
+        Ok(Some(prefilter::facts(bytes, &opts.extra_tokens)))
+    })
 }
 
-/// Files that call `.run` and either import an app module themselves or
-/// import, directly or not, a module of the project that does: found by
+/// Files that call `.run` and import, directly or not, a module of the
+/// project that imports an app module (those that import one themselves are
+/// taken as they are): found by
 /// walking the import graph backwards from those modules. Used when every
 /// file of the project was read (so every importer is known).
 fn candidates_backward(project: &Project, all: &HashMap<PathBuf, Facts>) -> Vec<PathBuf> {
-    // Importers by the last component of the module an import names: a
-    // module is only imported under its own name (`b` for `a/b.py` and
-    // `a/b/__init__.py`; for `from .. import x`, the name of the package
-    // directory the dots lead to). Candidates are then checked by resolving.
-    let mut by_name: FxHashMap<&str, Vec<(&PathBuf, u32, &str)>> = FxHashMap::default();
-    for (path, f) in all {
-        for (level, dotted) in f.imports.iter() {
-            let name = match dotted.rsplit('.').next() {
-                Some(last) if !last.is_empty() => last,
-                _ => {
-                    let base = path.parent().and_then(|p| (1..level).try_fold(p, |b, _| b.parent()));
-                    match base.and_then(Path::file_name).and_then(|n| n.to_str()) {
-                        Some(dir) => dir,
-                        None => continue,
+    // Who may import what: absolute imports by their dotted name, relative
+    // ones by the module path they lead to (`a/pkg/mod` for `a/pkg/mod.py`
+    // or `a/pkg/mod/__init__.py`). Built on both cores, then merged.
+    type Index<'a> = (
+        FxHashMap<&'a str, Vec<&'a PathBuf>>,
+        FxHashMap<String, Vec<(&'a PathBuf, u32, &'a str)>>,
+    );
+    let files: Vec<(&PathBuf, &Facts)> = all.iter().collect();
+    let (absolute, relative): Index = files
+        .par_chunks(
+            files
+                .len()
+                .div_ceil(rayon::current_num_threads().max(1))
+                .max(1),
+        )
+        .map(|chunk| {
+            let mut index: Index = Default::default();
+            for &(path, f) in chunk {
+                for (level, dotted) in f.imports.iter() {
+                    if level == 0 {
+                        index.0.entry(dotted).or_default().push(path);
+                        continue;
+                    }
+                    let base = path
+                        .parent()
+                        .and_then(|p| (1..level).try_fold(p, |b, _| b.parent()));
+                    if let Some(base) = base.and_then(Path::to_str) {
+                        index
+                            .1
+                            .entry(module_key(base, dotted))
+                            .or_default()
+                            .push((path, level, dotted));
                     }
                 }
-            };
-            by_name.entry(name).or_default().push((path, level, dotted));
-        }
-    }
-    // Each name's imports are resolved once, when a module of that name is
-    // first reached: target file -> importers.
-    let mut targets: FxHashMap<&str, FxHashMap<PathBuf, Vec<&PathBuf>>> = FxHashMap::default();
-    let mut reached: FxHashSet<&PathBuf> = all.iter().filter(|(_, f)| f.app_import).map(|(p, _)| p).collect();
+            }
+            index
+        })
+        .reduce(Index::default, |mut a, b| {
+            for (k, v) in b.0 {
+                a.0.entry(k).or_default().extend(v);
+            }
+            for (k, v) in b.1 {
+                a.1.entry(k).or_default().extend(v);
+            }
+            a
+        });
+    let mut reached: FxHashSet<&PathBuf> = all
+        .iter()
+        .filter(|(_, f)| f.app_import)
+        .map(|(p, _)| p)
+        .collect();
     let mut stack: Vec<&PathBuf> = reached.iter().copied().collect();
     while let Some(module) = stack.pop() {
-        let name = if module.file_name().is_some_and(|n| n == "__init__.py") {
-            module.parent().and_then(|d| d.file_name())
+        let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
+            module.parent().map(Path::to_path_buf).unwrap_or_default()
         } else {
-            module.file_stem()
+            module.with_extension("")
         };
-        let Some((name, entries)) = name.and_then(|n| n.to_str()).and_then(|n| by_name.get_key_value(n)) else {
-            continue;
-        };
-        let by_target = targets.entry(name).or_insert_with(|| {
-            let mut m: FxHashMap<PathBuf, Vec<&PathBuf>> = FxHashMap::default();
-            for &(importer, level, dotted) in entries {
-                if let Some(t) = project.resolve(importer, level, dotted) {
-                    m.entry(t).or_default().push(importer);
-                }
+        // The dotted names that can denote it: `mod`, `pkg.mod`, `a.pkg.mod`...
+        let mut importers: Vec<(&PathBuf, u32, &str)> = Vec::new();
+        let parts: Vec<&str> = module_path
+            .components()
+            .filter_map(|c| c.as_os_str().to_str())
+            .collect();
+        for start in (0..parts.len()).rev() {
+            let dotted = parts[start..].join(".");
+            if let Some((key, list)) = absolute.get_key_value(dotted.as_str()) {
+                importers.extend(list.iter().map(|&p| (p, 0, *key)));
             }
-            m
-        });
-        for &importer in by_target.get(module.as_path()).into_iter().flatten() {
-            if reached.insert(importer) {
+        }
+        if let Some(list) = module_path.to_str().and_then(|p| relative.get(p)) {
+            importers.extend(list.iter().copied());
+        }
+        for (importer, level, dotted) in importers {
+            if !reached.contains(importer)
+                && project.resolve(importer, level, dotted).as_ref() == Some(module)
+            {
+                reached.insert(importer);
                 stack.push(importer);
             }
         }
     }
-    if std::env::var_os("FBG_TRACE").is_some() {
-        let entries: usize = by_name.values().map(Vec::len).sum();
-        eprintln!("trace: backward {entries} import entries, {} reached", reached.len());
-    }
     all.iter()
-        .filter(|(p, f)| f.run_call && reached.contains(p))
+        .filter(|(p, f)| f.run_call && !f.app_import && reached.contains(p))
         .map(|(p, _)| p.clone())
         .collect()
 }
 
-/// The same set, found by exploring forward from the files that call
+/// `base/a/b` for `a.b` (the path form of a module, without `.py`).
+fn module_key(base: &str, dotted: &str) -> String {
+    let mut key = String::with_capacity(base.len() + dotted.len() + 1);
+    key.push_str(base);
+    for part in dotted.split('.').filter(|p| !p.is_empty()) {
+        if !key.is_empty() {
+            key.push('/');
+        }
+        key.push_str(part);
+    }
+    key
+}
+
+/// The same files, found by exploring forward from the files that call
 /// `.run`; modules outside the scanned files are read when reached. Used
 /// when only part of a project is scanned.
-fn candidates_forward(project: &Project, scanned: &HashMap<PathBuf, Facts>, opts: &ScanOptions) -> Vec<PathBuf> {
+fn candidates_forward(
+    project: &Project,
+    scanned: &HashMap<PathBuf, Facts>,
+    opts: &ScanOptions,
+) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     let mut pending: Vec<&PathBuf> = Vec::new();
     for (path, f) in scanned {
-        if f.run_call {
-            if f.app_import {
-                out.push(path.clone());
-            } else {
-                pending.push(path);
-            }
+        if f.run_call && !f.app_import {
+            pending.push(path);
         }
     }
     if pending.is_empty() {

@@ -131,10 +131,10 @@ fn argument(
         return Some((ev.eval(cx, e, 0), e.span()));
     }
     for splat in call.double_stars() {
-        if let Value::Dict(d) = ev.eval(cx, splat, 0) {
-            if let Some((v, _)) = ev.dict_get(&d, name, 0) {
-                return Some((v, splat.span()));
-            }
+        if let Value::Dict(d) = ev.eval(cx, splat, 0)
+            && let Some((v, _)) = ev.dict_get(&d, name, 0)
+        {
+            return Some((v, splat.span()));
         }
     }
     None
@@ -171,10 +171,7 @@ fn origin_of(via: &[Step], env: Option<Option<String>>) -> HostOrigin {
         Step::DictKey { key, path, line } => (format!("**{{\"{key}\": ...}}"), path.clone(), *line),
     });
     match (env, first) {
-        (Some(var), constant) => HostOrigin::EnvDefault {
-            var,
-            constant: constant.map(|(n, p, l)| (n, p, l)),
-        },
+        (Some(var), constant) => HostOrigin::EnvDefault { var, constant },
         (None, None) => HostOrigin::Literal,
         (None, Some((name, path, line))) => match &via[0] {
             Step::DictKey { .. } => HostOrigin::DictKey { path, line },
@@ -205,10 +202,10 @@ fn debugger(
     // `app.debug = True` and friends on the same app, in this file or the
     // one that created it; the last one in file order wins.
     let mut modules = vec![m.clone()];
-    if app.path != m.path {
-        if let Ok(origin_module) = ev.project().load(&app.path) {
-            modules.insert(0, origin_module);
-        }
+    if app.path != m.path
+        && let Ok(origin_module) = ev.project().load(&app.path)
+    {
+        modules.insert(0, origin_module);
     }
     let mut verdict = None;
     for module in &modules {

@@ -443,15 +443,15 @@ impl<'p> Evaluator<'p> {
                     return v;
                 }
                 let (first, rest) = submodules.split_once('.').unwrap_or((&submodules, ""));
-                if first == attr && module.path.file_name().is_some_and(|f| f == "__init__.py") {
-                    if let Some(dir) = module.path.parent() {
-                        if let Some(sub) = self.load_sub(dir, attr) {
-                            return Value::Module {
-                                module: sub,
-                                submodules: rest.to_string(),
-                            };
-                        }
-                    }
+                if first == attr
+                    && module.path.file_name().is_some_and(|f| f == "__init__.py")
+                    && let Some(dir) = module.path.parent()
+                    && let Some(sub) = self.load_sub(dir, attr)
+                {
+                    return Value::Module {
+                        module: sub,
+                        submodules: rest.to_string(),
+                    };
                 }
                 Value::Unknown
             }
@@ -779,10 +779,10 @@ fn or_value(left: Value, right: impl FnOnce() -> Value) -> Value {
 
 fn rename_last_step(v: Value, class: &str) -> Value {
     let qualify = |via: &mut Vec<Step>| {
-        if let Some(Step::Constant { name, .. }) = via.first_mut() {
-            if !name.contains('.') {
-                *name = format!("{class}.{name}");
-            }
+        if let Some(Step::Constant { name, .. }) = via.first_mut()
+            && !name.contains('.')
+        {
+            *name = format!("{class}.{name}");
         }
     };
     match v {
@@ -858,17 +858,15 @@ fn chain_at(stmts: &[Stmt], pos: usize, chain: &mut Vec<(usize, usize)>) {
         always_runs,
         span,
     } = st
-    {
-        if let Some((i, (_, body))) = branches
+        && let Some((i, (_, body))) = branches
             .iter()
             .enumerate()
             .find(|(_, (sp, _))| sp.contains(&pos))
-        {
-            if !always_runs {
-                chain.push((span.start, i));
-            }
-            chain_at(body, pos, chain);
+    {
+        if !always_runs {
+            chain.push((span.start, i));
         }
+        chain_at(body, pos, chain);
     }
 }
 

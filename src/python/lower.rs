@@ -168,10 +168,10 @@ impl<'s> Lower<'s> {
                     body.extend(self.block(b, scope, depth));
                     branches.push((span(b), body));
                 }
-                if let Some(alt) = n.child_by_field_name("alternative") {
-                    if let Some(b) = alt.child_by_field_name("body") {
-                        branches.push((span(alt), self.block(b, scope, depth)));
-                    }
+                if let Some(alt) = n.child_by_field_name("alternative")
+                    && let Some(b) = alt.child_by_field_name("body")
+                {
+                    branches.push((span(alt), self.block(b, scope, depth)));
                 }
                 out.push(Stmt::Block {
                     branches,
@@ -194,10 +194,10 @@ impl<'s> Lower<'s> {
                             }
                             let mut c2 = clause.walk();
                             for part in clause.named_children(&mut c2) {
-                                if part.kind() == "as_pattern" {
-                                    if let Some(alias) = part.child_by_field_name("alias") {
-                                        self.unknown_binding(alias, span(alias), &mut body);
-                                    }
+                                if part.kind() == "as_pattern"
+                                    && let Some(alias) = part.child_by_field_name("alias")
+                                {
+                                    self.unknown_binding(alias, span(alias), &mut body);
                                 }
                                 if part.kind() == "block" {
                                     body.extend(self.block(part, scope, depth));
@@ -234,12 +234,11 @@ impl<'s> Lower<'s> {
                     if child.kind() == "with_clause" {
                         let mut c2 = child.walk();
                         for item in child.named_children(&mut c2) {
-                            if let Some(v) = item.child_by_field_name("value") {
-                                if v.kind() == "as_pattern" {
-                                    if let Some(alias) = v.child_by_field_name("alias") {
-                                        self.unknown_binding(alias, span(item), &mut body);
-                                    }
-                                }
+                            if let Some(v) = item.child_by_field_name("value")
+                                && v.kind() == "as_pattern"
+                                && let Some(alias) = v.child_by_field_name("alias")
+                            {
+                                self.unknown_binding(alias, span(item), &mut body);
                             }
                         }
                     }
@@ -879,14 +878,14 @@ fn collect_calls_and_comments(
                         .filter(|f| f.kind() == "attribute")
                         .and_then(|f| f.child_by_field_name("attribute"))
                         .and_then(|a| a.utf8_text(src).ok());
-                    if let Some(method @ ("run" | "run_server")) = method {
-                        if let Expr::Call(call) = lower.expr(n, 0) {
-                            calls.push(RunCall {
-                                call: *call,
-                                method: method.to_string(),
-                                scope: innermost_scope(scopes, n.start_byte()),
-                            });
-                        }
+                    if let Some(method @ ("run" | "run_server")) = method
+                        && let Expr::Call(call) = lower.expr(n, 0)
+                    {
+                        calls.push(RunCall {
+                            call: *call,
+                            method: method.to_string(),
+                            scope: innermost_scope(scopes, n.start_byte()),
+                        });
                     }
                 }
                 "comment" => {
@@ -897,9 +896,8 @@ fn collect_calls_and_comments(
                 _ => {}
             }
         }
-        if visit && cursor.goto_first_child() {
-            visit = true;
-        } else if cursor.goto_next_sibling() {
+        // Pre-order walk: down, else right, else up (and then right).
+        if (visit && cursor.goto_first_child()) || cursor.goto_next_sibling() {
             visit = true;
         } else if cursor.goto_parent() {
             visit = false;
