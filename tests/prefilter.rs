@@ -1,0 +1,153 @@
+//! The byte prefilter must change how fast a scan is, never what it finds:
+//! a prefiltered scan and a scan that parses every file must report the
+//! same findings, on the fixtures and on generated projects whose apps
+//! travel through chains of imports (absolute, relative, packages, star).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use flask_bind_guard::scan::{ScanOptions, scan_paths};
+
+fn findings(dir: &Path, target: &str, prefilter: bool) -> (Vec<String>, usize) {
+    let _cwd = CwdGuard::enter(dir);
+    let outcome = scan_paths(&[PathBuf::from(target)], &ScanOptions { prefilter, ..ScanOptions::default() });
+    let mut out: Vec<String> = outcome
+        .reports
+        .iter()
+        .flat_map(|r| r.findings.iter())
+        .map(|f| format!("{}:{}:{} {} {}", f.path.display(), f.start.line, f.start.column, f.rule.code(), f.message))
+        .collect();
+    out.sort();
+    (out, outcome.parsed)
+}
+
+/// Tests in this file change the working directory; one at a time.
+static CWD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+struct CwdGuard {
+    old: PathBuf,
+    _lock: std::sync::MutexGuard<'static, ()>,
+}
+
+impl CwdGuard {
+    fn enter(dir: &Path) -> Self {
+        let lock = CWD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let old = std::env::current_dir().unwrap();
+        std::env::set_current_dir(dir).unwrap();
+        CwdGuard { old, _lock: lock }
+    }
+}
+
+impl Drop for CwdGuard {
+    fn drop(&mut self) {
+        std::env::set_current_dir(&self.old).unwrap();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn assert_same(dir: &Path, target: &str) -> usize {
+    let (fast, parsed_fast) = findings(dir, target, true);
+    let (full, parsed_full) = findings(dir, target, false);
+    assert_eq!(fast, full, "prefiltered scan of {target} differs from the full parse");
+    assert!(parsed_fast <= parsed_full);
+    fast.len()
+}
+
+#[test]
+fn fixtures_whole_project_and_subdirectories() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"), tmp.path());
+    // The whole project (every importer known: backward search) ...
+    let all = assert_same(tmp.path(), ".");
+    assert!(all > 80, "the fixtures hold many findings, got {all}");
+    // ... and parts of it (forward search from the scanned files).
+    for sub in ["multi", "multi/cross_relative/pkg", "multi/cross_chain/top.py", "literal_forms.py"] {
+        assert_same(tmp.path(), sub);
+    }
+}
+
+/// A tiny deterministic generator (no dependency needed for this).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A project of `n` modules in packages: some create Flask apps, the rest
+/// pass them on through imports of random shapes; some call `.run` on what
+/// they imported, on apps and on look-alikes.
+fn generate(root: &Path, seed: u64, n: usize) {
+    let mut rng = Rng(seed);
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    for pkg in ["p", "p/q"] {
+        std::fs::create_dir_all(root.join(pkg)).unwrap();
+        std::fs::write(root.join(pkg).join("__init__.py"), "").unwrap();
+    }
+    let place = |i: usize| match i % 3 {
+        0 => (format!("m{i}.py"), format!("m{i}"), 0),
+        1 => (format!("p/m{i}.py"), format!("p.m{i}"), 1),
+        _ => (format!("p/q/m{i}.py"), format!("p.q.m{i}"), 2),
+    };
+    for i in 0..n {
+        let (file, _, depth) = place(i);
+        let mut src = String::new();
+        let kind = rng.below(6);
+        if kind == 0 {
+            src.push_str("from flask import Flask\n\napp = Flask(__name__)\n\ndef make():\n    return Flask('m')\n");
+        } else if i > 0 {
+            let j = rng.below(i);
+            let (_, dotted, jdepth) = place(j);
+            // Pick an import form that reaches module j from this one.
+            match rng.below(4) {
+                0 => writeln!(src, "from {dotted} import app, make").unwrap(),
+                1 => writeln!(src, "import {dotted} as dep\napp = dep.app\nmake = dep.make").unwrap(),
+                2 if depth == jdepth && depth > 0 => writeln!(src, "from .m{j} import app, make").unwrap(),
+                _ => writeln!(src, "from {dotted} import *").unwrap(),
+            }
+        } else {
+            src.push_str("import subprocess\napp = subprocess\nmake = object\n");
+        }
+        match rng.below(5) {
+            0 => src.push_str("app.run(host='0.0.0.0')\n"),
+            1 => src.push_str("make().run(host='::', debug=True)\n"),
+            2 => src.push_str("import uvicorn\nuvicorn.run(app, host='0.0.0.0')\n"),
+            3 => src.push_str("# app.run(host='0.0.0.0')\n"),
+            _ => {}
+        }
+        std::fs::write(root.join(file), src).unwrap();
+    }
+}
+
+#[test]
+fn generated_import_chains() {
+    for seed in 1..=12u64 {
+        let tmp = tempfile::tempdir().unwrap();
+        generate(tmp.path(), seed * 7919, 60);
+        let found = assert_same(tmp.path(), ".");
+        assert_same(tmp.path(), "p");
+        assert_same(tmp.path(), "p/q");
+        assert!(found > 0, "seed {seed}: a generated project always has findings");
+    }
+}
