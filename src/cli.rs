@@ -80,11 +80,7 @@ pub enum ColorChoice {
 /// Decide on colour: the flag wins; then NO_COLOR (any non-empty value)
 /// turns it off; then CLICOLOR_FORCE (non-empty, not "0") turns it on;
 /// otherwise colour a terminal only.
-pub fn use_color(
-    choice: ColorChoice,
-    is_terminal: bool,
-    env: impl Fn(&str) -> Option<String>,
-) -> bool {
+pub fn use_color(choice: ColorChoice, is_terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -105,11 +101,7 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                EXIT_ERROR
-            } else {
-                EXIT_CLEAN
-            };
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -127,11 +119,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 EXIT_CLEAN
             }
             None => {
-                let _ = writeln!(
-                    err,
-                    "error: unknown rule `{}`; the rules are FBG001 and FBG002",
-                    safe(rule)
-                );
+                let _ = writeln!(err, "error: unknown rule `{}`; the rules are FBG001 and FBG002", safe(rule));
                 EXIT_ERROR
             }
         };
@@ -143,11 +131,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
         return EXIT_ERROR;
     }
-    let opts = ScanOptions {
-        prefilter: !cli.no_prefilter,
-        max_file_size: cli.max_file_size,
-        ..ScanOptions::default()
-    };
+    let opts = ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
     let started = std::time::Instant::now();
     let outcome = scan_paths(&cli.paths, &opts);
     if cli.stats {
@@ -159,28 +143,15 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             started.elapsed().as_secs_f64()
         );
     }
-    let color = use_color(cli.color, io::stdout().is_terminal(), |k| {
-        std::env::var(k).ok()
-    });
+    let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
     report(cli.format, color, &outcome, out, err)
 }
 
 /// Print an outcome and return the exit code.
-pub fn report(
-    format: Format,
-    color: bool,
-    outcome: &ScanOutcome,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
+pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     for p in &outcome.problems {
         let kind = if p.is_error { "error" } else { "note" };
-        let _ = writeln!(
-            err,
-            "{kind}: {}: {}",
-            safe(&p.path.display().to_string()),
-            safe(&p.message)
-        );
+        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
     }
     let printed = match format {
         Format::Human => Human { color }.print(out, &outcome.reports).and_then(|()| {
@@ -222,42 +193,17 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
     }
 
     #[test]
     fn color_precedence() {
-        assert!(use_color(
-            ColorChoice::Always,
-            false,
-            env(&[("NO_COLOR", "1")])
-        ));
-        assert!(!use_color(
-            ColorChoice::Never,
-            true,
-            env(&[("CLICOLOR_FORCE", "1")])
-        ));
-        assert!(!use_color(
-            ColorChoice::Auto,
-            true,
-            env(&[("NO_COLOR", "1")])
-        ));
+        assert!(use_color(ColorChoice::Always, false, env(&[("NO_COLOR", "1")])));
+        assert!(!use_color(ColorChoice::Never, true, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!use_color(ColorChoice::Auto, true, env(&[("NO_COLOR", "1")])));
         assert!(use_color(ColorChoice::Auto, true, env(&[("NO_COLOR", "")])));
-        assert!(use_color(
-            ColorChoice::Auto,
-            false,
-            env(&[("CLICOLOR_FORCE", "1")])
-        ));
-        assert!(!use_color(
-            ColorChoice::Auto,
-            false,
-            env(&[("CLICOLOR_FORCE", "0")])
-        ));
+        assert!(use_color(ColorChoice::Auto, false, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!use_color(ColorChoice::Auto, false, env(&[("CLICOLOR_FORCE", "0")])));
         assert!(!use_color(ColorChoice::Auto, false, env(&[])));
     }
 }

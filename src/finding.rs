@@ -19,19 +19,12 @@ pub enum Origin {
     /// Written at the call.
     Literal,
     /// A constant (`HOST`, `Config.HOST`), in this file or another.
-    Constant {
-        name: String,
-        path: PathBuf,
-        line: usize,
-    },
+    Constant { name: String, path: PathBuf, line: usize },
     /// A key of a dict passed with `**`.
     DictKey { path: PathBuf, line: usize },
     /// The default of an environment lookup; `constant` is the name the
     /// lookup was stored in, if any.
-    EnvDefault {
-        var: Option<String>,
-        constant: Option<(String, PathBuf, usize)>,
-    },
+    EnvDefault { var: Option<String>, constant: Option<(String, PathBuf, usize)> },
 }
 
 /// What turns the interactive debugger on.
@@ -65,11 +58,7 @@ pub struct Finding {
 }
 
 fn place(path: &Path, line: usize, here: &Path) -> String {
-    if path == here {
-        format!("line {line}")
-    } else {
-        format!("{}:{line}", path.display())
-    }
+    if path == here { format!("line {line}") } else { format!("{}:{line}", path.display()) }
 }
 
 impl Finding {
@@ -84,18 +73,10 @@ impl Finding {
         let how = match &self.origin {
             Origin::Literal => format!("host \"{}\"", self.host),
             Origin::Constant { name, path, line } => {
-                format!(
-                    "host `{name}` = \"{}\" (constant at {})",
-                    self.host,
-                    place(path, *line, &self.path)
-                )
+                format!("host `{name}` = \"{}\" (constant at {})", self.host, place(path, *line, &self.path))
             }
             Origin::DictKey { path, line } => {
-                format!(
-                    "host \"{}\" from a `**` dict ({})",
-                    self.host,
-                    place(path, *line, &self.path)
-                )
+                format!("host \"{}\" from a `**` dict ({})", self.host, place(path, *line, &self.path))
             }
             Origin::EnvDefault { var, constant } => {
                 let var = var.as_deref().unwrap_or("<variable>");

@@ -23,6 +23,41 @@ pub struct Facts {
     pub app_import: bool,
     /// Modules the file may import, see [`Imports`].
     pub imports: Imports,
+    /// For each import (same order): [`import_key`] of the module it names,
+    /// so the scanner finds importers by hash without re-reading text.
+    pub keys: Vec<u64>,
+}
+
+/// A hash naming a module: absolute imports by their dotted name (`a.b`),
+/// relative ones by the path they lead to from the importer (`pkg/sub/a/b`,
+/// as [`path_key`] hashes a module's path). Equal names give equal keys; a
+/// collision only adds a candidate that resolution then rejects.
+pub fn import_key(importer: &std::path::Path, level: u32, dotted: &str) -> Option<u64> {
+    if level == 0 {
+        return Some(hash(dotted));
+    }
+    let base = importer.parent().and_then(|p| (1..level).try_fold(p, |b, _| b.parent()))?;
+    let mut path = base.to_str()?.to_string();
+    for part in dotted.split('.').filter(|p| !p.is_empty()) {
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(part);
+    }
+    Some(hash(&path))
+}
+
+/// The key of the module at `module_path` (`a/b` for `a/b.py` or
+/// `a/b/__init__.py`), as a relative import names it.
+pub fn path_key(module_path: &str) -> u64 {
+    hash(module_path)
+}
+
+fn hash(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
 }
 
 /// The modules a file may import, as their written form with the leading
@@ -57,30 +92,17 @@ impl Imports {
 }
 
 /// Top-level modules whose import makes a file a root of application values.
-pub const APP_MODULES: &[&str] = &[
-    "flask",
-    "dash",
-    "flask_socketio",
-    "apiflask",
-    "flask_openapi3",
-    "jupyter_dash",
-];
+pub const APP_MODULES: &[&str] = &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash"];
 
-pub fn facts(bytes: &[u8], extra_tokens: &[String]) -> Facts {
+pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let run_call = has_run_call(bytes);
     let imports = imports(bytes);
-    let app_import = imports
-        .iter()
-        .any(|(level, m)| level == 0 && APP_MODULES.contains(&m.split('.').next().unwrap_or(m)))
-        || extra_tokens
-            .iter()
-            .any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    Facts {
-        run_call,
-        app_import,
-        imports,
-    }
+    let app_import =
+        imports.iter().any(|(level, m)| level == 0 && APP_MODULES.contains(&m.split('.').next().unwrap_or(m)))
+            || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
+    let keys = imports.iter().map(|(level, dotted)| import_key(path, level, dotted).unwrap_or(0)).collect();
+    Facts { run_call, app_import, imports, keys }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -149,8 +171,7 @@ pub fn imports(b: &[u8]) -> Imports {
         let module = &b[i..end];
         let mut j = i;
         skip_blanks_back(b, &mut j);
-        let is_from =
-            !module.is_empty() && b[..j].ends_with(b"from") && (j < 5 || !is_ident(b[j - 5]));
+        let is_from = !module.is_empty() && b[..j].ends_with(b"from") && (j < 5 || !is_ident(b[j - 5]));
         if is_from {
             let level = module.iter().take_while(|&&c| c == b'.').count();
             let module = &module[level..];
@@ -240,7 +261,8 @@ mod tests {
 
     #[test]
     fn import_forms() {
-        let list = imports(b"import a.b as c, d\nfrom .x import (y,\n  z as w,  # c\n)\nfrom .. import q\nfrom m import *\n");
+        let list =
+            imports(b"import a.b as c, d\nfrom .x import (y,\n  z as w,  # c\n)\nfrom .. import q\nfrom m import *\n");
         let mut got: Vec<(u32, String)> = list.iter().map(|(l, m)| (l, m.to_string())).collect();
         got.sort();
         got.dedup();
@@ -262,10 +284,10 @@ mod tests {
 
     #[test]
     fn tokens() {
-        assert!(facts(b"from flask import Flask", &[]).app_import);
-        assert!(facts(b"import jupyter_dash", &[]).app_import);
-        assert!(facts(b"from dash import Dash", &[]).app_import);
-        assert!(!facts(b"import sanic\n# flask and dash", &[]).app_import);
-        assert!(!facts(b"from .flask import x", &[]).app_import);
+        assert!(facts(std::path::Path::new("t.py"), b"from flask import Flask", &[]).app_import);
+        assert!(facts(std::path::Path::new("t.py"), b"import jupyter_dash", &[]).app_import);
+        assert!(facts(std::path::Path::new("t.py"), b"from dash import Dash", &[]).app_import);
+        assert!(!facts(std::path::Path::new("t.py"), b"import sanic\n# flask and dash", &[]).app_import);
+        assert!(!facts(std::path::Path::new("t.py"), b"from .flask import x", &[]).app_import);
     }
 }

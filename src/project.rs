@@ -54,11 +54,7 @@ impl DiskTree {
 
 impl SourceTree for DiskTree {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(if path.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            path
-        })
+        std::fs::read(if path.as_os_str().is_empty() { Path::new(".") } else { path })
     }
 
     fn is_file(&self, path: &Path) -> bool {
@@ -70,11 +66,7 @@ impl SourceTree for DiskTree {
     }
 
     fn project_root(&self, dir: &Path) -> Option<PathBuf> {
-        self.roots
-            .iter()
-            .filter(|r| dir.starts_with(r))
-            .max_by_key(|r| r.components().count())
-            .cloned()
+        self.roots.iter().filter(|r| dir.starts_with(r)).max_by_key(|r| r.components().count()).cloned()
     }
 }
 
@@ -204,10 +196,7 @@ impl Project {
         {
             return Err(LoadError::TooLarge(size));
         }
-        let bytes = self
-            .tree
-            .read(path)
-            .map_err(|e| LoadError::Io(e.to_string()))?;
+        let bytes = self.tree.read(path).map_err(|e| LoadError::Io(e.to_string()))?;
         let text = source::decode(&bytes).map_err(LoadError::Decode)?;
         Ok(Arc::new(parse_module(path.to_path_buf(), text)))
     }
@@ -247,19 +236,11 @@ impl Project {
         }
         let dir = importer.parent().unwrap_or(Path::new(""));
         let key = (dir.as_os_str().to_os_string(), level, dotted.to_string());
-        if let Some(hit) = self
-            .resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
+        if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return hit.clone();
         }
         let found = self.resolve_uncached(importer, level, dotted);
-        self.resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, found.clone());
+        self.resolved.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found.clone());
         found
     }
 
@@ -268,10 +249,7 @@ impl Project {
             if dotted.is_empty() || is_external(dotted) {
                 return None;
             }
-            return self
-                .search_roots(importer)
-                .iter()
-                .find_map(|root| self.module_file(root, dotted));
+            return self.search_roots(importer).iter().find_map(|root| self.module_file(root, dotted));
         }
         let mut base = importer.parent()?.to_path_buf();
         for _ in 1..level {

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -11,10 +11,8 @@ use rayon::prelude::*;
 
 use crate::analysis::check_module;
 use crate::finding::Finding;
-use crate::prefilter::{self, Facts};
-use crate::project::{
-    DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project, find_project_root, relative_to,
-};
+use crate::prefilter::{self, Facts, import_key, path_key};
+use crate::project::{DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project, find_project_root, relative_to};
 use crate::python::ModuleRef;
 use crate::source;
 
@@ -29,11 +27,7 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions {
-            prefilter: true,
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            extra_tokens: Vec::new(),
-        }
+        ScanOptions { prefilter: true, max_file_size: DEFAULT_MAX_FILE_SIZE, extra_tokens: Vec::new() }
     }
 }
 
@@ -97,21 +91,16 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     for p in paths {
         match std::fs::metadata(p) {
             Ok(_) => given.push(norm(p)),
-            Err(e) => problems.push(FileProblem {
-                path: p.clone(),
-                message: format!("cannot read: {e}"),
-                is_error: true,
-            }),
+            Err(e) => {
+                problems.push(FileProblem { path: p.clone(), message: format!("cannot read: {e}"), is_error: true })
+            }
         }
     }
 
     // The files to check, read once here for their facts.
     let (scanned, walk_problems) = walk(&given, Some(opts));
     problems.extend(walk_problems);
-    let scanned: HashMap<PathBuf, Facts> = scanned
-        .into_iter()
-        .filter_map(|(p, f)| Some((p, f?)))
-        .collect();
+    let scanned: HashMap<PathBuf, Facts> = scanned.into_iter().filter_map(|(p, f)| Some((p, f?))).collect();
     outcome.files = scanned.len();
 
     // The project(s) they belong to: imports resolve among these files.
@@ -125,23 +114,17 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
         .collect();
     roots.sort();
     roots.dedup();
-    let outer: Vec<PathBuf> = roots
-        .iter()
-        .filter(|r| !roots.iter().any(|o| o != *r && r.starts_with(o)))
-        .cloned()
-        .collect();
+    let outer: Vec<PathBuf> =
+        roots.iter().filter(|r| !roots.iter().any(|o| o != *r && r.starts_with(o))).cloned().collect();
     // Scanning whole projects (the usual `flask-bind-guard .`): the files
     // read are the project. Otherwise list the rest of the project too.
-    let complete = outer
-        .iter()
-        .all(|r| given.contains(r) && cwd.join(r).is_dir());
+    let complete = outer.iter().all(|r| given.contains(r) && cwd.join(r).is_dir());
     let mut files: HashSet<PathBuf> = scanned.keys().cloned().collect();
     if !complete {
         let (listed, _) = walk(&outer, None);
         files.extend(listed.into_keys());
     }
-    let project =
-        Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
+    let project = Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
 
     // Files that import an app module and call `.run` are checked at once,
     // while the import graph is searched for the others.
@@ -149,20 +132,13 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
         paths
             .par_iter()
             .map(|path| match project.load(path) {
-                Ok(module) => Ok(FileReport {
-                    findings: check_module(&project, &module),
-                    module,
-                }),
+                Ok(module) => Ok(FileReport { findings: check_module(&project, &module), module }),
                 Err(e) => Err(problem(path, &e)),
             })
             .collect()
     };
     let (direct, rest): (Vec<PathBuf>, Vec<PathBuf>) = if opts.prefilter {
-        let direct = scanned
-            .iter()
-            .filter(|(_, f)| f.run_call && f.app_import)
-            .map(|(p, _)| p.clone())
-            .collect();
+        let direct = scanned.iter().filter(|(_, f)| f.run_call && f.app_import).map(|(p, _)| p.clone()).collect();
         (direct, Vec::new())
     } else {
         (Vec::new(), scanned.keys().cloned().collect())
@@ -209,19 +185,13 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
         return (HashMap::new(), Vec::new());
     };
     let dot = |p: &PathBuf| {
-        if p.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            p.clone()
-        }
+        if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.clone() }
     };
     let mut builder = ignore::WalkBuilder::new(dot(first));
     for r in rest {
         builder.add(dot(r));
     }
-    builder
-        .require_git(false)
-        .threads(rayon::current_num_threads().max(1));
+    builder.require_git(false).threads(rayon::current_num_threads().max(1));
     builder.build_parallel().run(|| {
         let (found, problems) = (&found, &problems);
         Box::new(move |entry| {
@@ -235,11 +205,7 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
                             _ => PathBuf::new(),
                         };
                         let message = err.to_string();
-                        lock(problems).push(FileProblem {
-                            path,
-                            message,
-                            is_error: true,
-                        });
+                        lock(problems).push(FileProblem { path, message, is_error: true });
                     }
                     return Continue;
                 }
@@ -249,17 +215,12 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
             }
             let explicit = entry.depth() == 0;
             // Roots are already normal; a walk from "." prefixes "./".
-            let path = entry
-                .path()
-                .strip_prefix(".")
-                .unwrap_or(entry.path())
-                .to_path_buf();
+            let path = entry.path().strip_prefix(".").unwrap_or(entry.path()).to_path_buf();
             if path.extension().is_some() && !explicit && !is_python(&path, None) {
                 return Continue;
             }
             let Some(opts) = opts else {
-                let python = path.extension().is_some()
-                    || std::fs::read(&path).is_ok_and(|b| has_python_shebang(&b));
+                let python = path.extension().is_some() || std::fs::read(&path).is_ok_and(|b| has_python_shebang(&b));
                 if python {
                     lock(found).insert(path, None);
                 }
@@ -276,10 +237,7 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
         })
     });
     let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    (
-        found,
-        problems.into_inner().unwrap_or_else(|e| e.into_inner()),
-    )
+    (found, problems.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -287,49 +245,70 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn problem(path: &Path, e: &LoadError) -> FileProblem {
-    FileProblem {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-        is_error: !matches!(e, LoadError::TooLarge(_)),
-    }
+    FileProblem { path: path.to_path_buf(), message: e.to_string(), is_error: !matches!(e, LoadError::TooLarge(_)) }
 }
 
 /// Read one file and learn its facts; `Ok(None)` when it is not Python.
 /// Undecodable files are reported here, whether or not they could hold a
 /// finding, so both scan modes report the same problems.
-fn read_file(
-    path: &Path,
-    opts: &ScanOptions,
-    explicit: bool,
-) -> Result<Option<Facts>, FileProblem> {
-    use std::io::Read;
+fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<Facts>, FileProblem> {
     thread_local! {
         // One buffer per walker thread: most files are small, and a fresh
         // allocation per file costs page faults.
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     let io_problem = |e: std::io::Error| problem(path, &LoadError::Io(e.to_string()));
-    let file = std::fs::File::open(path).map_err(io_problem)?;
-    BUFFER.with_borrow_mut(|bytes| {
-        bytes.clear();
+    let mut file = std::fs::File::open(path).map_err(io_problem)?;
+    BUFFER.with_borrow_mut(|buffer| {
         // Read at most one byte past the limit: enough to know it is over.
-        file.take(opts.max_file_size + 1)
-            .read_to_end(bytes)
-            .map_err(io_problem)?;
-        if bytes.len() as u64 > opts.max_file_size {
-            let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
-            bytes.clear();
-            bytes.shrink_to(1 << 20);
+        let n = read_whole(&mut file, buffer, opts.max_file_size + 1).map_err(io_problem)?;
+        if n as u64 > opts.max_file_size {
+            let size = std::fs::metadata(path).map_or(n as u64, |m| m.len());
+            buffer.truncate(1 << 20);
+            buffer.shrink_to_fit();
             return Err(problem(path, &LoadError::TooLarge(size)));
         }
+        let bytes = &buffer[..n];
         if path.extension().is_none() && !explicit && !has_python_shebang(bytes) {
             return Ok(None);
         }
         if std::str::from_utf8(bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
             source::decode(bytes).map_err(|e| problem(path, &LoadError::Decode(e)))?;
         }
-        Ok(Some(prefilter::facts(bytes, &opts.extra_tokens)))
+        Ok(Some(prefilter::facts(path, bytes, &opts.extra_tokens)))
     })
+}
+
+/// Read a regular file into `buf`, at most `limit` bytes; returns how many.
+/// `buf` is kept initialised across calls (its length only grows), so no
+/// call zeroes memory again; and a short read of a regular file is its end,
+/// which saves the usual second `read` that returns 0.
+fn read_whole(file: &mut std::fs::File, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<usize> {
+    use std::io::Read;
+    if buf.len() < 64 * 1024 {
+        buf.resize(64 * 1024, 0);
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() && filled < limit {
+            buf.resize(buf.len().saturating_mul(2), 0);
+        }
+        let room = buf.len().min(limit) - filled;
+        if room == 0 {
+            return Ok(filled);
+        }
+        match file.read(&mut buf[filled..filled + room]) {
+            Ok(n) => {
+                filled += n;
+                if n == 0 || n < room {
+                    return Ok(filled);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Files that call `.run` and import, directly or not, a module of the
@@ -338,115 +317,60 @@ fn read_file(
 /// walking the import graph backwards from those modules. Used when every
 /// file of the project was read (so every importer is known).
 fn candidates_backward(project: &Project, all: &HashMap<PathBuf, Facts>) -> Vec<PathBuf> {
-    // Who may import what: absolute imports by their dotted name, relative
-    // ones by the module path they lead to (`a/pkg/mod` for `a/pkg/mod.py`
-    // or `a/pkg/mod/__init__.py`). Built on both cores, then merged.
-    type Index<'a> = (
-        FxHashMap<&'a str, Vec<&'a PathBuf>>,
-        FxHashMap<String, Vec<(&'a PathBuf, u32, &'a str)>>,
-    );
     let files: Vec<(&PathBuf, &Facts)> = all.iter().collect();
-    let (absolute, relative): Index = files
-        .par_chunks(
-            files
-                .len()
-                .div_ceil(rayon::current_num_threads().max(1))
-                .max(1),
-        )
-        .map(|chunk| {
-            let mut index: Index = Default::default();
-            for &(path, f) in chunk {
-                for (level, dotted) in f.imports.iter() {
-                    if level == 0 {
-                        index.0.entry(dotted).or_default().push(path);
-                        continue;
-                    }
-                    let base = path
-                        .parent()
-                        .and_then(|p| (1..level).try_fold(p, |b, _| b.parent()));
-                    if let Some(base) = base.and_then(Path::to_str) {
-                        index
-                            .1
-                            .entry(module_key(base, dotted))
-                            .or_default()
-                            .push((path, level, dotted));
-                    }
-                }
-            }
-            index
-        })
-        .reduce(Index::default, |mut a, b| {
-            for (k, v) in b.0 {
-                a.0.entry(k).or_default().extend(v);
-            }
-            for (k, v) in b.1 {
-                a.1.entry(k).or_default().extend(v);
-            }
-            a
-        });
-    let mut reached: FxHashSet<&PathBuf> = all
-        .iter()
-        .filter(|(_, f)| f.app_import)
-        .map(|(p, _)| p)
-        .collect();
-    let mut stack: Vec<&PathBuf> = reached.iter().copied().collect();
-    while let Some(module) = stack.pop() {
+    // Importers by the key of the module they name (see `import_key`).
+    let mut index: FxHashMap<u64, Vec<(u32, u32)>> = FxHashMap::default();
+    for (fi, (_, f)) in files.iter().enumerate() {
+        for (ei, &key) in f.keys.iter().enumerate() {
+            index.entry(key).or_default().push((fi as u32, ei as u32));
+        }
+    }
+    let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
+    let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
+    let mut keys = Vec::new();
+    while let Some(mi) = stack.pop() {
+        let module = files[mi].0;
         let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
             module.parent().map(Path::to_path_buf).unwrap_or_default()
         } else {
             module.with_extension("")
         };
-        // The dotted names that can denote it: `mod`, `pkg.mod`, `a.pkg.mod`...
-        let mut importers: Vec<(&PathBuf, u32, &str)> = Vec::new();
-        let parts: Vec<&str> = module_path
-            .components()
-            .filter_map(|c| c.as_os_str().to_str())
-            .collect();
-        for start in (0..parts.len()).rev() {
-            let dotted = parts[start..].join(".");
-            if let Some((key, list)) = absolute.get_key_value(dotted.as_str()) {
-                importers.extend(list.iter().map(|&p| (p, 0, *key)));
-            }
+        let Some(module_path) = module_path.to_str() else { continue };
+        // The names it can be imported by: `mod`, `pkg.mod`, `a.pkg.mod`...
+        // (absolute), and its path (relative).
+        keys.clear();
+        let parts: Vec<&str> = module_path.split('/').collect();
+        for start in 0..parts.len() {
+            keys.extend(import_key(Path::new(""), 0, &parts[start..].join(".")));
         }
-        if let Some(list) = module_path.to_str().and_then(|p| relative.get(p)) {
-            importers.extend(list.iter().copied());
-        }
-        for (importer, level, dotted) in importers {
-            if !reached.contains(importer)
-                && project.resolve(importer, level, dotted).as_ref() == Some(module)
-            {
-                reached.insert(importer);
-                stack.push(importer);
+        keys.push(path_key(module_path));
+        for key in &keys {
+            for &(fi, ei) in index.get(key).into_iter().flatten() {
+                let (fi, ei) = (fi as usize, ei as usize);
+                if reached[fi] {
+                    continue;
+                }
+                let (importer, facts) = files[fi];
+                let Some((level, dotted)) = facts.imports.iter().nth(ei) else { continue };
+                if project.resolve(importer, level, dotted).as_ref() == Some(module) {
+                    reached[fi] = true;
+                    stack.push(fi);
+                }
             }
         }
     }
-    all.iter()
-        .filter(|(p, f)| f.run_call && !f.app_import && reached.contains(p))
-        .map(|(p, _)| p.clone())
+    files
+        .iter()
+        .enumerate()
+        .filter(|&(i, (_, f))| f.run_call && !f.app_import && reached[i])
+        .map(|(_, (p, _))| (*p).clone())
         .collect()
-}
-
-/// `base/a/b` for `a.b` (the path form of a module, without `.py`).
-fn module_key(base: &str, dotted: &str) -> String {
-    let mut key = String::with_capacity(base.len() + dotted.len() + 1);
-    key.push_str(base);
-    for part in dotted.split('.').filter(|p| !p.is_empty()) {
-        if !key.is_empty() {
-            key.push('/');
-        }
-        key.push_str(part);
-    }
-    key
 }
 
 /// The same files, found by exploring forward from the files that call
 /// `.run`; modules outside the scanned files are read when reached. Used
 /// when only part of a project is scanned.
-fn candidates_forward(
-    project: &Project,
-    scanned: &HashMap<PathBuf, Facts>,
-    opts: &ScanOptions,
-) -> Vec<PathBuf> {
+fn candidates_forward(project: &Project, scanned: &HashMap<PathBuf, Facts>, opts: &ScanOptions) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     let mut pending: Vec<&PathBuf> = Vec::new();
     for (path, f) in scanned {
@@ -471,7 +395,7 @@ fn candidates_forward(
                 let f = project
                     .tree()
                     .read(&node)
-                    .map(|b| prefilter::facts(&b, &opts.extra_tokens))
+                    .map(|b| prefilter::facts(&node, &b, &opts.extra_tokens))
                     .unwrap_or_default();
                 extra.insert(node.clone(), f.clone());
                 f
@@ -481,11 +405,8 @@ fn candidates_forward(
             roots.push(node.clone());
             continue;
         }
-        let targets: Vec<PathBuf> = facts
-            .imports
-            .iter()
-            .filter_map(|(level, dotted)| project.resolve(&node, level, dotted))
-            .collect();
+        let targets: Vec<PathBuf> =
+            facts.imports.iter().filter_map(|(level, dotted)| project.resolve(&node, level, dotted)).collect();
         for t in &targets {
             if seen.insert(t.clone()) {
                 queue.push_back(t.clone());

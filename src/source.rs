@@ -45,10 +45,7 @@ impl fmt::Display for DecodeError {
             ),
             DecodeError::UnknownEncoding(e) => write!(f, "unknown encoding `{e}` in coding cookie"),
             DecodeError::Malformed { encoding } => {
-                write!(
-                    f,
-                    "bytes are not valid {encoding} as the coding cookie declares"
-                )
+                write!(f, "bytes are not valid {encoding} as the coding cookie declares")
             }
         }
     }
@@ -71,11 +68,7 @@ pub fn decode(bytes: &[u8]) -> Result<SourceText, DecodeError> {
     };
     if encoding == "utf-8" {
         return match std::str::from_utf8(body) {
-            Ok(s) => Ok(SourceText {
-                text: s.to_string(),
-                encoding,
-                bom,
-            }),
+            Ok(s) => Ok(SourceText { text: s.to_string(), encoding, bom }),
             Err(e) => {
                 let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count();
                 Err(DecodeError::InvalidUtf8 { line })
@@ -86,17 +79,10 @@ pub fn decode(bytes: &[u8]) -> Result<SourceText, DecodeError> {
         // CPython rejects a BOM with a cookie that is not utf-8.
         return Err(DecodeError::Malformed { encoding });
     }
-    if matches!(
-        encoding.as_str(),
-        "latin-1" | "iso-8859-1" | "latin1" | "l1"
-    ) {
+    if matches!(encoding.as_str(), "latin-1" | "iso-8859-1" | "latin1" | "l1") {
         // Every byte is a code point: no table needed.
         let text = body.iter().map(|&b| b as char).collect();
-        return Ok(SourceText {
-            text,
-            encoding,
-            bom,
-        });
+        return Ok(SourceText { text, encoding, bom });
     }
     let enc = encoding_rs::Encoding::for_label(encoding.as_bytes())
         .or_else(|| encoding_rs::Encoding::for_label(encoding.replace('-', "_").as_bytes()))
@@ -105,11 +91,7 @@ pub fn decode(bytes: &[u8]) -> Result<SourceText, DecodeError> {
     if had_errors {
         return Err(DecodeError::Malformed { encoding });
     }
-    Ok(SourceText {
-        text: text.into_owned(),
-        encoding,
-        bom,
-    })
+    Ok(SourceText { text: text.into_owned(), encoding, bom })
 }
 
 /// The encoding named by a PEP 263 cookie on line 1 or 2, if any.
@@ -133,10 +115,7 @@ fn coding_cookie(bytes: &[u8]) -> Option<&str> {
 }
 
 fn trim_start(line: &[u8]) -> &[u8] {
-    let n = line
-        .iter()
-        .take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c'))
-        .count();
+    let n = line.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c')).count();
     &line[n..]
 }
 
@@ -148,14 +127,8 @@ fn cookie_in_comment(comment: &[u8]) -> Option<&str> {
         Some(b':') | Some(b'=') => &rest[1..],
         _ => return cookie_in_comment(rest),
     };
-    let rest = &rest[rest
-        .iter()
-        .take_while(|b| matches!(b, b' ' | b'\t'))
-        .count()..];
-    let len = rest
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        .count();
+    let rest = &rest[rest.iter().take_while(|b| matches!(b, b' ' | b'\t')).count()..];
+    let len = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')).count();
     if len == 0 {
         return None;
     }
@@ -167,9 +140,7 @@ fn normalize_encoding(name: &str) -> String {
     let lower = name.to_ascii_lowercase().replace('_', "-");
     match lower.as_str() {
         "utf8" | "utf-8" | "utf-8-sig" | "u8" | "utf" | "cp65001" => "utf-8".into(),
-        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "iso-latin-1" | "8859" => {
-            "latin-1".into()
-        }
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "iso-latin-1" | "8859" => "latin-1".into(),
         _ => lower,
     }
 }
@@ -259,10 +230,7 @@ mod tests {
 
     #[test]
     fn unknown_encoding() {
-        assert!(matches!(
-            decode(b"# coding: klingon\n"),
-            Err(DecodeError::UnknownEncoding(_))
-        ));
+        assert!(matches!(decode(b"# coding: klingon\n"), Err(DecodeError::UnknownEncoding(_))));
     }
 
     #[test]

@@ -40,11 +40,7 @@ fn expected(root: &Path) -> BTreeSet<(String, usize, String)> {
         let text = String::from_utf8_lossy(&bytes);
         for (i, line) in text.lines().enumerate() {
             if let Some(pos) = line.find("# ERR ") {
-                let rule = line[pos + 6..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .to_string();
+                let rule = line[pos + 6..].split_whitespace().next().unwrap().to_string();
                 want.insert((rel(root, &file), i + 1, rule));
             }
         }
@@ -53,11 +49,7 @@ fn expected(root: &Path) -> BTreeSet<(String, usize, String)> {
 }
 
 fn rel(root: &Path, file: &Path) -> String {
-    let base = if root.is_file() {
-        root.parent().unwrap()
-    } else {
-        root
-    };
+    let base = if root.is_file() { root.parent().unwrap() } else { root };
     file.strip_prefix(base).unwrap().display().to_string()
 }
 
@@ -67,17 +59,8 @@ fn found(root: &Path, outcome: &ScanOutcome) -> BTreeSet<(String, usize, String)
         .iter()
         .flat_map(|r| r.findings.iter())
         .map(|f| {
-            let path = fixtures_dir()
-                .parent()
-                .unwrap()
-                .parent()
-                .unwrap()
-                .join(&f.path);
-            let path = if f.path.is_absolute() {
-                f.path.clone()
-            } else {
-                path
-            };
+            let path = fixtures_dir().parent().unwrap().parent().unwrap().join(&f.path);
+            let path = if f.path.is_absolute() { f.path.clone() } else { path };
             (rel(root, &path), f.start.line, f.rule.code().to_string())
         })
         .collect()
@@ -111,14 +94,9 @@ fn render(root: &Path, outcome: &ScanOutcome) -> String {
 
 fn cases() -> Vec<PathBuf> {
     let dir = fixtures_dir();
-    let mut cases: Vec<PathBuf> = python_files(&dir)
-        .into_iter()
-        .filter(|p| p.parent() == Some(dir.as_path()))
-        .collect();
-    let mut multi: Vec<PathBuf> = std::fs::read_dir(dir.join("multi"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut cases: Vec<PathBuf> =
+        python_files(&dir).into_iter().filter(|p| p.parent() == Some(dir.as_path())).collect();
+    let mut multi: Vec<PathBuf> = std::fs::read_dir(dir.join("multi")).unwrap().map(|e| e.unwrap().path()).collect();
     multi.sort();
     cases.extend(multi);
     cases
@@ -126,18 +104,9 @@ fn cases() -> Vec<PathBuf> {
 
 /// Scan from the crate root with a relative path, as a user would.
 fn scan(case: &Path, prefilter: bool) -> ScanOutcome {
-    let relative = case
-        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-        .unwrap()
-        .to_path_buf();
+    let relative = case.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_path_buf();
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
-    scan_paths(
-        &[relative],
-        &ScanOptions {
-            prefilter,
-            ..ScanOptions::default()
-        },
-    )
+    scan_paths(&[relative], &ScanOptions { prefilter, ..ScanOptions::default() })
 }
 
 #[test]
@@ -166,10 +135,6 @@ fn fixtures_have_positive_and_negative_cases() {
     let quiet = ["lookalikes", "comments_strings", "cross_not_flask"];
     for case in cases() {
         let name = case.file_stem().unwrap().to_string_lossy().to_string();
-        assert_eq!(
-            expected(&case).is_empty(),
-            quiet.contains(&name.as_str()),
-            "{name}"
-        );
+        assert_eq!(expected(&case).is_empty(), quiet.contains(&name.as_str()), "{name}");
     }
 }

@@ -15,15 +15,8 @@ pub fn check_module(project: &Project, module: &ModuleRef) -> Vec<Finding> {
     for rc in &module.run_calls {
         ev.refuel();
         if let Some(f) = check_call(&ev, module, rc) {
-            let (first, last) = (
-                module.line_of(f.span.start),
-                module.line_of(f.span.end.saturating_sub(1)),
-            );
-            let suppressed = (first..=last).any(|l| {
-                module
-                    .noqa_on(l)
-                    .is_some_and(|q| q.suppresses(f.rule.code()))
-            });
+            let (first, last) = (module.line_of(f.span.start), module.line_of(f.span.end.saturating_sub(1)));
+            let suppressed = (first..=last).any(|l| module.noqa_on(l).is_some_and(|q| q.suppresses(f.rule.code())));
             if !suppressed {
                 out.push(f);
             }
@@ -44,29 +37,15 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     let Expr::Attr(receiver, _, _) = &rc.call.func else {
         return None;
     };
-    let cx = Ctx {
-        module: m.clone(),
-        scope: rc.scope,
-        pos: rc.call.span.start,
-    };
+    let cx = Ctx { module: m.clone(), scope: rc.scope, pos: rc.call.span.start };
     let recv = ev.eval(&cx, receiver, 0);
     let (sig, app) = match (&recv, rc.method.as_str()) {
         // Flask.run(host, port, debug, load_dotenv, **options)
-        (Value::App(AppKind::Flask, o), "run") => (
-            Signature {
-                host_pos: 0,
-                debug_pos: Some(2),
-            },
-            Some(o.clone()),
-        ),
+        (Value::App(AppKind::Flask, o), "run") => (Signature { host_pos: 0, debug_pos: Some(2) }, Some(o.clone())),
         // Dash.run(host, port, proxy, debug, ...); run_server is its old name.
-        (Value::App(AppKind::Dash, o), "run" | "run_server") => (
-            Signature {
-                host_pos: 0,
-                debug_pos: Some(3),
-            },
-            Some(o.clone()),
-        ),
+        (Value::App(AppKind::Dash, o), "run" | "run_server") => {
+            (Signature { host_pos: 0, debug_pos: Some(3) }, Some(o.clone()))
+        }
         // SocketIO.run(app, host, port, **kwargs)
         (Value::SocketIO, "run") => {
             let app = rc.call.positional(0).or_else(|| rc.call.keyword("app"));
@@ -74,24 +53,14 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
                 Some(Value::App(_, o)) => Some(o),
                 _ => None,
             };
-            (
-                Signature {
-                    host_pos: 1,
-                    debug_pos: None,
-                },
-                origin,
-            )
+            (Signature { host_pos: 1, debug_pos: None }, origin)
         }
         _ => return None,
     };
     let (host_value, host_span) = argument(ev, &cx, &rc.call, "host", Some(sig.host_pos))?;
     let (host, origin, literal) = binding_host(&host_value)?;
     let debugger = debugger(ev, &cx, &rc.call, &sig, app.as_ref(), m);
-    let rule = if debugger.is_some() {
-        Rule::DebuggerAllInterfaces
-    } else {
-        Rule::AllInterfaces
-    };
+    let rule = if debugger.is_some() { Rule::DebuggerAllInterfaces } else { Rule::AllInterfaces };
     let text = m.text();
     let pos = |offset: usize| {
         let (line, column) = m.lines.line_col(text, offset);
@@ -117,13 +86,7 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
 }
 
 /// An argument given by keyword, by position, or through `**dict`.
-fn argument(
-    ev: &Evaluator,
-    cx: &Ctx,
-    call: &Call,
-    name: &str,
-    pos: Option<usize>,
-) -> Option<(Value, Span)> {
+fn argument(ev: &Evaluator, cx: &Ctx, call: &Call, name: &str, pos: Option<usize>) -> Option<(Value, Span)> {
     if let Some(e) = call.keyword(name) {
         return Some((ev.eval(cx, e, 0), e.span()));
     }
@@ -144,20 +107,14 @@ fn argument(
 /// binds every interface.
 fn binding_host(v: &Value) -> Option<(String, HostOrigin, Option<Loc>)> {
     match v {
-        Value::Str(s) if binds_all_interfaces(&s.value) => Some((
-            s.value.clone(),
-            origin_of(&s.via, None),
-            Some(s.literal.clone()),
-        )),
+        Value::Str(s) if binds_all_interfaces(&s.value) => {
+            Some((s.value.clone(), origin_of(&s.via, None), Some(s.literal.clone())))
+        }
         Value::Env(env) => match &env.default {
             Some(Value::Str(d)) if binds_all_interfaces(&d.value) => {
                 let mut via = env.via.clone();
                 via.extend(d.via.iter().cloned());
-                Some((
-                    d.value.clone(),
-                    origin_of(&via, Some(env.var.clone())),
-                    Some(d.literal.clone()),
-                ))
+                Some((d.value.clone(), origin_of(&via, Some(env.var.clone())), Some(d.literal.clone())))
             }
             _ => None,
         },
@@ -192,10 +149,8 @@ fn debugger(
     // `use_debugger` wins over `debug`, which wins over the app's setting.
     for (name, pos) in [("use_debugger", None), ("debug", sig.debug_pos)] {
         if let Some((v, span)) = argument(ev, cx, call, name, pos) {
-            return (v.truthy() == Some(true)).then(|| DebugSource::Argument {
-                name: name.to_string(),
-                line: m.line_of(span.start),
-            });
+            return (v.truthy() == Some(true))
+                .then(|| DebugSource::Argument { name: name.to_string(), line: m.line_of(span.start) });
         }
     }
     let app = app?;
@@ -213,11 +168,7 @@ fn debugger(
             let Some((obj, value)) = debug_setting(st) else {
                 continue;
             };
-            let cx = Ctx {
-                module: module.clone(),
-                scope,
-                pos: st.span().start,
-            };
+            let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
             let Value::App(_, o) = ev.eval(&cx, obj, 0) else {
                 continue;
             };
@@ -264,23 +215,14 @@ fn statements(m: &Module) -> Vec<(ScopeId, &Stmt)> {
 /// returns `(X, v)`.
 fn debug_setting(st: &Stmt) -> Option<(&Expr, &Expr)> {
     match st {
-        Stmt::Assign {
-            targets,
-            value: Some(v),
-            ..
-        } => targets.iter().find_map(|t| match t {
+        Stmt::Assign { targets, value: Some(v), .. } => targets.iter().find_map(|t| match t {
             Target::Attr(obj, a) if a == "debug" => Some((obj, v)),
-            Target::Subscript(Expr::Attr(obj, c, _), Expr::Str(Some(k), _))
-                if c == "config" && k == "DEBUG" =>
-            {
+            Target::Subscript(Expr::Attr(obj, c, _), Expr::Str(Some(k), _)) if c == "config" && k == "DEBUG" => {
                 Some((obj.as_ref(), v))
             }
             _ => None,
         }),
-        Stmt::Call {
-            call: Expr::Call(call),
-            ..
-        } => {
+        Stmt::Call { call: Expr::Call(call), .. } => {
             let Expr::Attr(cfg, method, _) = &call.func else {
                 return None;
             };
@@ -295,9 +237,7 @@ fn debug_setting(st: &Stmt) -> Option<(&Expr, &Expr)> {
             }
             match call.positional(0) {
                 Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
-                    DictItem::Pair(Expr::Str(Some(k), _), v) if k == "DEBUG" => {
-                        Some((obj.as_ref(), v))
-                    }
+                    DictItem::Pair(Expr::Str(Some(k), _), v) if k == "DEBUG" => Some((obj.as_ref(), v)),
                     _ => None,
                 }),
                 _ => None,

@@ -53,11 +53,7 @@ struct Binding<'m> {
 
 impl<'p> Evaluator<'p> {
     pub fn new(project: &'p Project) -> Self {
-        Evaluator {
-            project,
-            fuel: Cell::new(FUEL),
-            active: RefCell::new(HashSet::new()),
-        }
+        Evaluator { project, fuel: Cell::new(FUEL), active: RefCell::new(HashSet::new()) }
     }
 
     pub fn project(&self) -> &'p Project {
@@ -92,10 +88,7 @@ impl<'p> Evaluator<'p> {
             Expr::Call(call) => self.call(cx, call, d),
             Expr::Str(Some(s), span) => Value::Str(Box::new(StrValue {
                 value: s.clone(),
-                literal: Loc {
-                    path: cx.module.path.clone(),
-                    span: span.clone(),
-                },
+                literal: Loc { path: cx.module.path.clone(), span: span.clone() },
                 via: Vec::new(),
             })),
             Expr::Dict(items, span) => Value::Dict(Box::new(DictValue {
@@ -105,27 +98,18 @@ impl<'p> Evaluator<'p> {
                 items: Arc::new(items.clone()),
                 line: cx.module.line_of(span.start),
             })),
-            Expr::BoolOp {
-                or_: true,
-                left,
-                right,
-                ..
-            } => {
+            Expr::BoolOp { or_: true, left, right, .. } => {
                 let l = self.eval(cx, left, d);
                 or_value(l, || self.eval(cx, right, d))
             }
-            Expr::IfExp(body, orelse, _) => {
-                join(vec![self.eval(cx, body, d), self.eval(cx, orelse, d)])
-            }
+            Expr::IfExp(body, orelse, _) => join(vec![self.eval(cx, body, d), self.eval(cx, orelse, d)]),
             Expr::Bool(b, _) => Value::Bool(*b),
             Expr::Int(i, _) => Value::Int(*i),
             Expr::None(_) => Value::None,
             Expr::Subscript(base, index, _) => match self.eval(cx, base, d) {
-                Value::External(p) if p == "os.environ" => Value::Env(Box::new(EnvValue {
-                    var: self.str_of(cx, index, d),
-                    default: None,
-                    via: Vec::new(),
-                })),
+                Value::External(p) if p == "os.environ" => {
+                    Value::Env(Box::new(EnvValue { var: self.str_of(cx, index, d), default: None, via: Vec::new() }))
+                }
                 _ => Value::Unknown,
             },
             _ => Value::Unknown,
@@ -142,14 +126,7 @@ impl<'p> Evaluator<'p> {
     // ----- names -------------------------------------------------------
 
     /// The value of `name` as seen at `pos` in `scope`.
-    pub fn lookup(
-        &self,
-        m: &ModuleRef,
-        scope: ScopeId,
-        pos: usize,
-        name: &str,
-        depth: u32,
-    ) -> Value {
+    pub fn lookup(&self, m: &ModuleRef, scope: ScopeId, pos: usize, name: &str, depth: u32) -> Value {
         if depth > MAX_DEPTH || !self.burn() {
             return Value::Unknown;
         }
@@ -162,14 +139,7 @@ impl<'p> Evaluator<'p> {
         v
     }
 
-    fn lookup_inner(
-        &self,
-        m: &ModuleRef,
-        scope: ScopeId,
-        pos: usize,
-        name: &str,
-        depth: u32,
-    ) -> Value {
+    fn lookup_inner(&self, m: &ModuleRef, scope: ScopeId, pos: usize, name: &str, depth: u32) -> Value {
         let s = &m.scopes[scope];
         if s.kind == ScopeKind::Function && s.globals.iter().any(|g| g == name) {
             return self.lookup(m, 0, END, name, depth);
@@ -183,11 +153,7 @@ impl<'p> Evaluator<'p> {
                 return Value::Unknown;
             }
         }
-        let param = if s.kind == ScopeKind::Function {
-            s.params.iter().position(|p| p.name == name)
-        } else {
-            None
-        };
+        let param = if s.kind == ScopeKind::Function { s.params.iter().position(|p| p.name == name) } else { None };
         if all.is_empty() && param.is_none() {
             return match s.kind {
                 // Names used in a function body are read when it runs.
@@ -249,11 +215,7 @@ impl<'p> Evaluator<'p> {
         let Some(ann) = &p.annotation else {
             return Value::Unknown;
         };
-        let cx = Ctx {
-            module: m.clone(),
-            scope: parent,
-            pos: s.span.start,
-        };
+        let cx = Ctx { module: m.clone(), scope: parent, pos: s.span.start };
         let ann = match ann {
             // `app: "Flask"`: a string annotation names the class too.
             Expr::Str(Some(text), span) if is_dotted(text) => dotted_expr(text, span.clone()),
@@ -261,49 +223,21 @@ impl<'p> Evaluator<'p> {
         };
         match self.eval(&cx, &ann, depth) {
             Value::External(path) => match app_class(&path) {
-                Some(kind) => Value::App(
-                    kind,
-                    Origin {
-                        path: m.path.clone(),
-                        offset: p.span.start,
-                    },
-                ),
+                Some(kind) => Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start }),
                 None => Value::Unknown,
             },
             Value::Class(cm, c) => match self.app_class_kind(&cm, c, depth) {
-                Some(kind) => Value::App(
-                    kind,
-                    Origin {
-                        path: m.path.clone(),
-                        offset: p.span.start,
-                    },
-                ),
+                Some(kind) => Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start }),
                 None => Value::Unknown,
             },
             _ => Value::Unknown,
         }
     }
 
-    fn binding_value(
-        &self,
-        m: &ModuleRef,
-        scope: ScopeId,
-        b: &Binding,
-        name: &str,
-        depth: u32,
-    ) -> Value {
+    fn binding_value(&self, m: &ModuleRef, scope: ScopeId, b: &Binding, name: &str, depth: u32) -> Value {
         match &b.kind {
-            BindingKind::Assign(Stmt::Assign {
-                value,
-                annotation,
-                span,
-                ..
-            }) => {
-                let cx = Ctx {
-                    module: m.clone(),
-                    scope,
-                    pos: span.start,
-                };
+            BindingKind::Assign(Stmt::Assign { value, annotation, span, .. }) => {
+                let cx = Ctx { module: m.clone(), scope, pos: span.start };
                 let v = match value {
                     Some(e) => self.eval(&cx, e, depth),
                     None => return Value::Unknown,
@@ -312,24 +246,14 @@ impl<'p> Evaluator<'p> {
                     // `app: Flask = make()` says what `make()` returns.
                     (Value::Unknown, Some(ann)) => match self.eval(&cx, ann, depth) {
                         Value::External(p) => match app_class(&p) {
-                            Some(kind) => Value::App(
-                                kind,
-                                Origin {
-                                    path: m.path.clone(),
-                                    offset: span.start,
-                                },
-                            ),
+                            Some(kind) => Value::App(kind, Origin { path: m.path.clone(), offset: span.start }),
                             None => Value::Unknown,
                         },
                         _ => Value::Unknown,
                     },
                     (v, _) => v,
                 };
-                v.via(Step::Constant {
-                    name: name.to_string(),
-                    path: m.path.clone(),
-                    line: m.line_of(span.start),
-                })
+                v.via(Step::Constant { name: name.to_string(), path: m.path.clone(), line: m.line_of(span.start) })
             }
             BindingKind::Assign(_) => Value::Unknown,
             BindingKind::Import(r) => self.import(m, r, depth),
@@ -355,10 +279,7 @@ impl<'p> Evaluator<'p> {
                     return Value::External(r.module.clone());
                 }
                 match self.load(m, r.level, &r.module) {
-                    Some(module) => Value::Module {
-                        module,
-                        submodules: r.submodules.clone(),
-                    },
+                    Some(module) => Value::Module { module, submodules: r.submodules.clone() },
                     None if r.level == 0 => Value::External(r.module.clone()),
                     None => Value::Unknown,
                 }
@@ -375,19 +296,10 @@ impl<'p> Evaluator<'p> {
                     return found;
                 }
                 // `from pkg import submodule`
-                let sub = if r.module.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{}.{name}", r.module)
-                };
+                let sub = if r.module.is_empty() { name.clone() } else { format!("{}.{name}", r.module) };
                 match self.load(m, r.level, &sub) {
-                    Some(module) => Value::Module {
-                        module,
-                        submodules: String::new(),
-                    },
-                    None if r.level == 0
-                        && self.project.resolve(&m.path, 0, &r.module).is_none() =>
-                    {
+                    Some(module) => Value::Module { module, submodules: String::new() },
+                    None if r.level == 0 && self.project.resolve(&m.path, 0, &r.module).is_none() => {
                         Value::External(format!("{}.{name}", r.module))
                     }
                     None => Value::Unknown,
@@ -396,25 +308,12 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn star_import(
-        &self,
-        m: &ModuleRef,
-        level: u32,
-        module: &str,
-        name: &str,
-        depth: u32,
-    ) -> Value {
+    fn star_import(&self, m: &ModuleRef, level: u32, module: &str, name: &str, depth: u32) -> Value {
         if level == 0 && is_external(module) {
             let path = format!("{module}.{name}");
-            let known = app_class(&path).is_some()
-                || socketio_class(&path)
-                || env_function(&path)
-                || path == "os.environ";
-            return if known {
-                Value::External(path)
-            } else {
-                Value::Absent
-            };
+            let known =
+                app_class(&path).is_some() || socketio_class(&path) || env_function(&path) || path == "os.environ";
+            return if known { Value::External(path) } else { Value::Absent };
         }
         match self.load(m, level, module) {
             Some(target) if !name.starts_with('_') => self.module_attr(&target, name, depth),
@@ -448,21 +347,14 @@ impl<'p> Evaluator<'p> {
                     && let Some(dir) = module.path.parent()
                     && let Some(sub) = self.load_sub(dir, attr)
                 {
-                    return Value::Module {
-                        module: sub,
-                        submodules: rest.to_string(),
-                    };
+                    return Value::Module { module: sub, submodules: rest.to_string() };
                 }
                 Value::Unknown
             }
-            Value::Class(m, c) => self
-                .class_attr(&m, c, attr, depth)
-                .unwrap_or(Value::Unknown),
+            Value::Class(m, c) => self.class_attr(&m, c, attr, depth).unwrap_or(Value::Unknown),
             Value::Instance(m, c) => self.instance_attr(&m, c, attr, depth),
             // A Dash app serves through the Flask app in `.server`.
-            Value::App(AppKind::Dash, origin) if attr == "server" => {
-                Value::App(AppKind::Flask, origin)
-            }
+            Value::App(AppKind::Dash, origin) if attr == "server" => Value::App(AppKind::Flask, origin),
             _ => Value::Unknown,
         }
     }
@@ -470,10 +362,7 @@ impl<'p> Evaluator<'p> {
     fn load_sub(&self, dir: &std::path::Path, name: &str) -> Option<ModuleRef> {
         let init = dir.join(name).join("__init__.py");
         let file = dir.join(format!("{name}.py"));
-        [init, file]
-            .into_iter()
-            .find(|p| self.project.tree().is_file(p))
-            .and_then(|p| self.project.load(&p).ok())
+        [init, file].into_iter().find(|p| self.project.tree().is_file(p)).and_then(|p| self.project.load(&p).ok())
     }
 
     /// A name bound in a class body (or a base class of this repository).
@@ -514,20 +403,13 @@ impl<'p> Evaluator<'p> {
             let Some(this) = s.params.first().map(|p| p.name.as_str()) else {
                 continue;
             };
-            if s.decorators
-                .iter()
-                .any(|d| d == "staticmethod" || d == "classmethod")
-            {
+            if s.decorators.iter().any(|d| d == "staticmethod" || d == "classmethod") {
                 continue;
             }
             let mut assigns = Vec::new();
             collect_attr_assigns(&s.body, this, attr, &mut assigns);
             for (value, span) in assigns {
-                let cx = Ctx {
-                    module: m.clone(),
-                    scope: id,
-                    pos: span.start,
-                };
+                let cx = Ctx { module: m.clone(), scope: id, pos: span.start };
                 values.push(match value {
                     Some(e) => self.eval(&cx, e, depth + 1),
                     None => Value::Unknown,
@@ -547,11 +429,7 @@ impl<'p> Evaluator<'p> {
 
     fn local_bases(&self, m: &ModuleRef, class: ScopeId, depth: u32) -> Vec<(ModuleRef, ScopeId)> {
         let s = &m.scopes[class];
-        let cx = Ctx {
-            module: m.clone(),
-            scope: s.parent.unwrap_or(0),
-            pos: s.span.start,
-        };
+        let cx = Ctx { module: m.clone(), scope: s.parent.unwrap_or(0), pos: s.span.start };
         s.bases
             .iter()
             .filter_map(|b| match self.eval(&cx, b, depth + 1) {
@@ -567,27 +445,18 @@ impl<'p> Evaluator<'p> {
             return None;
         }
         let s = &m.scopes[class];
-        let cx = Ctx {
-            module: m.clone(),
-            scope: s.parent.unwrap_or(0),
-            pos: s.span.start,
-        };
-        s.bases
-            .iter()
-            .find_map(|b| match self.eval(&cx, b, depth + 1) {
-                Value::External(p) => app_class(&p),
-                Value::Class(bm, bc) => self.app_class_kind(&bm, bc, depth + 1),
-                _ => None,
-            })
+        let cx = Ctx { module: m.clone(), scope: s.parent.unwrap_or(0), pos: s.span.start };
+        s.bases.iter().find_map(|b| match self.eval(&cx, b, depth + 1) {
+            Value::External(p) => app_class(&p),
+            Value::Class(bm, bc) => self.app_class_kind(&bm, bc, depth + 1),
+            _ => None,
+        })
     }
 
     // ----- calls -------------------------------------------------------
 
     fn call(&self, cx: &Ctx, call: &Call, depth: u32) -> Value {
-        let origin = || Origin {
-            path: cx.module.path.clone(),
-            offset: call.span.start,
-        };
+        let origin = || Origin { path: cx.module.path.clone(), offset: call.span.start };
         match self.eval(cx, &call.func, depth) {
             Value::External(p) => {
                 if let Some(kind) = app_class(&p) {
@@ -595,42 +464,27 @@ impl<'p> Evaluator<'p> {
                 } else if socketio_class(&p) {
                     Value::SocketIO
                 } else if env_function(&p) {
-                    let var = call
-                        .positional(0)
-                        .or_else(|| call.keyword("key"))
-                        .and_then(|e| self.str_of(cx, e, depth));
-                    let default = call
-                        .positional(1)
-                        .or_else(|| call.keyword("default"))
-                        .map(|e| self.eval(cx, e, depth));
+                    let var =
+                        call.positional(0).or_else(|| call.keyword("key")).and_then(|e| self.str_of(cx, e, depth));
+                    let default =
+                        call.positional(1).or_else(|| call.keyword("default")).map(|e| self.eval(cx, e, depth));
                     let default = match default {
                         Some(d) => Some(d),
                         None if call.args.len() <= 1 => None,
                         None => return Value::Unknown,
                     };
-                    Value::Env(Box::new(EnvValue {
-                        var,
-                        default,
-                        via: Vec::new(),
-                    }))
+                    Value::Env(Box::new(EnvValue { var, default, via: Vec::new() }))
                 } else if p == "builtins.dict" {
                     let items = call
                         .args
                         .iter()
                         .filter_map(|a| match a {
-                            Arg::Kw(k, v) => Some(DictItem::Pair(
-                                Expr::Str(Some(k.clone()), v.span()),
-                                v.clone(),
-                            )),
+                            Arg::Kw(k, v) => Some(DictItem::Pair(Expr::Str(Some(k.clone()), v.span()), v.clone())),
                             Arg::DoubleStar(e) => Some(DictItem::Splat(e.clone())),
                             _ => None,
                         })
                         .collect::<Vec<_>>();
-                    if call
-                        .args
-                        .iter()
-                        .any(|a| matches!(a, Arg::Pos(_) | Arg::Star(_)))
-                    {
+                    if call.args.iter().any(|a| matches!(a, Arg::Pos(_) | Arg::Star(_))) {
                         return Value::Unknown;
                     }
                     Value::Dict(Box::new(DictValue {
@@ -666,15 +520,7 @@ impl<'p> Evaluator<'p> {
         let values = rets
             .into_iter()
             .map(|(value, span)| match value {
-                Some(e) => self.eval(
-                    &Ctx {
-                        module: m.clone(),
-                        scope: f,
-                        pos: span.start,
-                    },
-                    e,
-                    depth,
-                ),
+                Some(e) => self.eval(&Ctx { module: m.clone(), scope: f, pos: span.start }, e, depth),
                 None => Value::None,
             })
             .filter(|v| !matches!(v, Value::None))
@@ -687,21 +533,14 @@ impl<'p> Evaluator<'p> {
 
     /// The value under `key` in a dict passed with `**`.
     pub fn dict_get(&self, dict: &DictValue, key: &str, depth: u32) -> Option<(Value, Span)> {
-        let cx = Ctx {
-            module: dict.module.clone(),
-            scope: dict.scope,
-            pos: dict.pos,
-        };
+        let cx = Ctx { module: dict.module.clone(), scope: dict.scope, pos: dict.pos };
         // Later keys win, as in Python.
         for item in dict.items.iter().rev() {
             match item {
                 DictItem::Pair(k, v) => {
                     if self.str_of(&cx, k, depth).as_deref() == Some(key) {
-                        let step = Step::DictKey {
-                            key: key.to_string(),
-                            path: dict.module.path.clone(),
-                            line: dict.line,
-                        };
+                        let step =
+                            Step::DictKey { key: key.to_string(), path: dict.module.path.clone(), line: dict.line };
                         return Some((self.eval(&cx, v, depth).via(step), v.span()));
                     }
                 }
@@ -718,9 +557,7 @@ impl<'p> Evaluator<'p> {
 /// The dotted paths of application classes outside the repository.
 pub fn app_class(path: &str) -> Option<AppKind> {
     match path {
-        "flask.Flask" | "flask.app.Flask" | "apiflask.APIFlask" | "flask_openapi3.OpenAPI" => {
-            Some(AppKind::Flask)
-        }
+        "flask.Flask" | "flask.app.Flask" | "apiflask.APIFlask" | "flask_openapi3.OpenAPI" => Some(AppKind::Flask),
         "dash.Dash" | "dash.dash.Dash" | "jupyter_dash.JupyterDash" => Some(AppKind::Dash),
         _ => None,
     }
@@ -731,10 +568,7 @@ fn socketio_class(path: &str) -> bool {
 }
 
 fn env_function(path: &str) -> bool {
-    matches!(
-        path,
-        "os.getenv" | "os.environ.get" | "os.environ.setdefault"
-    )
+    matches!(path, "os.getenv" | "os.environ.get" | "os.environ.setdefault")
 }
 
 fn builtin(name: &str) -> Value {
@@ -742,10 +576,7 @@ fn builtin(name: &str) -> Value {
 }
 
 fn is_dotted(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    !text.is_empty() && text.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
 }
 
 fn dotted_expr(text: &str, span: Span) -> Expr {
@@ -798,33 +629,18 @@ fn rename_last_step(v: Value, class: &str) -> Value {
     }
 }
 
-fn collect_bindings<'m>(
-    stmts: &'m [Stmt],
-    name: &str,
-    chain: &mut Vec<(usize, usize)>,
-    out: &mut Vec<Binding<'m>>,
-) {
+fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, usize)>, out: &mut Vec<Binding<'m>>) {
     for st in stmts {
         let kind = match st {
-            Stmt::Assign { targets, .. } => targets
-                .iter()
-                .any(|t| matches!(t, Target::Name(n) if n == name))
-                .then_some(BindingKind::Assign(st)),
-            Stmt::Import { bindings, .. } => bindings
-                .iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, r)| BindingKind::Import(r)),
-            Stmt::StarImport { level, module, .. } => Some(BindingKind::Star {
-                level: *level,
-                module,
-            }),
+            Stmt::Assign { targets, .. } => {
+                targets.iter().any(|t| matches!(t, Target::Name(n) if n == name)).then_some(BindingKind::Assign(st))
+            }
+            Stmt::Import { bindings, .. } => {
+                bindings.iter().rev().find(|(n, _)| n == name).map(|(_, r)| BindingKind::Import(r))
+            }
+            Stmt::StarImport { level, module, .. } => Some(BindingKind::Star { level: *level, module }),
             Stmt::Def { name: n, scope, .. } if n == name => Some(BindingKind::Def(*scope)),
-            Stmt::Block {
-                branches,
-                always_runs,
-                span,
-            } => {
+            Stmt::Block { branches, always_runs, span } => {
                 for (i, (_, body)) in branches.iter().enumerate() {
                     if !always_runs {
                         chain.push((span.start, i));
@@ -839,11 +655,7 @@ fn collect_bindings<'m>(
             _ => None,
         };
         if let Some(kind) = kind {
-            out.push(Binding {
-                kind,
-                span: st.span().clone(),
-                chain: chain.clone(),
-            });
+            out.push(Binding { kind, span: st.span().clone(), chain: chain.clone() });
         }
     }
 }
@@ -853,15 +665,8 @@ fn chain_at(stmts: &[Stmt], pos: usize, chain: &mut Vec<(usize, usize)>) {
     let Some(st) = stmts.iter().find(|s| s.span().contains(&pos)) else {
         return;
     };
-    if let Stmt::Block {
-        branches,
-        always_runs,
-        span,
-    } = st
-        && let Some((i, (_, body))) = branches
-            .iter()
-            .enumerate()
-            .find(|(_, (sp, _))| sp.contains(&pos))
+    if let Stmt::Block { branches, always_runs, span } = st
+        && let Some((i, (_, body))) = branches.iter().enumerate().find(|(_, (sp, _))| sp.contains(&pos))
     {
         if !always_runs {
             chain.push((span.start, i));
@@ -885,23 +690,12 @@ fn collect_returns<'m>(stmts: &'m [Stmt], out: &mut Vec<(Option<&'m Expr>, Span)
 }
 
 /// `this.attr = value` statements in a method body.
-fn collect_attr_assigns<'m>(
-    stmts: &'m [Stmt],
-    this: &str,
-    attr: &str,
-    out: &mut Vec<(Option<&'m Expr>, Span)>,
-) {
+fn collect_attr_assigns<'m>(stmts: &'m [Stmt], this: &str, attr: &str, out: &mut Vec<(Option<&'m Expr>, Span)>) {
     for st in stmts {
         match st {
-            Stmt::Assign {
-                targets,
-                value,
-                span,
-                ..
-            } => {
-                let hit = targets.iter().any(
-                    |t| matches!(t, Target::Attr(Expr::Name(n, _), a) if n == this && a == attr),
-                );
+            Stmt::Assign { targets, value, span, .. } => {
+                let hit =
+                    targets.iter().any(|t| matches!(t, Target::Attr(Expr::Name(n, _), a) if n == this && a == attr));
                 if hit {
                     out.push((value.as_ref(), span.clone()));
                 }

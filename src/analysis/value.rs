@@ -31,17 +31,9 @@ pub struct Loc {
 pub enum Step {
     /// A name bound by an assignment (`HOST = ...`), possibly in another
     /// module, possibly a class attribute (`Config.HOST`).
-    Constant {
-        name: String,
-        path: PathBuf,
-        line: usize,
-    },
+    Constant { name: String, path: PathBuf, line: usize },
     /// A key of a dict passed with `**`.
-    DictKey {
-        key: String,
-        path: PathBuf,
-        line: usize,
-    },
+    DictKey { key: String, path: PathBuf, line: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -127,8 +119,7 @@ impl Value {
             (Value::App(a, _), Value::App(b, _)) => a == b,
             (Value::SocketIO, Value::SocketIO) | (Value::None, Value::None) => true,
             (Value::Str(a), Value::Str(b)) => {
-                a.value == b.value
-                    || (binds_all_interfaces(&a.value) && binds_all_interfaces(&b.value))
+                a.value == b.value || (binds_all_interfaces(&a.value) && binds_all_interfaces(&b.value))
             }
             (Value::Env(a), Value::Env(b)) => {
                 a.var == b.var
@@ -177,9 +168,7 @@ pub fn binds_all_interfaces(host: &str) -> bool {
         return false;
     }
     if host.contains(':') {
-        return host
-            .parse::<std::net::Ipv6Addr>()
-            .is_ok_and(|a| a.is_unspecified());
+        return host.parse::<std::net::Ipv6Addr>().is_ok_and(|a| a.is_unspecified());
     }
     let parts: Vec<&str> = host.split('.').collect();
     parts.len() <= 4 && parts.iter().all(|p| c_integer_is_zero(p))
@@ -196,11 +185,7 @@ fn c_integer_is_zero(p: &str) -> bool {
 
 /// The loopback twin of an all-interfaces host.
 pub fn loopback_for(host: &str) -> &'static str {
-    if host.contains(':') {
-        "::1"
-    } else {
-        "127.0.0.1"
-    }
+    if host.contains(':') { "::1" } else { "127.0.0.1" }
 }
 
 #[cfg(test)]
@@ -209,32 +194,10 @@ mod tests {
 
     #[test]
     fn all_interface_spellings() {
-        for h in [
-            "0.0.0.0",
-            "0",
-            "0.0",
-            "000.000.000.000",
-            "0x0",
-            "::",
-            "::0",
-            "0:0:0:0:0:0:0:0",
-            "0::",
-            "::0.0.0.0",
-        ] {
+        for h in ["0.0.0.0", "0", "0.0", "000.000.000.000", "0x0", "::", "::0", "0:0:0:0:0:0:0:0", "0::", "::0.0.0.0"] {
             assert!(binds_all_interfaces(h), "{h}");
         }
-        for h in [
-            "",
-            "127.0.0.1",
-            "localhost",
-            "::1",
-            "0.0.0.1",
-            "0.0.0.0.0",
-            " 0.0.0.0",
-            "[::]",
-            "0x",
-            "00:",
-        ] {
+        for h in ["", "127.0.0.1", "localhost", "::1", "0.0.0.1", "0.0.0.0.0", " 0.0.0.0", "[::]", "0x", "00:"] {
             assert!(!binds_all_interfaces(h), "{h}");
         }
     }

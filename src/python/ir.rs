@@ -44,10 +44,7 @@ impl Module {
 
     /// The noqa comment on a line, if any.
     pub fn noqa_on(&self, line: usize) -> Option<&Noqa> {
-        self.noqa
-            .binary_search_by_key(&line, |(l, _)| *l)
-            .ok()
-            .map(|i| &self.noqa[i].1)
+        self.noqa.binary_search_by_key(&line, |(l, _)| *l).ok().map(|i| &self.noqa[i].1)
     }
 }
 

@@ -38,19 +38,13 @@ pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
         source,
     };
     let Some(tree) = tree else {
-        module
-            .scopes
-            .push(empty_scope(ScopeKind::Module, "<module>", None, 0..0));
+        module.scopes.push(empty_scope(ScopeKind::Module, "<module>", None, 0..0));
         return module;
     };
-    let mut lower = Lower {
-        src: module.source.text.as_bytes(),
-        scopes: Vec::new(),
-    };
+    let mut lower = Lower { src: module.source.text.as_bytes(), scopes: Vec::new() };
     lower.module(&tree);
     let Lower { scopes, .. } = lower;
-    let (run_calls, noqa) =
-        collect_calls_and_comments(&tree, module.source.text.as_bytes(), &scopes, &module.lines);
+    let (run_calls, noqa) = collect_calls_and_comments(&tree, module.source.text.as_bytes(), &scopes, &module.lines);
     module.scopes = scopes;
     module.run_calls = run_calls;
     module.noqa = noqa;
@@ -88,8 +82,7 @@ impl<'s> Lower<'s> {
 
     fn module(&mut self, tree: &Tree) {
         let root = tree.root_node();
-        self.scopes
-            .push(empty_scope(ScopeKind::Module, "<module>", None, span(root)));
+        self.scopes.push(empty_scope(ScopeKind::Module, "<module>", None, span(root)));
         let body = self.block(root, 0, 0);
         self.scopes[0].body = body;
     }
@@ -121,10 +114,7 @@ impl<'s> Lower<'s> {
                         }
                         "call" => {
                             let call = self.expr(child, depth);
-                            out.push(Stmt::Call {
-                                call,
-                                span: span(n),
-                            });
+                            out.push(Stmt::Call { call, span: span(n) });
                         }
                         _ => {}
                     }
@@ -145,18 +135,12 @@ impl<'s> Lower<'s> {
                 }
                 let mut cursor = n.walk();
                 for alt in n.children_by_field_name("alternative", &mut cursor) {
-                    let body = alt
-                        .child_by_field_name("consequence")
-                        .or_else(|| alt.child_by_field_name("body"));
+                    let body = alt.child_by_field_name("consequence").or_else(|| alt.child_by_field_name("body"));
                     if let Some(b) = body {
                         branches.push((span(alt), self.block(b, scope, depth)));
                     }
                 }
-                out.push(Stmt::Block {
-                    branches,
-                    always_runs: false,
-                    span: span(n),
-                });
+                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
             }
             "for_statement" | "while_statement" => {
                 let mut branches = Vec::new();
@@ -173,11 +157,7 @@ impl<'s> Lower<'s> {
                 {
                     branches.push((span(alt), self.block(b, scope, depth)));
                 }
-                out.push(Stmt::Block {
-                    branches,
-                    always_runs: false,
-                    span: span(n),
-                });
+                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
             }
             "try_statement" => {
                 let mut branches = Vec::new();
@@ -221,11 +201,7 @@ impl<'s> Lower<'s> {
                     }
                     branches.push((span(clause), body));
                 }
-                out.push(Stmt::Block {
-                    branches,
-                    always_runs: false,
-                    span: span(n),
-                });
+                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
             }
             "with_statement" => {
                 let mut body = Vec::new();
@@ -247,11 +223,7 @@ impl<'s> Lower<'s> {
                     body.extend(self.block(b, scope, depth));
                 }
                 let sp = span(n);
-                out.push(Stmt::Block {
-                    branches: vec![(sp.clone(), body)],
-                    always_runs: true,
-                    span: sp,
-                });
+                out.push(Stmt::Block { branches: vec![(sp.clone(), body)], always_runs: true, span: sp });
             }
             "match_statement" => {
                 let mut branches = Vec::new();
@@ -263,11 +235,7 @@ impl<'s> Lower<'s> {
                         }
                     }
                 }
-                out.push(Stmt::Block {
-                    branches,
-                    always_runs: false,
-                    span: span(n),
-                });
+                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
             }
             "global_statement" => {
                 let mut cursor = n.walk();
@@ -280,14 +248,8 @@ impl<'s> Lower<'s> {
             }
             "return_statement" => {
                 let mut cursor = n.walk();
-                let value = n
-                    .named_children(&mut cursor)
-                    .next()
-                    .map(|v| self.expr(v, depth));
-                out.push(Stmt::Return {
-                    value,
-                    span: span(n),
-                });
+                let value = n.named_children(&mut cursor).next().map(|v| self.expr(v, depth));
+                out.push(Stmt::Return { value, span: span(n) });
             }
             // Recovery: statements tree-sitter could not place still count.
             "ERROR" | "block" => {
@@ -321,10 +283,7 @@ impl<'s> Lower<'s> {
             match node.child_by_field_name("right") {
                 Some(r) if r.kind() == "assignment" => node = r,
                 Some(r)
-                    if matches!(
-                        r.kind(),
-                        "expression_list" | "pattern_list" | "yield" | "augmented_assignment"
-                    ) =>
+                    if matches!(r.kind(), "expression_list" | "pattern_list" | "yield" | "augmented_assignment") =>
                 {
                     break None;
                 }
@@ -341,12 +300,7 @@ impl<'s> Lower<'s> {
             if value.is_none() && annotation.is_some() && n.child_by_field_name("right").is_none() {
                 return;
             }
-            out.push(Stmt::Assign {
-                targets,
-                value,
-                annotation,
-                span: sp,
-            });
+            out.push(Stmt::Assign { targets, value, annotation, span: sp });
         }
     }
 
@@ -357,18 +311,12 @@ impl<'s> Lower<'s> {
             "attribute" => {
                 let obj = n.child_by_field_name("object")?;
                 let attr = n.child_by_field_name("attribute")?;
-                Some(Target::Attr(
-                    self.expr(obj, depth),
-                    self.text(attr).to_string(),
-                ))
+                Some(Target::Attr(self.expr(obj, depth), self.text(attr).to_string()))
             }
             "subscript" => {
                 let value = n.child_by_field_name("value")?;
                 let index = n.child_by_field_name("subscript")?;
-                Some(Target::Subscript(
-                    self.expr(value, depth),
-                    self.expr(index, depth),
-                ))
+                Some(Target::Subscript(self.expr(value, depth), self.expr(index, depth)))
             }
             _ => None,
         }
@@ -380,12 +328,7 @@ impl<'s> Lower<'s> {
         collect_identifiers(pattern, self.src, &mut names, 0);
         if !names.is_empty() {
             let targets = names.into_iter().map(Target::Name).collect();
-            out.push(Stmt::Assign {
-                targets,
-                value: None,
-                annotation: None,
-                span: sp,
-            });
+            out.push(Stmt::Assign { targets, value: None, annotation: None, span: sp });
         }
     }
 
@@ -399,19 +342,13 @@ impl<'s> Lower<'s> {
                     let (first, rest) = full.split_once('.').unwrap_or((full, ""));
                     bindings.push((
                         first.to_string(),
-                        ImportRef {
-                            level: 0,
-                            module: first.to_string(),
-                            name: None,
-                            submodules: rest.to_string(),
-                        },
+                        ImportRef { level: 0, module: first.to_string(), name: None, submodules: rest.to_string() },
                     ));
                 }
                 "aliased_import" => {
-                    let (Some(module), Some(alias)) = (
-                        name.child_by_field_name("name"),
-                        name.child_by_field_name("alias"),
-                    ) else {
+                    let (Some(module), Some(alias)) =
+                        (name.child_by_field_name("name"), name.child_by_field_name("alias"))
+                    else {
                         continue;
                     };
                     bindings.push((
@@ -427,10 +364,7 @@ impl<'s> Lower<'s> {
                 _ => {}
             }
         }
-        out.push(Stmt::Import {
-            bindings,
-            span: span(n),
-        });
+        out.push(Stmt::Import { bindings, span: span(n) });
     }
 
     fn import_from(&mut self, n: Node, out: &mut Vec<Stmt>) {
@@ -446,14 +380,8 @@ impl<'s> Lower<'s> {
             _ => (0, compact(self.text(module_node))),
         };
         let mut cursor = n.walk();
-        if n.named_children(&mut cursor)
-            .any(|c| c.kind() == "wildcard_import")
-        {
-            out.push(Stmt::StarImport {
-                level,
-                module,
-                span: span(n),
-            });
+        if n.named_children(&mut cursor).any(|c| c.kind() == "wildcard_import") {
+            out.push(Stmt::StarImport { level, module, span: span(n) });
             return;
         }
         let mut bindings = Vec::new();
@@ -461,10 +389,7 @@ impl<'s> Lower<'s> {
         for name in n.children_by_field_name("name", &mut cursor) {
             let (imported, bound) = match name.kind() {
                 "dotted_name" => (self.text(name), self.text(name)),
-                "aliased_import" => match (
-                    name.child_by_field_name("name"),
-                    name.child_by_field_name("alias"),
-                ) {
+                "aliased_import" => match (name.child_by_field_name("name"), name.child_by_field_name("alias")) {
                     (Some(a), Some(b)) => (self.text(a), self.text(b)),
                     _ => continue,
                 },
@@ -480,10 +405,7 @@ impl<'s> Lower<'s> {
                 },
             ));
         }
-        out.push(Stmt::Import {
-            bindings,
-            span: span(n),
-        });
+        out.push(Stmt::Import { bindings, span: span(n) });
     }
 
     /// `def` / `class` (possibly decorated: `outer` is the decorated node).
@@ -492,23 +414,14 @@ impl<'s> Lower<'s> {
             return;
         };
         let name = self.text(name_node).to_string();
-        let kind = if def.kind() == "class_definition" {
-            ScopeKind::Class
-        } else {
-            ScopeKind::Function
-        };
+        let kind = if def.kind() == "class_definition" { ScopeKind::Class } else { ScopeKind::Function };
         let id = self.scopes.len();
         let mut scope = empty_scope(kind, &name, Some(parent), span(outer));
         let body = def.child_by_field_name("body");
         scope.body_start = body.map_or(def.end_byte(), |b| b.start_byte());
         let mut cursor = outer.walk();
-        for dec in outer
-            .named_children(&mut cursor)
-            .filter(|c| c.kind() == "decorator")
-        {
-            scope
-                .decorators
-                .push(self.text(dec).trim_start_matches('@').trim().to_string());
+        for dec in outer.named_children(&mut cursor).filter(|c| c.kind() == "decorator") {
+            scope.decorators.push(self.text(dec).trim_start_matches('@').trim().to_string());
         }
         if let Some(params) = def.child_by_field_name("parameters") {
             scope.params = self.params(params, depth);
@@ -526,11 +439,7 @@ impl<'s> Lower<'s> {
             let stmts = self.block(b, id, depth);
             self.scopes[id].body = stmts;
         }
-        out.push(Stmt::Def {
-            name,
-            scope: id,
-            span: span(outer),
-        });
+        out.push(Stmt::Def { name, scope: id, span: span(outer) });
     }
 
     fn params(&mut self, params: Node, depth: usize) -> Vec<Param> {
@@ -539,23 +448,18 @@ impl<'s> Lower<'s> {
         for p in params.named_children(&mut cursor) {
             let (name, annotation) = match p.kind() {
                 "identifier" => (Some(p), None),
-                "typed_parameter" => (
-                    p.named_child(0).filter(|c| c.kind() == "identifier"),
-                    p.child_by_field_name("type"),
-                ),
-                "default_parameter" => (p.child_by_field_name("name"), None),
-                "typed_default_parameter" => {
-                    (p.child_by_field_name("name"), p.child_by_field_name("type"))
+                "typed_parameter" => {
+                    (p.named_child(0).filter(|c| c.kind() == "identifier"), p.child_by_field_name("type"))
                 }
+                "default_parameter" => (p.child_by_field_name("name"), None),
+                "typed_default_parameter" => (p.child_by_field_name("name"), p.child_by_field_name("type")),
                 "list_splat_pattern" | "dictionary_splat_pattern" => (p.named_child(0), None),
                 _ => (None, None),
             };
             if let Some(name) = name.filter(|n| n.kind() == "identifier") {
                 out.push(Param {
                     name: self.text(name).to_string(),
-                    annotation: annotation
-                        .and_then(|t| t.named_child(0))
-                        .map(|t| self.expr(t, depth)),
+                    annotation: annotation.and_then(|t| t.named_child(0)).map(|t| self.expr(t, depth)),
                     span: span(p),
                 });
             }
@@ -571,13 +475,8 @@ impl<'s> Lower<'s> {
         let depth = depth + 1;
         match n.kind() {
             "identifier" => Expr::Name(self.text(n).to_string(), sp),
-            "attribute" => match (
-                n.child_by_field_name("object"),
-                n.child_by_field_name("attribute"),
-            ) {
-                (Some(o), Some(a)) => {
-                    Expr::Attr(Box::new(self.expr(o, depth)), self.text(a).to_string(), sp)
-                }
+            "attribute" => match (n.child_by_field_name("object"), n.child_by_field_name("attribute")) {
+                (Some(o), Some(a)) => Expr::Attr(Box::new(self.expr(o, depth)), self.text(a).to_string(), sp),
                 _ => Expr::Other(sp),
             },
             "call" => {
@@ -591,15 +490,12 @@ impl<'s> Lower<'s> {
                         let mut cursor = list.walk();
                         for a in list.named_children(&mut cursor) {
                             args.push(match a.kind() {
-                                "keyword_argument" => match (
-                                    a.child_by_field_name("name"),
-                                    a.child_by_field_name("value"),
-                                ) {
-                                    (Some(k), Some(v)) => {
-                                        Arg::Kw(self.text(k).to_string(), self.expr(v, depth))
+                                "keyword_argument" => {
+                                    match (a.child_by_field_name("name"), a.child_by_field_name("value")) {
+                                        (Some(k), Some(v)) => Arg::Kw(self.text(k).to_string(), self.expr(v, depth)),
+                                        _ => continue,
                                     }
-                                    _ => continue,
-                                },
+                                }
                                 "list_splat" => Arg::Star(self.first_named(a, depth)),
                                 "dictionary_splat" => Arg::DoubleStar(self.first_named(a, depth)),
                                 "comment" => continue,
@@ -610,11 +506,7 @@ impl<'s> Lower<'s> {
                         args.push(Arg::Pos(Expr::Other(span(list))));
                     }
                 }
-                Expr::Call(Box::new(Call {
-                    func,
-                    args,
-                    span: sp,
-                }))
+                Expr::Call(Box::new(Call { func, args, span: sp }))
             }
             "string" => Expr::Str(string_value(n, self.src), sp),
             "concatenated_string" => {
@@ -634,30 +526,21 @@ impl<'s> Lower<'s> {
                 for item in n.named_children(&mut cursor) {
                     match item.kind() {
                         "pair" => {
-                            if let (Some(k), Some(v)) = (
-                                item.child_by_field_name("key"),
-                                item.child_by_field_name("value"),
-                            ) {
-                                items
-                                    .push(DictItem::Pair(self.expr(k, depth), self.expr(v, depth)));
+                            if let (Some(k), Some(v)) =
+                                (item.child_by_field_name("key"), item.child_by_field_name("value"))
+                            {
+                                items.push(DictItem::Pair(self.expr(k, depth), self.expr(v, depth)));
                             }
                         }
-                        "dictionary_splat" => {
-                            items.push(DictItem::Splat(self.first_named(item, depth)))
-                        }
+                        "dictionary_splat" => items.push(DictItem::Splat(self.first_named(item, depth))),
                         _ => {}
                     }
                 }
                 Expr::Dict(items, sp)
             }
             "boolean_operator" => {
-                let or_ = n
-                    .child_by_field_name("operator")
-                    .is_some_and(|o| o.kind() == "or");
-                match (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) {
+                let or_ = n.child_by_field_name("operator").is_some_and(|o| o.kind() == "or");
+                match (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                     (Some(l), Some(r)) => Expr::BoolOp {
                         or_,
                         left: Box::new(self.expr(l, depth)),
@@ -668,28 +551,17 @@ impl<'s> Lower<'s> {
                 }
             }
             "conditional_expression" => match (n.named_child(0), n.named_child(2)) {
-                (Some(body), Some(orelse)) => Expr::IfExp(
-                    Box::new(self.expr(body, depth)),
-                    Box::new(self.expr(orelse, depth)),
-                    sp,
-                ),
+                (Some(body), Some(orelse)) => {
+                    Expr::IfExp(Box::new(self.expr(body, depth)), Box::new(self.expr(orelse, depth)), sp)
+                }
                 _ => Expr::Other(sp),
             },
             "true" => Expr::Bool(true, sp),
             "false" => Expr::Bool(false, sp),
             "none" => Expr::None(sp),
-            "integer" => {
-                parse_int(self.text(n)).map_or(Expr::Other(sp.clone()), |i| Expr::Int(i, sp))
-            }
-            "subscript" => match (
-                n.child_by_field_name("value"),
-                n.child_by_field_name("subscript"),
-            ) {
-                (Some(v), Some(s)) => Expr::Subscript(
-                    Box::new(self.expr(v, depth)),
-                    Box::new(self.expr(s, depth)),
-                    sp,
-                ),
+            "integer" => parse_int(self.text(n)).map_or(Expr::Other(sp.clone()), |i| Expr::Int(i, sp)),
+            "subscript" => match (n.child_by_field_name("value"), n.child_by_field_name("subscript")) {
+                (Some(v), Some(s)) => Expr::Subscript(Box::new(self.expr(v, depth)), Box::new(self.expr(s, depth)), sp),
                 _ => Expr::Other(sp),
             },
             "parenthesized_expression" => match n.named_child(0) {
@@ -710,9 +582,7 @@ impl<'s> Lower<'s> {
 
 /// `a . b` -> `a.b` (dotted names may hold spaces or line continuations).
 fn compact(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && *c != '\\')
-        .collect()
+    s.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
 }
 
 fn collect_identifiers(n: Node, src: &[u8], out: &mut Vec<String>, depth: usize) {
@@ -765,25 +635,14 @@ fn string_value(n: Node, src: &[u8]) -> Option<String> {
     }
     let (start, end) = (start?, end?);
     let opener = start.utf8_text(src).ok()?;
-    let prefix: String = opener
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let prefix: String =
+        opener.chars().take_while(|c| c.is_ascii_alphabetic()).map(|c| c.to_ascii_lowercase()).collect();
     if prefix.contains('b') || prefix.contains('t') {
         return None;
     }
     let body = std::str::from_utf8(src.get(start.end_byte()..end.start_byte())?).ok()?;
-    let body = if prefix.contains('f') {
-        body.replace("{{", "{").replace("}}", "}")
-    } else {
-        body.to_string()
-    };
-    if prefix.contains('r') {
-        Some(body)
-    } else {
-        unescape(&body)
-    }
+    let body = if prefix.contains('f') { body.replace("{{", "{").replace("}}", "}") } else { body.to_string() };
+    if prefix.contains('r') { Some(body) } else { unescape(&body) }
 }
 
 /// Python's backslash escapes for `str` literals.
@@ -862,10 +721,7 @@ fn collect_calls_and_comments(
 ) -> (Vec<RunCall>, Vec<(usize, Noqa)>) {
     let mut calls = Vec::new();
     let mut noqa = Vec::new();
-    let mut lower = Lower {
-        src,
-        scopes: Vec::new(),
-    };
+    let mut lower = Lower { src, scopes: Vec::new() };
     let mut cursor = tree.walk();
     let mut visit = true;
     loop {
@@ -914,8 +770,7 @@ fn collect_calls_and_comments(
 pub(crate) fn innermost_scope(scopes: &[Scope], offset: usize) -> ScopeId {
     let mut best = 0;
     for (id, s) in scopes.iter().enumerate().skip(1) {
-        if s.body_start <= offset && offset < s.span.end && s.span.len() <= scopes[best].span.len()
-        {
+        if s.body_start <= offset && offset < s.span.end && s.span.len() <= scopes[best].span.len() {
             best = id;
         }
     }
@@ -942,11 +797,7 @@ fn parse_noqa(comment: &str) -> Option<Noqa> {
         .take_while(|c| is_rule_code(c))
         .map(str::to_string)
         .collect();
-    if list.is_empty() {
-        Some(Noqa::All)
-    } else {
-        Some(Noqa::Codes(list))
-    }
+    if list.is_empty() { Some(Noqa::All) } else { Some(Noqa::Codes(list)) }
 }
 
 #[cfg(test)]
@@ -964,14 +815,8 @@ mod tests {
     #[test]
     fn noqa_forms() {
         assert_eq!(parse_noqa("# noqa"), Some(Noqa::All));
-        assert_eq!(
-            parse_noqa("# NOQA:FBG001,FBG002"),
-            Some(Noqa::Codes(vec!["FBG001".into(), "FBG002".into()]))
-        );
-        assert_eq!(
-            parse_noqa("# noqa: FBG001 -- dev box only"),
-            Some(Noqa::Codes(vec!["FBG001".into()]))
-        );
+        assert_eq!(parse_noqa("# NOQA:FBG001,FBG002"), Some(Noqa::Codes(vec!["FBG001".into(), "FBG002".into()])));
+        assert_eq!(parse_noqa("# noqa: FBG001 -- dev box only"), Some(Noqa::Codes(vec!["FBG001".into()])));
         assert_eq!(parse_noqa("# type: ignore"), None);
     }
 }

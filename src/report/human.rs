@@ -51,12 +51,7 @@ impl Human {
     }
 
     pub fn finding(&self, w: &mut dyn Write, module: &Module, f: &Finding) -> io::Result<()> {
-        let location = format!(
-            "{}:{}:{}:",
-            safe(&f.path.display().to_string()),
-            f.start.line,
-            f.start.column
-        );
+        let location = format!("{}:{}:{}:", safe(&f.path.display().to_string()), f.start.line, f.start.column);
         let code_style = match f.rule {
             Rule::DebuggerAllInterfaces => Style::Critical,
             Rule::AllInterfaces => Style::Medium,
@@ -70,14 +65,7 @@ impl Human {
         )?;
 
         let lines = snippet_lines(f);
-        let width = lines
-            .iter()
-            .flatten()
-            .max()
-            .copied()
-            .unwrap_or(1)
-            .to_string()
-            .len();
+        let width = lines.iter().flatten().max().copied().unwrap_or(1).to_string().len();
         let pad = " ".repeat(width);
         let bar = self.paint("|", Style::Gutter);
         writeln!(w, "{pad} {bar}")?;
@@ -93,10 +81,7 @@ impl Human {
             // The part of the host span on this line, in display columns.
             let line_start = module.lines.line_start(line);
             let line_end = line_start + raw.len();
-            let (s, e) = (
-                f.host_span.start.max(line_start),
-                f.host_span.end.min(line_end),
-            );
+            let (s, e) = (f.host_span.start.max(line_start), f.host_span.end.min(line_end));
             if s < e && e <= text.len() {
                 let before = display_width(&raw[..s - line_start]);
                 let under = display_width(&raw[s - line_start..e - line_start]).max(1);
@@ -105,26 +90,13 @@ impl Human {
                 } else {
                     String::new()
                 };
-                let carets = self.paint(
-                    &format!("{}{label}", "^".repeat(under)),
-                    Style::Caret(f.rule),
-                );
+                let carets = self.paint(&format!("{}{label}", "^".repeat(under)), Style::Caret(f.rule));
                 writeln!(w, "{pad} {bar} {}{carets}", " ".repeat(before))?;
             }
         }
         writeln!(w, "{pad} {bar}")?;
-        writeln!(
-            w,
-            "{pad} {} {}",
-            self.paint("= why:", Style::Help),
-            f.rule.why()
-        )?;
-        writeln!(
-            w,
-            "{pad} {} {}",
-            self.paint("= help:", Style::Help),
-            f.rule.help(&f.host)
-        )?;
+        writeln!(w, "{pad} {} {}", self.paint("= why:", Style::Help), f.rule.why())?;
+        writeln!(w, "{pad} {} {}", self.paint("= help:", Style::Help), f.rule.help(&f.host))?;
         writeln!(w)
     }
 
@@ -167,18 +139,14 @@ fn snippet_lines(f: &Finding) -> Vec<Option<usize>> {
         if host_first > first + 1 {
             v.push(None);
         }
-        let from = host_first
-            .max(host_last.saturating_sub(MAX_SNIPPET_LINES - 2))
-            .max(first + 1);
+        let from = host_first.max(host_last.saturating_sub(MAX_SNIPPET_LINES - 2)).max(first + 1);
         v.extend((from..=host_last).map(Some));
         v
     }
 }
 
 fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if c == '\t' { 4 } else { c.width().unwrap_or(1) })
-        .sum()
+    s.chars().map(|c| if c == '\t' { 4 } else { c.width().unwrap_or(1) }).sum()
 }
 
 /// A source line made safe for a terminal, keeping its display width.
@@ -200,11 +168,7 @@ fn safe_char(c: char) -> char {
     match c {
         '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
         '\u{7f}' => '\u{2421}',
-        '\u{80}'..='\u{9f}'
-        | '\u{200e}'
-        | '\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+        '\u{80}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
         c => c,
     }
 }

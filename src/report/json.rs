@@ -35,12 +35,7 @@ struct Span {
 
 impl Span {
     fn new(start: Position, end: Position) -> Self {
-        Span {
-            line: start.line,
-            column: start.column,
-            end_line: end.line,
-            end_column: end.column,
-        }
+        Span { line: start.line, column: start.column, end_line: end.line, end_column: end.column }
     }
 }
 
@@ -70,13 +65,7 @@ struct JsonDebugger {
 }
 
 fn origin(o: &Origin) -> JsonOrigin {
-    let none = JsonOrigin {
-        kind: "literal",
-        name: None,
-        path: None,
-        line: None,
-        env_var: None,
-    };
+    let none = JsonOrigin { kind: "literal", name: None, path: None, line: None, env_var: None };
     match o {
         Origin::Literal => none,
         Origin::Constant { name, path, line } => JsonOrigin {
@@ -86,12 +75,9 @@ fn origin(o: &Origin) -> JsonOrigin {
             line: Some(*line),
             ..none
         },
-        Origin::DictKey { path, line } => JsonOrigin {
-            kind: "dict-key",
-            path: Some(path.display().to_string()),
-            line: Some(*line),
-            ..none
-        },
+        Origin::DictKey { path, line } => {
+            JsonOrigin { kind: "dict-key", path: Some(path.display().to_string()), line: Some(*line), ..none }
+        }
         Origin::EnvDefault { var, constant } => JsonOrigin {
             kind: "env-default",
             env_var: var.clone(),
@@ -104,18 +90,12 @@ fn origin(o: &Origin) -> JsonOrigin {
 
 fn debugger(d: &DebugSource) -> JsonDebugger {
     match d {
-        DebugSource::Argument { name, line } => JsonDebugger {
-            kind: "argument",
-            argument: Some(name.clone()),
-            path: None,
-            line: *line,
-        },
-        DebugSource::AppConfig { path, line } => JsonDebugger {
-            kind: "app-config",
-            argument: None,
-            path: Some(path.display().to_string()),
-            line: *line,
-        },
+        DebugSource::Argument { name, line } => {
+            JsonDebugger { kind: "argument", argument: Some(name.clone()), path: None, line: *line }
+        }
+        DebugSource::AppConfig { path, line } => {
+            JsonDebugger { kind: "app-config", argument: None, path: Some(path.display().to_string()), line: *line }
+        }
     }
 }
 
@@ -138,10 +118,7 @@ fn to_json(f: &Finding) -> JsonFinding<'_> {
 }
 
 pub fn print(w: &mut dyn Write, reports: &[FileReport]) -> io::Result<()> {
-    let all: Vec<JsonFinding> = reports
-        .iter()
-        .flat_map(|r| r.findings.iter().map(to_json))
-        .collect();
+    let all: Vec<JsonFinding> = reports.iter().flat_map(|r| r.findings.iter().map(to_json)).collect();
     serde_json::to_writer_pretty(&mut *w, &all).map_err(io::Error::other)?;
     writeln!(w)
 }

@@ -74,8 +74,6 @@ impl Rule {
     }
 
     pub fn from_code(code: &str) -> Option<Rule> {
-        Rule::ALL
-            .into_iter()
-            .find(|r| r.code().eq_ignore_ascii_case(code) || r.name() == code)
+        Rule::ALL.into_iter().find(|r| r.code().eq_ignore_ascii_case(code) || r.name() == code)
     }
 }

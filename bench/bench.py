@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Audit-mode benchmark: flask-bind-guard against ruff (S104) and bandit
+(B104), measured side by side in one run on the same tree.
+
+The tree is every *.py of this machine's Python installation (standard
+library and site-packages), copied to a folder whose path has no
+"site-packages" in it (ruff and bandit would skip or treat it specially).
+
+    python3 bench/bench.py            # build, set up the tools, measure
+    python3 bench/bench.py --runs 10  # more runs per tool
+
+Prints wall time (min and median of the runs), peak memory (max RSS) and
+the ratio of each tool's median to flask-bind-guard's.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = Path(os.environ.get("FBG_BENCH_DIR", "/tmp/fbg-bench"))
+
+
+def build_tree(dest: Path) -> tuple[int, int]:
+    """Copy every .py of the installation once; returns (files, bytes)."""
+    marker = dest / ".complete"
+    if not marker.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        prefix = Path(sysconfig.get_paths()["stdlib"]).parent.parent
+        for root, _dirs, files in os.walk(prefix):
+            for name in files:
+                if not name.endswith(".py"):
+                    continue
+                src = Path(root) / name
+                rel = str(src.relative_to(prefix)).replace("site-packages", "sitepkgs")
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+        marker.write_text("")
+    files = [p for p in dest.rglob("*.py")]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def tool_venv() -> Path:
+    venv = WORK / "venv"
+    if not (venv / "bin" / "ruff").exists() or not (venv / "bin" / "bandit").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "ruff", "bandit"], check=True)
+    return venv / "bin"
+
+
+def measure(cmd: list[str], cwd: Path, runs: int) -> dict:
+    """Wall time and peak RSS of `runs` runs (after one warm-up run)."""
+    times, peak = [], 0
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        if i > 0:
+            times.append(elapsed)
+            peak = max(peak, usage.ru_maxrss)
+    times.sort()
+    return {"min": times[0], "median": times[len(times) // 2], "peak_mb": peak / 1024}
+
+
+def findings(binary: Path, tree: Path, *extra: str) -> list:
+    out = subprocess.run([str(binary), "--format", "json", *extra, "."], cwd=tree, capture_output=True, text=True)
+    return sorted((f["path"], f["line"], f["column"], f["rule"]) for f in json.loads(out.stdout))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--bandit-runs", type=int, default=1, help="bandit is slow; it gets fewer runs")
+    args = ap.parse_args()
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    tree = WORK / "tree"
+    nfiles, nbytes = build_tree(tree)
+    bin_dir = tool_venv()
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    fbg = REPO / "target" / "release" / "flask-bind-guard"
+
+    fast, full = findings(fbg, tree), findings(fbg, tree, "--no-prefilter")
+    print(f"tree: {tree} ({nfiles} files, {nbytes / 1e6:.0f} MB), {os.cpu_count()} cores")
+    print(f"prefilter exact on this tree: {'yes' if fast == full else 'NO'} ({len(fast)} findings either way)")
+
+    ruff_version = subprocess.run([str(bin_dir / "ruff"), "--version"], capture_output=True, text=True).stdout.strip()
+    bandit_version = subprocess.run([str(bin_dir / "bandit"), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    tools = [
+        ("flask-bind-guard", [str(fbg), "."], args.runs),
+        (ruff_version + " --select S104", [str(bin_dir / "ruff"), "check", "--select", "S104", "--no-cache", "--exit-zero", "."], args.runs),
+        (bandit_version + " -t B104", [str(bin_dir / "bandit"), "-q", "-r", "-t", "B104", "."], args.bandit_runs),
+    ]
+    if shutil.which("rg"):
+        tools.append(("rg (reads every byte: the floor)", ["rg", "-c", "--no-messages", "0.0.0.0", "."], args.runs))
+    results = []
+    for name, cmd, runs in tools:
+        r = measure(cmd, tree, runs)
+        results.append((name, r))
+        print(f"  measured {name}: median {r['median']:.3f}s", file=sys.stderr)
+    base = results[0][1]["median"]
+    print()
+    print(f"{'tool':<42} {'min':>8} {'median':>8} {'peak RSS':>9} {'vs fbg':>8}")
+    for name, r in results:
+        print(f"{name:<42} {r['min']:>7.3f}s {r['median']:>7.3f}s {r['peak_mb']:>7.1f}MB {r['median'] / base:>7.1f}x")
+
+
+if __name__ == "__main__":
+    main()

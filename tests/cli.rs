@@ -1,0 +1,250 @@
+//! End-to-end tests of the built binary: exit codes, output formats,
+//! colour rules, and bad input.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("flask-bind-guard").unwrap();
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    cmd
+}
+
+fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for (name, body) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+    dir
+}
+
+const BAD: &[u8] = b"from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
+const GOOD: &[u8] = b"from flask import Flask\napp = Flask(__name__)\napp.run(host=\"127.0.0.1\")\n";
+
+fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+#[test]
+fn exit_0_when_clean() {
+    let p = project(&[("app.py", GOOD)]);
+    let out = bin().current_dir(p.path()).arg(".").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout_of(&out), "");
+}
+
+#[test]
+fn exit_1_with_findings_and_a_summary() {
+    let p = project(&[("app.py", BAD), ("ok.py", GOOD)]);
+    let out = bin().current_dir(p.path()).args(["--color", "never", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout_of(&out);
+    assert!(text.starts_with("app.py:3:1: FBG001 "), "{text}");
+    assert!(text.ends_with("Found 1 finding in 1 file.\n"), "{text}");
+}
+
+#[test]
+fn human_output_snapshot() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = bin().current_dir(&demo).args(["--color", "never", "demo"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("human_demo", stdout_of(&out));
+}
+
+#[test]
+fn json_output_snapshot_and_fields() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = bin().current_dir(&demo).args(["--format", "json", "demo"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout_of(&out);
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let first = &parsed.as_array().unwrap()[0];
+    for field in ["path", "line", "column", "end_line", "end_column", "rule", "severity", "message", "host"] {
+        assert!(first.get(field).is_some(), "missing {field}");
+    }
+    insta::assert_snapshot!("json_demo", text);
+}
+
+#[test]
+fn json_is_an_empty_array_when_clean() {
+    let p = project(&[("app.py", GOOD)]);
+    let out = bin().current_dir(p.path()).args(["--format", "json", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout_of(&out).trim(), "[]");
+}
+
+#[test]
+fn missing_path_is_an_error_and_the_rest_is_still_scanned() {
+    let p = project(&[("app.py", BAD)]);
+    let out = bin().current_dir(p.path()).args(["--color", "never", "nope.py", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("error: nope.py: cannot read"), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("app.py:3:1: FBG001"));
+}
+
+#[test]
+fn undecodable_file_is_reported_and_others_scanned() {
+    let p = project(&[("latin.py", b"x = '\xe9'\n"), ("app.py", BAD)]);
+    let out = bin().current_dir(p.path()).args(["--color", "never", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("latin.py: cannot decode: not valid UTF-8 (line 1)"), "{err}");
+    assert!(stdout_of(&out).contains("app.py:3:1: FBG001"));
+}
+
+#[test]
+fn pep263_cookie_and_bom_and_crlf_are_read() {
+    let p = project(&[
+        ("latin.py", b"# -*- coding: latin-1 -*-\nfrom flask import Flask\nx = '\xe9'\napp = Flask('x')\napp.run(host='0.0.0.0')\n"),
+        ("bom.py", b"\xef\xbb\xbffrom flask import Flask\r\napp = Flask('x')\r\napp.run(host='::')\r\n"),
+    ]);
+    let out = bin().current_dir(p.path()).args(["--format", "json", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let parsed: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let hosts: Vec<&str> = parsed.as_array().unwrap().iter().map(|f| f["host"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["::", "0.0.0.0"]);
+}
+
+#[test]
+fn syntax_errors_keep_what_can_be_found() {
+    let p = project(&[(
+        "broken.py",
+        b"from flask import Flask\napp = Flask(__name__)\ndef f(:\n    pass\napp.run(host='0.0.0.0')\nclass\n",
+    )]);
+    let out = bin().current_dir(p.path()).arg(".").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn deep_nesting_and_huge_lines_do_not_crash() {
+    let mut deep = b"from flask import Flask\napp = Flask(__name__)\nx = ".to_vec();
+    deep.extend(std::iter::repeat_n(b'(', 20_000));
+    deep.extend(std::iter::repeat_n(b')', 20_000));
+    deep.extend(b"\napp.run(host='0.0.0.0')\n");
+    let mut nested_calls = b"from flask import Flask\napp = Flask(__name__)\napp.run(host=".to_vec();
+    nested_calls.extend(std::iter::repeat_n(&b"str("[..], 5_000).flatten());
+    nested_calls.extend(b"'0.0.0.0'");
+    nested_calls.extend(std::iter::repeat_n(b')', 5_000));
+    nested_calls.extend(b")\n");
+    let p = project(&[("deep.py", &deep), ("calls.py", &nested_calls)]);
+    let out = bin().current_dir(p.path()).args(["--color", "never", "."]).output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("deep.py:"), "{}", stdout_of(&out));
+    assert!(!stderr_of(&out).contains("panicked"));
+}
+
+#[test]
+fn files_over_the_size_limit_get_a_note_not_an_error() {
+    let p = project(&[("big.py", BAD)]);
+    let out = bin().current_dir(p.path()).args(["--max-file-size", "10", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr_of(&out).contains("note: big.py: skipped"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn control_characters_never_reach_the_terminal_raw() {
+    let p = project(&[(
+        "evil.py",
+        b"from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')  # \x1b[2J\x1b]0;pwned\x07\n",
+    )]);
+    let out = bin().current_dir(p.path()).args(["--color", "never", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07));
+    assert!(stdout_of(&out).contains("\u{241b}[2J"));
+}
+
+#[test]
+fn colour_follows_flag_then_no_color_then_clicolor_force() {
+    let p = project(&[("app.py", BAD)]);
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = bin();
+        cmd.current_dir(p.path()).args(args).arg(".");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap().stdout.contains(&0x1b)
+    };
+    assert!(!run(&[], &[]), "auto: a pipe is not a terminal");
+    assert!(run(&["--color", "always"], &[("NO_COLOR", "1")]));
+    assert!(!run(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(run(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!run(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+}
+
+#[test]
+fn no_path_prints_usage_and_exits_2() {
+    let p = project(&[]);
+    let out = bin().current_dir(p.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("Usage: flask-bind-guard"));
+}
+
+#[test]
+fn bad_flag_exits_2() {
+    let out = bin().arg("--format=xml").arg(".").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_prints_the_rule_doc() {
+    let out = bin().args(["explain", "FBG002"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout_of(&out).starts_with("# FBG002: flask-debugger-all-interfaces"));
+    let out = bin().args(["explain", "E501"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn readme_holds_the_rule_docs() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for rule in ["FBG001", "FBG002"] {
+        let out = bin().args(["explain", rule]).output().unwrap();
+        let doc = stdout_of(&out);
+        // The README nests the rule docs one heading level deeper.
+        let nested = doc.lines().map(|l| if l.starts_with('#') { format!("#{l}") } else { l.to_string() });
+        let nested: Vec<String> = nested.collect();
+        assert!(readme.contains(&nested.join("\n")), "README.md is missing the text of `explain {rule}`");
+    }
+}
+
+#[test]
+fn gitignored_files_are_skipped_but_explicit_ones_are_not() {
+    let p = project(&[(".gitignore", b"build/\n"), ("build/gen.py", BAD)]);
+    let out = bin().current_dir(p.path()).arg(".").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = bin().current_dir(p.path()).arg("build/gen.py").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    let mut body = b"from flask import Flask\napp = Flask(__name__)\n".to_vec();
+    for _ in 0..2000 {
+        body.extend(b"app.run(host='0.0.0.0')\n");
+    }
+    let p = project(&[("many.py", &body)]);
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_flask-bind-guard"))
+        .current_dir(p.path())
+        .args(["--color", "never", "."])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // stdout is closed now; the next writes fail with EPIPE.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr_of(&out).contains("panicked"), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains("error"), "{}", stderr_of(&out));
+}
