@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::git::{self, ChangeSpec};
+use crate::hook;
 use crate::report::{Human, human::safe, json};
 use crate::rules::Rule;
 use crate::scan::{ScanOptions, ScanOutcome, scan_paths};
+use crate::staged::run_with_repo;
 
 /// Exit codes: 0 no finding, 1 findings, 2 error.
 pub const EXIT_CLEAN: u8 = 0;
@@ -25,9 +28,30 @@ pub const EXIT_ERROR: u8 = 2;
 )]
 pub struct Cli {
     /// Files and directories to audit (directories are walked for *.py,
-    /// honouring .gitignore).
+    /// honouring .gitignore). With none, check what is staged for commit:
+    /// the lines it adds to Python files, read from the index.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Staged mode: report every finding in the staged content of every
+    /// Python file, not only on added lines.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Judge the lines added between two commits instead of the index
+    /// (pre-push, pull requests). Also read from PRE_COMMIT_FROM_REF.
+    #[arg(long, env = "PRE_COMMIT_FROM_REF", value_name = "REF", requires = "to_ref", hide_env_values = true)]
+    pub from_ref: Option<String>,
+
+    /// See --from-ref. Also read from PRE_COMMIT_TO_REF.
+    #[arg(long, env = "PRE_COMMIT_TO_REF", value_name = "REF", requires = "from_ref", hide_env_values = true)]
+    pub to_ref: Option<String>,
+
+    /// Behave as a pre-commit / prek hook: when git runs the hook (a commit
+    /// or a push), judge the change and ignore the file names; otherwise
+    /// (`pre-commit run --all-files`, as CI runs hooks) audit the files given.
+    #[arg(long)]
+    pub pre_commit: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -62,6 +86,15 @@ pub enum Command {
         /// Rule code or name.
         rule: String,
     },
+    /// Install a native git pre-commit hook that runs flask-bind-guard.
+    Install {
+        /// Replace a pre-commit hook flask-bind-guard did not write (it is
+        /// kept as pre-commit.flask-bind-guard-backup).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook `install` wrote (restoring a hook it replaced).
+    Uninstall,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,16 +157,29 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         };
     }
-    if cli.paths.is_empty() {
-        let _ = writeln!(
-            err,
-            "error: no PATH given\n\nUsage: flask-bind-guard [OPTIONS] PATH...\n\nFor more information, try '--help'."
-        );
-        return EXIT_ERROR;
+    match &cli.command {
+        Some(Command::Install { force }) => return hook::install(*force, out, err),
+        Some(Command::Uninstall) => return hook::uninstall(out, err),
+        _ => {}
     }
     let opts = ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
+    let refs = cli.from_ref.clone().zip(cli.to_ref.clone());
+    // Inside a commit, git sets GIT_INDEX_FILE for its hooks.
+    let git_runs_hook = std::env::var_os("GIT_INDEX_FILE").is_some() || refs.is_some();
+    let staged = cli.paths.is_empty() || (cli.pre_commit && git_runs_hook);
     let started = std::time::Instant::now();
-    let outcome = scan_paths(&cli.paths, &opts);
+    let outcome = if staged {
+        let spec = ChangeSpec { all: cli.all, refs: refs.clone(), max_file_size: cli.max_file_size };
+        match git::open_repo().and_then(|repo| run_with_repo(&repo, &spec, &opts)) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+                return EXIT_ERROR;
+            }
+        }
+    } else {
+        scan_paths(&cli.paths, &opts)
+    };
     if cli.stats {
         let _ = writeln!(
             err,
@@ -144,7 +190,18 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
-    report(cli.format, color, &outcome, out, err)
+    let code = report(cli.format, color, &outcome, out, err);
+    if staged && code == EXIT_FINDINGS && cli.format == Format::Human {
+        let n = outcome.finding_count();
+        let what = if refs.is_some() { "this push" } else { "this commit" };
+        let _ = writeln!(
+            out,
+            "flask-bind-guard: {n} finding{} block{} {what}. Bind to 127.0.0.1 (or ::1); if it is deliberate, add `# noqa: FBG001` to the call; to bypass once, `git commit --no-verify` (under pre-commit: SKIP=flask-bind-guard).",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" },
+        );
+    }
+    code
 }
 
 /// Print an outcome and return the exit code.

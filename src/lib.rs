@@ -5,6 +5,8 @@
 pub mod analysis;
 pub mod cli;
 pub mod finding;
+pub mod git;
+pub mod hook;
 pub mod prefilter;
 pub mod project;
 pub mod python;
@@ -12,3 +14,4 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod staged;

@@ -125,14 +125,37 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
         files.extend(listed.into_keys());
     }
     let project = Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
+    let (reports, found, parsed) = check_files(&project, &scanned, complete, opts, |_| true);
+    outcome.reports = reports;
+    outcome.parsed = parsed;
+    problems.extend(found);
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+    problems.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    outcome.problems = problems;
+    outcome
+}
 
+/// Check the `scanned` files of a project: those the prefilter keeps (all
+/// of them without it), in parallel. `complete` says every file of the
+/// project is in `scanned` (so importers can be searched backwards).
+/// `keep` filters findings (staged mode keeps those on added lines).
+pub(crate) fn check_files(
+    project: &Project,
+    scanned: &HashMap<PathBuf, Facts>,
+    complete: bool,
+    opts: &ScanOptions,
+    keep: impl Fn(&crate::finding::Finding) -> bool + Sync,
+) -> (Vec<FileReport>, Vec<FileProblem>, usize) {
     // Files that import an app module and call `.run` are checked at once,
     // while the import graph is searched for the others.
     let analyse = |paths: &[PathBuf]| -> Vec<Result<FileReport, FileProblem>> {
         paths
             .par_iter()
             .map(|path| match project.load(path) {
-                Ok(module) => Ok(FileReport { findings: check_module(&project, &module), module }),
+                Ok(module) => {
+                    let findings = check_module(project, &module).into_iter().filter(|f| keep(f)).collect();
+                    Ok(FileReport { findings, module })
+                }
                 Err(e) => Err(problem(path, &e)),
             })
             .collect()
@@ -146,25 +169,22 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     let (indirect, mut results) = rayon::join(
         || match (opts.prefilter, complete) {
             (false, _) => rest,
-            (true, true) => candidates_backward(&project, &scanned),
-            (true, false) => candidates_forward(&project, &scanned, opts),
+            (true, true) => candidates_backward(project, scanned),
+            (true, false) => candidates_forward(project, scanned, opts),
         },
         || analyse(&direct),
     );
     results.extend(analyse(&indirect));
-    outcome.parsed = direct.len() + indirect.len();
     results.sort_by(|a, b| result_path(a).cmp(result_path(b)));
+    let (mut reports, mut problems) = (Vec::new(), Vec::new());
     for r in results {
         match r {
-            Ok(report) if !report.findings.is_empty() => outcome.reports.push(report),
+            Ok(report) if !report.findings.is_empty() => reports.push(report),
             Ok(_) => {}
             Err(p) => problems.push(p),
         }
     }
-    problems.sort_by(|a, b| a.path.cmp(&b.path));
-    problems.dedup_by(|a, b| a.path == b.path && a.message == b.message);
-    outcome.problems = problems;
-    outcome
+    (reports, problems, direct.len() + indirect.len())
 }
 
 fn result_path(r: &Result<FileReport, FileProblem>) -> &Path {
@@ -244,7 +264,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn problem(path: &Path, e: &LoadError) -> FileProblem {
+pub(crate) fn problem(path: &Path, e: &LoadError) -> FileProblem {
     FileProblem { path: path.to_path_buf(), message: e.to_string(), is_error: !matches!(e, LoadError::TooLarge(_)) }
 }
 
@@ -272,11 +292,18 @@ fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<F
         if path.extension().is_none() && !explicit && !has_python_shebang(bytes) {
             return Ok(None);
         }
-        if std::str::from_utf8(bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
-            source::decode(bytes).map_err(|e| problem(path, &LoadError::Decode(e)))?;
-        }
-        Ok(Some(prefilter::facts(path, bytes, &opts.extra_tokens)))
+        facts_of(path, bytes, opts).map(Some)
     })
+}
+
+/// The prefilter's facts about a file's bytes, once they are known to
+/// decode (an undecodable file is a problem whether or not it could hold a
+/// finding, so every scan mode reports the same problems).
+pub(crate) fn facts_of(path: &Path, bytes: &[u8], opts: &ScanOptions) -> Result<Facts, FileProblem> {
+    if std::str::from_utf8(bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
+        source::decode(bytes).map_err(|e| problem(path, &LoadError::Decode(e)))?;
+    }
+    Ok(prefilter::facts(path, bytes, &opts.extra_tokens))
 }
 
 /// Read a regular file into `buf`, at most `limit` bytes; returns how many.

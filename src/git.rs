@@ -1,0 +1,316 @@
+//! Git staging through libgit2: what a commit (or a push) is about to add.
+//!
+//! The repository is opened as git hooks expect (`Repository::open_from_env`,
+//! which honours `GIT_DIR` and the temporary `GIT_INDEX_FILE` that
+//! `git commit -a` and `git commit <paths>` point at). Files are read as
+//! staged blobs from the object database, never from the working tree.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
+use rustc_hash::FxHashMap;
+
+use crate::project::SourceTree;
+
+/// A failure that stops the staged check (exit 2), with what to do next.
+#[derive(Debug)]
+pub enum GitError {
+    NotARepository(String),
+    Conflicts(Vec<String>),
+    BadRef(String, String),
+    Git(git2::Error),
+}
+
+impl std::fmt::Display for GitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GitError::NotARepository(e) => write!(
+                f,
+                "not inside a git repository ({e}); run it from a repository to check staged changes, or give paths to audit files"
+            ),
+            GitError::Conflicts(paths) => write!(
+                f,
+                "the index has unmerged paths ({}); resolve the conflicts and `git add` them, then commit again",
+                paths.join(", ")
+            ),
+            GitError::BadRef(r, e) => write!(f, "cannot resolve `{r}` to a commit: {e}"),
+            GitError::Git(e) => write!(f, "git: {}", e.message()),
+        }
+    }
+}
+
+impl std::error::Error for GitError {}
+
+impl From<git2::Error> for GitError {
+    fn from(e: git2::Error) -> Self {
+        GitError::Git(e)
+    }
+}
+
+/// Open the repository the way a git hook runs: `GIT_DIR`, `GIT_WORK_TREE`
+/// and `GIT_INDEX_FILE` are honoured; otherwise it is found from the
+/// current directory up (worktrees and subdirectories included).
+pub fn open_repo() -> Result<Repository, GitError> {
+    Repository::open_from_env().map_err(|e| GitError::NotARepository(e.message().to_string()))
+}
+
+/// Lines a change adds to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Every line (`--all`).
+    All,
+    /// 1-based inclusive line ranges, sorted.
+    Lines(Vec<(usize, usize)>),
+}
+
+impl Added {
+    /// Does the 1-based inclusive range `first..=last` touch an added line?
+    pub fn overlaps(&self, first: usize, last: usize) -> bool {
+        match self {
+            Added::All => true,
+            Added::Lines(ranges) => ranges.iter().any(|&(s, e)| s <= last && first <= e),
+        }
+    }
+}
+
+/// A Python file the change adds or modifies.
+#[derive(Debug, Clone)]
+pub struct ChangedFile {
+    /// Relative to the repository root.
+    pub path: PathBuf,
+    pub added: Added,
+}
+
+/// What is judged: the changed Python files, the tree of files the commit
+/// will hold (to resolve imports in), and notes about skipped files.
+pub struct Change {
+    pub files: Vec<ChangedFile>,
+    pub tree: GitTree,
+    pub notes: Vec<(PathBuf, String)>,
+}
+
+/// Which change to judge.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSpec {
+    /// Every Python file of the index, every line.
+    pub all: bool,
+    /// Lines added between two commits (`pre-push`, pull requests).
+    pub refs: Option<(String, String)>,
+    pub max_file_size: u64,
+}
+
+fn is_python_name(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("py" | "pyw"))
+}
+
+fn is_blob_mode(mode: u32) -> bool {
+    // 100644 and 100755; not symlinks (120000) or gitlinks (160000).
+    mode == 0o100644 || mode == 0o100755
+}
+
+/// The files of one git snapshot (the index, or a commit's tree), read from
+/// the object database. Only `.py` paths are listed: they are what imports
+/// can name.
+pub struct GitTree {
+    repo: Mutex<Repository>,
+    entries: FxHashMap<OsString, Oid>,
+}
+
+impl GitTree {
+    fn new(repo: &Repository) -> Result<Self, GitError> {
+        // A handle of its own on the same object database: blobs are read
+        // from several threads, one at a time.
+        let handle = Repository::open(repo.path())?;
+        Ok(GitTree { repo: Mutex::new(handle), entries: FxHashMap::default() })
+    }
+
+    fn insert(&mut self, path: &[u8], oid: Oid, mode: u32) {
+        if !is_blob_mode(mode) {
+            return;
+        }
+        let path = bytes_to_path(path);
+        if is_python_name(&path) {
+            self.entries.insert(path.into_os_string(), oid);
+        }
+    }
+
+    fn blob(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let oid = self
+            .entries
+            .get(path.as_os_str())
+            .copied()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the snapshot"))?;
+        read_blob(&self.repo.lock().unwrap_or_else(|e| e.into_inner()), oid)
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        self.entries.keys().map(PathBuf::from)
+    }
+}
+
+fn read_blob(repo: &Repository, oid: Oid) -> io::Result<Vec<u8>> {
+    repo.find_blob(oid).map(|b| b.content().to_vec()).map_err(|e| io::Error::other(e.message().to_string()))
+}
+
+#[cfg(unix)]
+fn bytes_to_path(b: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(b))
+}
+
+#[cfg(not(unix))]
+fn bytes_to_path(b: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(b).into_owned())
+}
+
+impl SourceTree for GitTree {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.blob(path)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.entries.contains_key(path.as_os_str())
+    }
+
+    fn size(&self, _path: &Path) -> Option<u64> {
+        None
+    }
+
+    fn project_root(&self, _dir: &Path) -> Option<PathBuf> {
+        Some(PathBuf::new())
+    }
+}
+
+/// Find the change to judge in `repo`.
+pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> {
+    let mut tree = GitTree::new(repo)?;
+    let mut notes = Vec::new();
+    let (old, new_tree, index);
+    let mut diff = match &spec.refs {
+        Some((from, to)) => {
+            let from_tree = peel_tree(repo, from)?;
+            let to_tree = peel_tree(repo, to)?;
+            to_tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                let path = format!("{dir}{}", entry.name().unwrap_or(""));
+                tree.insert(path.as_bytes(), entry.id(), entry.filemode() as u32);
+                git2::TreeWalkResult::Ok
+            })?;
+            old = Some(from_tree);
+            new_tree = Some(to_tree);
+            repo.diff_tree_to_tree(old.as_ref(), new_tree.as_ref(), Some(&mut diff_options()))?
+        }
+        None => {
+            index = repo.index()?;
+            if index.has_conflicts() {
+                let mut paths: Vec<String> = index
+                    .conflicts()?
+                    .filter_map(|c| c.ok())
+                    .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                    .collect();
+                paths.sort();
+                paths.dedup();
+                return Err(GitError::Conflicts(paths));
+            }
+            for entry in index.iter() {
+                tree.insert(&entry.path, entry.id, entry.mode);
+            }
+            old = head_tree(repo)?;
+            repo.diff_tree_to_index(old.as_ref(), Some(&index), Some(&mut diff_options()))?
+        }
+    };
+    if spec.all {
+        let mut files: Vec<ChangedFile> = tree.paths().map(|path| ChangedFile { path, added: Added::All }).collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        return Ok(Change { files, tree, notes });
+    }
+    diff.find_similar(Some(DiffFindOptions::new().renames(true).copies(true)))?;
+    let mut files = Vec::new();
+    for (i, delta) in diff.deltas().enumerate() {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
+            continue;
+        }
+        let new = delta.new_file();
+        let Some(path) = new.path().map(Path::to_path_buf) else { continue };
+        // Symlinks and submodules (gitlinks) hold no Python of their own.
+        if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
+            continue;
+        }
+        let by_name = is_python_name(&path);
+        if !by_name && path.extension().is_some() {
+            continue;
+        }
+        let repo_handle = tree.repo.lock().unwrap_or_else(|e| e.into_inner());
+        let Ok(blob) = repo_handle.find_blob(new.id()) else { continue };
+        if blob.size() as u64 > spec.max_file_size {
+            notes.push((path, format!("skipped: {} bytes is over the size limit", blob.size())));
+            continue;
+        }
+        if blob.is_binary() {
+            continue;
+        }
+        if !by_name && !crate::scan::has_python_shebang(blob.content()) {
+            continue;
+        }
+        drop(blob);
+        drop(repo_handle);
+        if !by_name {
+            // Shebang scripts are not importable, but they are checked.
+            tree.entries.insert(path.clone().into_os_string(), new.id());
+        }
+        let patch = git2::Patch::from_diff(&diff, i)?;
+        let mut ranges = Vec::new();
+        if let Some(patch) = patch {
+            for h in 0..patch.num_hunks() {
+                let (hunk, _) = patch.hunk(h)?;
+                let (start, count) = (hunk.new_start() as usize, hunk.new_lines() as usize);
+                if count > 0 {
+                    ranges.push((start, start + count - 1));
+                }
+            }
+        }
+        if !ranges.is_empty() {
+            files.push(ChangedFile { path, added: Added::Lines(ranges) });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Change { files, tree, notes })
+}
+
+fn diff_options() -> DiffOptions {
+    let mut o = DiffOptions::new();
+    o.context_lines(0).include_typechange(true).ignore_submodules(true);
+    o
+}
+
+/// HEAD's tree, or `None` before the first commit.
+fn head_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>, GitError> {
+    match repo.head() {
+        Ok(head) => Ok(Some(head.peel_to_tree()?)),
+        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn peel_tree<'r>(repo: &'r Repository, spec: &str) -> Result<git2::Tree<'r>, GitError> {
+    repo.revparse_single(spec)
+        .and_then(|o| o.peel_to_tree())
+        .map_err(|e| GitError::BadRef(spec.to_string(), e.message().to_string()))
+}
+
+/// The directory git runs hooks from: `core.hooksPath` (relative to the
+/// work tree) or the common directory's `hooks/` (shared by worktrees).
+pub fn hooks_dir(repo: &Repository) -> PathBuf {
+    let configured = repo.config().ok().and_then(|c| c.get_path("core.hooksPath").ok());
+    match configured {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => repo.workdir().unwrap_or_else(|| repo.path()).join(p),
+        None => repo.commondir().join("hooks"),
+    }
+}

@@ -1,0 +1,123 @@
+//! `install` / `uninstall`: a native git pre-commit hook.
+//!
+//! The hook goes where git looks for hooks (`core.hooksPath`, or the common
+//! directory's `hooks/`, which worktrees share). A hook flask-bind-guard did
+//! not write is never replaced without `--force`, and then it is kept.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{EXIT_CLEAN, EXIT_ERROR};
+use crate::git;
+use crate::report::human::safe;
+
+/// Marks a hook as ours.
+const MARKER: &str = "# Installed by flask-bind-guard";
+const BACKUP: &str = "pre-commit.flask-bind-guard-backup";
+
+fn script() -> String {
+    // The binary that ran `install`, so GUI git clients without our PATH
+    // still find it; the PATH is the fallback if it moved.
+    let exe = std::env::current_exe().ok().map(|p| p.display().to_string()).unwrap_or_default();
+    let exe = exe.replace('\'', "'\\''");
+    format!(
+        "#!/bin/sh\n{MARKER}: blocks commits that add a Flask development server\n\
+         # bound to every network interface. Remove with `flask-bind-guard uninstall`;\n\
+         # bypass once with `git commit --no-verify`.\n\
+         FBG='{exe}'\n\
+         [ -x \"$FBG\" ] || FBG=flask-bind-guard\n\
+         exec \"$FBG\"\n"
+    )
+}
+
+fn ours(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|s| s.contains(MARKER))
+}
+
+pub fn install(force: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let repo = match git::open_repo() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+            return EXIT_ERROR;
+        }
+    };
+    let dir = git::hooks_dir(&repo);
+    let hook = dir.join("pre-commit");
+    let shown = safe(&hook.display().to_string());
+    let result = (|| -> std::io::Result<&'static str> {
+        std::fs::create_dir_all(&dir)?;
+        let mut action = "installed";
+        if hook.exists() {
+            if ours(&hook) {
+                action = "updated";
+            } else if force {
+                std::fs::copy(&hook, dir.join(BACKUP))?;
+                action = "installed (the previous hook is kept as pre-commit.flask-bind-guard-backup)";
+            } else {
+                return Ok("");
+            }
+        }
+        // Write beside it, then rename: a hook is never half-written.
+        let tmp = dir.join(".pre-commit.flask-bind-guard.tmp");
+        std::fs::write(&tmp, script())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+        }
+        std::fs::rename(&tmp, &hook)?;
+        Ok(action)
+    })();
+    match result {
+        Ok("") => {
+            let _ = writeln!(
+                err,
+                "error: {shown} exists and was not written by flask-bind-guard; left as it is. \
+                 Add `flask-bind-guard` to it, or rerun with --force to replace it (it will be kept as {BACKUP})."
+            );
+            EXIT_ERROR
+        }
+        Ok(action) => {
+            let _ = writeln!(out, "flask-bind-guard: pre-commit hook {action} at {shown}");
+            EXIT_CLEAN
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write {shown}: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+pub fn uninstall(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let repo = match git::open_repo() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+            return EXIT_ERROR;
+        }
+    };
+    let dir = git::hooks_dir(&repo);
+    let hook = dir.join("pre-commit");
+    let shown = safe(&hook.display().to_string());
+    if !hook.exists() || !ours(&hook) {
+        let _ = writeln!(out, "flask-bind-guard: no hook of ours at {shown}; nothing to do");
+        return EXIT_CLEAN;
+    }
+    let backup = dir.join(BACKUP);
+    let result = if backup.exists() { std::fs::rename(&backup, &hook) } else { std::fs::remove_file(&hook) };
+    match result {
+        Ok(()) if backup.exists() || hook.exists() => {
+            let _ = writeln!(out, "flask-bind-guard: removed; the previous hook is back at {shown}");
+            EXIT_CLEAN
+        }
+        Ok(()) => {
+            let _ = writeln!(out, "flask-bind-guard: removed {shown}");
+            EXIT_CLEAN
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot remove {shown}: {e}");
+            EXIT_ERROR
+        }
+    }
+}
