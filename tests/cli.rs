@@ -182,11 +182,18 @@ fn colour_follows_flag_then_no_color_then_clicolor_force() {
 }
 
 #[test]
-fn no_path_prints_usage_and_exits_2() {
-    let p = project(&[]);
-    let out = bin().current_dir(p.path()).output().unwrap();
+fn no_path_outside_a_repository_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("Usage: flask-bind-guard"));
+    let err = stderr_of(&out);
+    assert!(err.contains("not inside a git repository") && err.contains("give paths to audit files"), "{err}");
 }
 
 #[test]

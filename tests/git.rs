@@ -1,0 +1,373 @@
+//! Staged mode against real repositories: made with the `git` CLI in temp
+//! directories, with the hook installed by `flask-bind-guard install`, and
+//! real `git commit` runs whose exit status and output are asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
+
+const BAD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
+const GOOD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"127.0.0.1\")\n";
+
+struct Repo {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+/// A command with no git environment leaking in from outside (these tests
+/// may themselves run inside a git hook).
+fn clean(mut cmd: Command) -> Command {
+    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"] {
+        cmd.env_remove(var);
+    }
+    cmd.env_remove("PRE_COMMIT_FROM_REF").env_remove("PRE_COMMIT_TO_REF").env("NO_COLOR", "1");
+    cmd
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        std::fs::create_dir(&root).unwrap();
+        let repo = Repo { _tmp: tmp, root };
+        repo.ok(&["init", "-q", "-b", "main"]);
+        repo.ok(&["config", "user.email", "dev@example.com"]);
+        repo.ok(&["config", "user.name", "Dev"]);
+        repo.ok(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    fn git_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = clean(Command::new("git"));
+        cmd.current_dir(dir).args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn git(&self, args: &[&str]) -> Output {
+        self.git_in(&self.root, args)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.git(args);
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn write(&self, path: &str, body: impl AsRef<[u8]>) {
+        let p = self.root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+
+    fn fbg_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = clean(Command::new(BIN));
+        cmd.current_dir(dir).args(args).output().unwrap()
+    }
+
+    fn fbg(&self, args: &[&str]) -> Output {
+        self.fbg_in(&self.root, args)
+    }
+
+    fn install(&self) {
+        let out = self.fbg(&["install"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Seed a commit without running hooks.
+    fn seed(&self, files: &[(&str, &str)]) {
+        for (p, b) in files {
+            self.write(p, b);
+        }
+        self.ok(&["add", "-A"]);
+        self.ok(&["commit", "-q", "--no-verify", "-m", "seed"]);
+    }
+
+    fn commit(&self, args: &[&str]) -> Output {
+        let mut all = vec!["commit", "-m", "change"];
+        all.extend_from_slice(args);
+        self.git(&all)
+    }
+
+    fn head(&self) -> Option<String> {
+        let out = self.git(&["rev-parse", "-q", "--verify", "HEAD"]);
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn blocked(out: &Output) -> bool {
+    !out.status.success() && text(out).contains("block")
+}
+
+#[test]
+fn first_commit_adding_a_bad_line_is_blocked() {
+    let r = Repo::new();
+    r.install();
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(blocked(&out), "{}", text(&out));
+    assert!(text(&out).contains("app.py:3:1: FBG001"), "{}", text(&out));
+    assert!(text(&out).contains("1 finding blocks this commit"), "{}", text(&out));
+    assert_eq!(r.head(), None, "nothing was committed");
+}
+
+#[test]
+fn clean_commit_passes() {
+    let r = Repo::new();
+    r.install();
+    r.write("app.py", GOOD);
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_legacy_finding_elsewhere_in_the_file_does_not_block() {
+    let r = Repo::new();
+    r.seed(&[("app.py", BAD)]);
+    r.install();
+    r.write("app.py", format!("{BAD}\n\ndef helper():\n    return 1\n"));
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    // ... but `--all` reports it.
+    let out = r.fbg(&["--all"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn rename_with_an_edit() {
+    let r = Repo::new();
+    let body = format!("{BAD}\n\ndef one():\n    return 1\n\n\ndef two():\n    return 2\n");
+    r.seed(&[("old.py", &body)]);
+    r.install();
+    r.ok(&["mv", "old.py", "new.py"]);
+    r.write("new.py", body.replace("return 2", "return 3"));
+    r.ok(&["add", "new.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "a rename only adds its edited lines: {}", text(&out));
+
+    r.ok(&["mv", "new.py", "newer.py"]);
+    r.write("newer.py", format!("{body}app.run(host='::')\n").replace("return 2", "return 3"));
+    r.ok(&["add", "newer.py"]);
+    let out = r.commit(&[]);
+    assert!(blocked(&out), "{}", text(&out));
+    assert!(text(&out).contains("newer.py:"), "{}", text(&out));
+}
+
+#[test]
+fn the_index_is_judged_not_the_working_tree() {
+    // Staged bad line, working tree fixed but not staged: blocked.
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.install();
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    r.write("app.py", GOOD);
+    assert!(blocked(&r.commit(&[])));
+
+    // Reverse: bad line only in the working tree: passes.
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD), ("other.py", "x = 1\n")]);
+    r.install();
+    r.write("app.py", BAD);
+    r.write("other.py", "x = 2\n");
+    r.ok(&["add", "other.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn git_add_patch_stages_one_hunk() {
+    let r = Repo::new();
+    let base: String = (0..30).map(|i| format!("x{i} = {i}\n")).collect();
+    let head = format!("from flask import Flask\napp = Flask(__name__)\n{base}");
+    r.seed(&[("app.py", &head)]);
+    r.install();
+    // Two hunks: a bad call near the top, a harmless change at the bottom.
+    let edited = head.replacen("x0 = 0\n", "x0 = 0\napp.run(host='0.0.0.0')\n", 1).replace("x29 = 29", "x29 = 290");
+    r.write("app.py", &edited);
+    // Stage only the second hunk (`n` then `y`).
+    let mut add = clean(Command::new("git"));
+    let mut child = add
+        .current_dir(&r.root)
+        .args(["add", "-p", "app.py"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"n\ny\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "the bad hunk is not staged: {}", text(&out));
+    // Now stage the bad hunk too.
+    r.ok(&["add", "app.py"]);
+    assert!(blocked(&r.commit(&[])));
+}
+
+#[test]
+fn commit_all_and_commit_paths_use_the_temporary_index() {
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD), ("other.py", "x = 1\n")]);
+    r.install();
+    r.write("app.py", BAD);
+    // Not staged: a plain commit of other.py passes ...
+    r.write("other.py", "x = 2\n");
+    let out = r.commit(&["other.py"]);
+    assert!(out.status.success(), "`git commit other.py` does not hold app.py: {}", text(&out));
+    // ... `git commit -a` takes app.py too: blocked.
+    assert!(blocked(&r.commit(&["-a"])));
+    // ... and so does `git commit app.py`.
+    assert!(blocked(&r.commit(&["app.py"])));
+    // A staged bad line is not part of `git commit other.py`.
+    r.ok(&["add", "app.py"]);
+    r.write("other.py", "x = 3\n");
+    let out = r.commit(&["other.py"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn worktree_and_subdirectory() {
+    let r = Repo::new();
+    r.seed(&[("pkg/__init__.py", ""), ("README", "x\n")]);
+    r.install();
+    // From a subdirectory.
+    r.write("pkg/server.py", BAD);
+    r.ok(&["add", "pkg/server.py"]);
+    let out = r.git_in(&r.root.join("pkg"), &["commit", "-m", "sub"]);
+    assert!(blocked(&out), "{}", text(&out));
+    assert!(text(&out).contains("pkg/server.py:3:1"), "{}", text(&out));
+    r.ok(&["reset", "-q"]);
+    // In a linked worktree (hooks are shared through the common dir).
+    let wt = r.root.parent().unwrap().join("wt");
+    r.ok(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+    std::fs::write(wt.join("app.py"), BAD).unwrap();
+    let out = r.git_in(&wt, &["add", "app.py"]);
+    assert!(out.status.success());
+    let out = r.git_in(&wt, &["commit", "-m", "wt"]);
+    assert!(blocked(&out), "{}", text(&out));
+    std::fs::write(wt.join("app.py"), GOOD).unwrap();
+    r.git_in(&wt, &["add", "app.py"]);
+    let out = r.git_in(&wt, &["commit", "-m", "wt"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn deleted_binary_symlinked_and_submodule_files_are_skipped() {
+    let r = Repo::new();
+    r.seed(&[("legacy.py", BAD), ("target.txt", BAD)]);
+    r.install();
+    r.ok(&["rm", "-q", "legacy.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "deleting is fine: {}", text(&out));
+
+    let mut binary = BAD.as_bytes().to_vec();
+    binary.extend(b"\0\0\0\x01\x02");
+    r.write("blob.py", binary);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("target.txt", r.root.join("link.py")).unwrap();
+    r.ok(&["add", "-A"]);
+    // A gitlink, as `git submodule add` records it.
+    let head = r.head().unwrap();
+    r.ok(&["update-index", "--add", "--cacheinfo", &format!("160000,{head},vendored.py")]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn non_utf8_blob_is_a_clear_error() {
+    let r = Repo::new();
+    r.install();
+    r.write("latin.py", b"x = '\xe9'\n".as_slice());
+    r.ok(&["add", "latin.py"]);
+    let out = r.commit(&[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("latin.py: cannot decode: not valid UTF-8"), "{}", text(&out));
+}
+
+#[test]
+fn merge_conflict_is_a_clear_error() {
+    let r = Repo::new();
+    r.seed(&[("app.py", "x = 1\n")]);
+    r.ok(&["checkout", "-q", "-b", "other"]);
+    r.write("app.py", "x = 2\n");
+    r.ok(&["commit", "-q", "-am", "other"]);
+    r.ok(&["checkout", "-q", "main"]);
+    r.write("app.py", "x = 3\n");
+    r.ok(&["commit", "-q", "-am", "main"]);
+    let merge = r.git(&["merge", "-q", "other"]);
+    assert!(!merge.status.success());
+    let out = r.fbg(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("unmerged paths (app.py)"), "{}", text(&out));
+}
+
+#[test]
+fn imports_resolve_through_the_index() {
+    let r = Repo::new();
+    // The committed app.py holds a Sanic app; the working tree a Flask one.
+    r.seed(&[("app.py", "from sanic import Sanic\napp = Sanic('x')\n")]);
+    r.install();
+    r.write("app.py", "from flask import Flask\napp = Flask(__name__)\n");
+    r.write("run.py", "from app import app\napp.run(host='0.0.0.0')\n");
+    r.ok(&["add", "run.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "the index holds a Sanic app: {}", text(&out));
+    r.write("run.py", "from app import app\napp.run(host='0.0.0.0', port=1)\n");
+    r.ok(&["add", "run.py", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(blocked(&out), "{}", text(&out));
+}
+
+#[test]
+fn refs_mode_judges_lines_between_commits() {
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    let from = r.head().unwrap();
+    r.write("app.py", format!("{GOOD}app.run(host='0.0.0.0')\n"));
+    r.ok(&["commit", "-q", "-am", "bad"]);
+    let out = r.fbg(&["--from-ref", &from, "--to-ref", "HEAD"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("app.py:4:1: FBG001"), "{}", text(&out));
+    assert!(text(&out).contains("block this push") || text(&out).contains("blocks this push"), "{}", text(&out));
+    let out = r.fbg(&["--from-ref", "HEAD", "--to-ref", "HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = r.fbg(&["--from-ref", "nope", "--to-ref", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn install_respects_foreign_hooks_and_hooks_path() {
+    let r = Repo::new();
+    let hooks = r.root.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho mine\n").unwrap();
+    let out = r.fbg(&["install"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("not written by flask-bind-guard"));
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), "#!/bin/sh\necho mine\n");
+    let out = r.fbg(&["install", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit.flask-bind-guard-backup")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    let out = r.fbg(&["uninstall"]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), "#!/bin/sh\necho mine\n");
+
+    // core.hooksPath
+    r.ok(&["config", "core.hooksPath", "ci-hooks"]);
+    let out = r.fbg(&["install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(r.root.join("ci-hooks/pre-commit").exists());
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    assert!(blocked(&r.commit(&[])));
+}
