@@ -48,8 +48,9 @@ pub struct Cli {
     pub to_ref: Option<String>,
 
     /// Behave as a pre-commit / prek hook: when git runs the hook (a commit
-    /// or a push), judge the change and ignore the file names; otherwise
-    /// (`pre-commit run --all-files`, as CI runs hooks) audit the files given.
+    /// or a push), judge the change; otherwise (`pre-commit run
+    /// --all-files`, as CI runs hooks) audit every Python file of the index,
+    /// or the files given.
     #[arg(long)]
     pub pre_commit: bool,
 
@@ -167,9 +168,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     // Inside a commit, git sets GIT_INDEX_FILE for its hooks.
     let git_runs_hook = std::env::var_os("GIT_INDEX_FILE").is_some() || refs.is_some();
     let staged = cli.paths.is_empty() || (cli.pre_commit && git_runs_hook);
+    // `pre-commit run --all-files` (how CI runs hooks): no commit is being
+    // made, so audit everything the index holds.
+    let all = cli.all || (cli.pre_commit && !git_runs_hook && cli.paths.is_empty());
     let started = std::time::Instant::now();
     let outcome = if staged {
-        let spec = ChangeSpec { all: cli.all, refs: refs.clone(), max_file_size: cli.max_file_size };
+        let spec = ChangeSpec { all, refs: refs.clone(), max_file_size: cli.max_file_size };
         match git::open_repo().and_then(|repo| run_with_repo(&repo, &spec, &opts)) {
             Ok(outcome) => outcome,
             Err(e) => {
