@@ -195,7 +195,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
     let code = report(cli.format, color, &outcome, out, err);
-    if staged && code == EXIT_FINDINGS && cli.format == Format::Human {
+    // Say what is blocked, and how to go on, when a commit or push is.
+    if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human {
         let n = outcome.finding_count();
         let what = if refs.is_some() { "this push" } else { "this commit" };
         let _ = writeln!(
