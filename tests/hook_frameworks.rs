@@ -63,10 +63,8 @@ fn exercise(tool: &str) {
     ] {
         assert!(git(&repo, args, &home).status.success());
     }
-    let config = format!(
-        "repos:\n  - repo: {MANIFEST}\n    rev: {}\n    hooks:\n      - id: flask-bind-guard\n",
-        rev.trim()
-    );
+    let config =
+        format!("repos:\n  - repo: {MANIFEST}\n    rev: {}\n    hooks:\n      - id: flask-bind-guard\n", rev.trim());
     std::fs::write(repo.join(".pre-commit-config.yaml"), config).unwrap();
     let out = run(&repo, tool, &["install"], &home);
     assert!(out.status.success(), "{tool} install: {}", text(&out));
