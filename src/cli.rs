@@ -173,7 +173,14 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let all = cli.all || (cli.pre_commit && !git_runs_hook && cli.paths.is_empty());
     let started = std::time::Instant::now();
     let outcome = if staged {
-        let spec = ChangeSpec { all, refs: refs.clone(), max_file_size: cli.max_file_size };
+        let spec = ChangeSpec {
+            all,
+            refs: refs.clone(),
+            max_file_size: cli.max_file_size,
+            libgit2_only: false,
+            // What `open_from_env` reads too; relative to where git runs us.
+            index_file: std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from),
+        };
         match git::open_repo().and_then(|repo| run_with_repo(&repo, &spec, &opts)) {
             Ok(outcome) => outcome,
             Err(e) => {

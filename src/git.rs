@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 use rustc_hash::FxHashMap;
 
+use crate::git_index;
 use crate::project::SourceTree;
 
 /// A failure that stops the staged check (exit 2), with what to do next.
@@ -103,6 +104,14 @@ pub struct ChangeSpec {
     /// Lines added between two commits (`pre-push`, pull requests).
     pub refs: Option<(String, String)>,
     pub max_file_size: u64,
+    /// Skip the index fast path and diff with libgit2 only (tests compare
+    /// the two).
+    pub libgit2_only: bool,
+    /// The index file git will commit, when not `<gitdir>/index`: git sets
+    /// `GIT_INDEX_FILE` for its hooks (`git commit -a`, `git commit <paths>`
+    /// use a temporary one). Set by whoever opened the repository from the
+    /// environment.
+    pub index_file: Option<PathBuf>,
 }
 
 fn is_python_name(path: &Path) -> bool {
@@ -119,15 +128,18 @@ fn is_blob_mode(mode: u32) -> bool {
 /// can name.
 pub struct GitTree {
     repo: Mutex<Repository>,
+    /// `.py` paths of the snapshot, when listed up front (libgit2 path).
     entries: FxHashMap<OsString, Oid>,
+    /// The parsed index, searched in place (fast path).
+    index: Option<git_index::Index>,
 }
 
 impl GitTree {
-    fn new(repo: &Repository) -> Result<Self, GitError> {
+    fn new(repo: &Repository, index: Option<git_index::Index>) -> Result<Self, GitError> {
         // A handle of its own on the same object database: blobs are read
         // from several threads, one at a time.
         let handle = Repository::open(repo.path())?;
-        Ok(GitTree { repo: Mutex::new(handle), entries: FxHashMap::default() })
+        Ok(GitTree { repo: Mutex::new(handle), entries: FxHashMap::default(), index })
     }
 
     fn insert(&mut self, path: &[u8], oid: Oid, mode: u32) {
@@ -140,12 +152,20 @@ impl GitTree {
         }
     }
 
+    fn lookup(&self, path: &Path) -> Option<Oid> {
+        if let Some(oid) = self.entries.get(path.as_os_str()) {
+            return Some(*oid);
+        }
+        let index = self.index.as_ref()?;
+        if !is_python_name(path) {
+            return None;
+        }
+        let entry = index.find(path.to_str()?.as_bytes())?;
+        is_blob_mode(entry.mode).then(|| Oid::from_bytes(&entry.oid).ok()).flatten()
+    }
+
     fn blob(&self, path: &Path) -> io::Result<Vec<u8>> {
-        let oid = self
-            .entries
-            .get(path.as_os_str())
-            .copied()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the snapshot"))?;
+        let oid = self.lookup(path).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the snapshot"))?;
         read_blob(&self.repo.lock().unwrap_or_else(|e| e.into_inner()), oid)
     }
 
@@ -175,7 +195,7 @@ impl SourceTree for GitTree {
     }
 
     fn is_file(&self, path: &Path) -> bool {
-        self.entries.contains_key(path.as_os_str())
+        self.lookup(path).is_some()
     }
 
     fn size(&self, _path: &Path) -> Option<u64> {
@@ -189,7 +209,12 @@ impl SourceTree for GitTree {
 
 /// Find the change to judge in `repo`.
 pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> {
-    let mut tree = GitTree::new(repo)?;
+    if spec.refs.is_none() && !spec.all && !spec.libgit2_only {
+        if let Some(change) = fast_change(repo, spec)? {
+            return Ok(change);
+        }
+    }
+    let mut tree = GitTree::new(repo, None)?;
     let mut notes = Vec::new();
     let (old, new_tree, index);
     let mut diff = match &spec.refs {
@@ -241,49 +266,107 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
         }
         let new = delta.new_file();
         let Some(path) = new.path().map(Path::to_path_buf) else { continue };
-        // Symlinks and submodules (gitlinks) hold no Python of their own.
         if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
             continue;
         }
-        let by_name = is_python_name(&path);
-        if !by_name && path.extension().is_some() {
-            continue;
-        }
-        let repo_handle = tree.repo.lock().unwrap_or_else(|e| e.into_inner());
-        let Ok(blob) = repo_handle.find_blob(new.id()) else { continue };
-        if blob.size() as u64 > spec.max_file_size {
-            notes.push((path, format!("skipped: {} bytes is over the size limit", blob.size())));
-            continue;
-        }
-        if blob.is_binary() {
-            continue;
-        }
-        if !by_name && !crate::scan::has_python_shebang(blob.content()) {
-            continue;
-        }
-        drop(blob);
-        drop(repo_handle);
-        if !by_name {
+        let Some(python) = python_blob(&tree, &path, new.id(), spec, &mut notes) else { continue };
+        if python == Python::ByShebang {
             // Shebang scripts are not importable, but they are checked.
             tree.entries.insert(path.clone().into_os_string(), new.id());
         }
         let patch = git2::Patch::from_diff(&diff, i)?;
-        let mut ranges = Vec::new();
-        if let Some(patch) = patch {
-            for h in 0..patch.num_hunks() {
-                let (hunk, _) = patch.hunk(h)?;
-                let (start, count) = (hunk.new_start() as usize, hunk.new_lines() as usize);
-                if count > 0 {
-                    ranges.push((start, start + count - 1));
-                }
-            }
-        }
-        if !ranges.is_empty() {
-            files.push(ChangedFile { path, added: Added::Lines(ranges) });
+        if let Some(added) = patch.map(|p| added_lines(&p)).transpose()?.flatten() {
+            files.push(ChangedFile { path, added });
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Change { files, tree, notes })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Python {
+    ByName,
+    ByShebang,
+}
+
+/// Is this staged blob a Python file to check? Symlinks and gitlinks are
+/// filtered by the caller; binary blobs are skipped, oversized ones noted.
+fn python_blob(
+    tree: &GitTree,
+    path: &Path,
+    oid: Oid,
+    spec: &ChangeSpec,
+    notes: &mut Vec<(PathBuf, String)>,
+) -> Option<Python> {
+    let by_name = is_python_name(path);
+    if !by_name && path.extension().is_some() {
+        return None;
+    }
+    let repo = tree.repo.lock().unwrap_or_else(|e| e.into_inner());
+    let blob = repo.find_blob(oid).ok()?;
+    if blob.size() as u64 > spec.max_file_size {
+        notes.push((path.to_path_buf(), format!("skipped: {} bytes is over the size limit", blob.size())));
+        return None;
+    }
+    if blob.is_binary() {
+        return None;
+    }
+    match by_name {
+        true => Some(Python::ByName),
+        false => crate::scan::has_python_shebang(blob.content()).then_some(Python::ByShebang),
+    }
+}
+
+/// The new-side line ranges of a zero-context patch; `None` if it adds none.
+fn added_lines(patch: &git2::Patch) -> Result<Option<Added>, git2::Error> {
+    let mut ranges = Vec::new();
+    for h in 0..patch.num_hunks() {
+        let (hunk, _) = patch.hunk(h)?;
+        let (start, count) = (hunk.new_start() as usize, hunk.new_lines() as usize);
+        if count > 0 {
+            ranges.push((start, start + count - 1));
+        }
+    }
+    Ok((!ranges.is_empty()).then_some(Added::Lines(ranges)))
+}
+
+/// The common commit (files added or modified, nothing deleted) found
+/// through the index's cache tree, as git does; `None` to use libgit2.
+pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change>, GitError> {
+    let Some(index) = git_index::read(repo, spec.index_file.as_deref()) else { return Ok(None) };
+    let head = git_index::head_tree(repo)?;
+    let Some(changed) = index.changed(repo, head) else { return Ok(None) };
+    let head_tree = match head {
+        Some(oid) => Some(repo.find_tree(oid)?),
+        None => None,
+    };
+    let mut tree = GitTree::new(repo, Some(index))?;
+    let (mut files, mut notes) = (Vec::new(), Vec::new());
+    for (path_bytes, entry) in changed {
+        let Some(entry) = entry else { continue };
+        if !is_blob_mode(entry.mode) {
+            continue;
+        }
+        let path = bytes_to_path(&path_bytes);
+        let oid = Oid::from_bytes(&entry.oid)?;
+        let Some(python) = python_blob(&tree, &path, oid, spec, &mut notes) else { continue };
+        if python == Python::ByShebang {
+            tree.entries.insert(path.clone().into_os_string(), oid);
+        }
+        let new_blob = repo.find_blob(oid)?;
+        let old_blob = match head_tree.as_ref().map(|t| t.get_path(&path)) {
+            Some(Ok(e)) if e.kind() == Some(git2::ObjectType::Blob) => Some(repo.find_blob(e.id())?),
+            _ => None,
+        };
+        let mut opts = diff_options();
+        let old = old_blob.as_ref().map_or(&[][..], |b| b.content());
+        let patch = git2::Patch::from_buffers(old, Some(&path), new_blob.content(), Some(&path), Some(&mut opts))?;
+        if let Some(added) = added_lines(&patch)? {
+            files.push(ChangedFile { path, added });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Some(Change { files, tree, notes }))
 }
 
 fn diff_options() -> DiffOptions {

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod cli;
 pub mod finding;
 pub mod git;
+pub mod git_index;
 pub mod hook;
 pub mod prefilter;
 pub mod project;

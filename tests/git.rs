@@ -371,3 +371,60 @@ fn install_respects_foreign_hooks_and_hooks_path() {
     r.ok(&["add", "app.py"]);
     assert!(blocked(&r.commit(&[])));
 }
+
+/// The index fast path (cache tree, as git does) and libgit2's diff must
+/// agree on what a change adds, over random changes of a repository.
+#[test]
+fn index_fast_path_agrees_with_libgit2() {
+    use flask_bind_guard::git::{ChangeSpec, change, fast_change};
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..8 {
+        let r = Repo::new();
+        let mut files = Vec::new();
+        for d in 0..6 {
+            for f in 0..5 {
+                let path = format!("d{d}/s{}/m{f}.py", f % 2);
+                let body: String = (0..20).map(|i| format!("x{i} = {i}\n")).collect();
+                files.push((path, body));
+            }
+        }
+        let seeded: Vec<(&str, &str)> = files.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
+        if round % 3 != 0 {
+            r.seed(&seeded);
+        } else {
+            for (p, b) in &seeded {
+                r.write(p, b);
+            }
+        }
+        // Random edits, additions, a shebang script, sometimes a deletion.
+        for _ in 0..6 {
+            let (path, body) = &files[next(files.len())];
+            let line = next(20);
+            r.write(path, body.replacen(&format!("x{line} = {line}\n"), "app.run(host='0.0.0.0')\n", 1));
+        }
+        r.write(&format!("new{round}/added.py"), "y = 1\nz = 2\n");
+        r.write("tool", "#!/usr/bin/env python3\nprint('x')\n");
+        if round % 2 == 1 && round % 3 != 0 {
+            // A deletion (maybe half a rename): the fast path stands aside.
+            std::fs::remove_file(r.root.join(&files[0].0)).unwrap();
+        }
+        r.ok(&["add", "-A"]);
+        let repo = git2::Repository::open(&r.root).unwrap();
+        let spec = ChangeSpec { max_file_size: 1 << 20, ..ChangeSpec::default() };
+        let deleted = round % 2 == 1 && round % 3 != 0;
+        assert_eq!(fast_change(&repo, &spec).unwrap().is_some(), !deleted, "round {round}: fast path taken?");
+        let fast = change(&repo, &spec).unwrap();
+        let slow = change(&repo, &ChangeSpec { libgit2_only: true, ..spec }).unwrap();
+        let show = |c: &flask_bind_guard::git::Change| -> Vec<String> {
+            c.files.iter().map(|f| format!("{} {:?}", f.path.display(), f.added)).collect()
+        };
+        assert_eq!(show(&fast), show(&slow), "round {round}");
+        assert!(!fast.files.is_empty());
+    }
+}
