@@ -209,10 +209,12 @@ impl SourceTree for GitTree {
 
 /// Find the change to judge in `repo`.
 pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> {
-    if spec.refs.is_none() && !spec.all && !spec.libgit2_only {
-        if let Some(change) = fast_change(repo, spec)? {
-            return Ok(change);
-        }
+    if spec.refs.is_none()
+        && !spec.all
+        && !spec.libgit2_only
+        && let Some(change) = fast_change(repo, spec)?
+    {
+        return Ok(change);
     }
     let mut tree = GitTree::new(repo, None)?;
     let mut notes = Vec::new();

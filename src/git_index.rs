@@ -161,10 +161,10 @@ impl Index {
         hi: usize,
         out: &mut Vec<(Vec<u8>, Option<Entry>)>,
     ) -> Option<()> {
-        if let (Some(t), Some(c)) = (tree, cache) {
-            if c.oid.is_some_and(|o| o == t.as_bytes()) {
-                return Some(());
-            }
+        if let (Some(t), Some(c)) = (tree, cache)
+            && c.oid.is_some_and(|o| o == t.as_bytes())
+        {
+            return Some(());
         }
         let head: Vec<(Vec<u8>, Oid, i32)> = match tree {
             Some(oid) => {
