@@ -33,18 +33,44 @@ pub struct Facts {
 /// as [`path_key`] hashes a module's path). Equal names give equal keys; a
 /// collision only adds a candidate that resolution then rejects.
 pub fn import_key(importer: &std::path::Path, level: u32, dotted: &str) -> Option<u64> {
-    if level == 0 {
-        return Some(hash(dotted));
+    KeyMaker::new(importer).key(level, dotted)
+}
+
+/// Computes [`import_key`]s for one importer without allocating per import:
+/// the directories the dots lead to are found once, and relative paths are
+/// assembled in one reused buffer.
+struct KeyMaker<'p> {
+    importer: &'p std::path::Path,
+    bases: Vec<Option<&'p str>>,
+    scratch: String,
+}
+
+impl<'p> KeyMaker<'p> {
+    fn new(importer: &'p std::path::Path) -> Self {
+        KeyMaker { importer, bases: Vec::new(), scratch: String::new() }
     }
-    let base = importer.parent().and_then(|p| (1..level).try_fold(p, |b, _| b.parent()))?;
-    let mut path = base.to_str()?.to_string();
-    for part in dotted.split('.').filter(|p| !p.is_empty()) {
-        if !path.is_empty() {
-            path.push('/');
+
+    fn key(&mut self, level: u32, dotted: &str) -> Option<u64> {
+        if level == 0 {
+            return Some(hash(dotted));
         }
-        path.push_str(part);
+        let level = level as usize;
+        while self.bases.len() < level {
+            let up = self.bases.len();
+            let base = self.importer.parent().and_then(|p| (0..up).try_fold(p, |b, _| b.parent()));
+            self.bases.push(base.and_then(std::path::Path::to_str));
+        }
+        let base = self.bases[level - 1]?;
+        self.scratch.clear();
+        self.scratch.push_str(base);
+        for part in dotted.split('.').filter(|p| !p.is_empty()) {
+            if !self.scratch.is_empty() {
+                self.scratch.push('/');
+            }
+            self.scratch.push_str(part);
+        }
+        Some(hash(&self.scratch))
     }
-    Some(hash(&path))
 }
 
 /// The key of the module at `module_path` (`a/b` for `a/b.py` or
@@ -101,7 +127,8 @@ pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> F
     let app_import =
         imports.iter().any(|(level, m)| level == 0 && APP_MODULES.contains(&m.split('.').next().unwrap_or(m)))
             || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    let keys = imports.iter().map(|(level, dotted)| import_key(path, level, dotted).unwrap_or(0)).collect();
+    let mut maker = KeyMaker::new(path);
+    let keys = imports.iter().map(|(level, dotted)| maker.key(level, dotted).unwrap_or(0)).collect();
     Facts { run_call, app_import, imports, keys }
 }
 
