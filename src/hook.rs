@@ -5,7 +5,7 @@
 //! not write is never replaced without `--force`, and then it is kept.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{EXIT_CLEAN, EXIT_ERROR};
 use crate::git;
@@ -34,17 +34,25 @@ fn ours(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|s| s.contains(MARKER))
 }
 
-pub fn install(force: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let repo = match git::open_repo() {
-        Ok(r) => r,
+/// The hooks directory, the pre-commit hook in it, and its printable name;
+/// `None` (after saying why) outside a repository.
+fn locate(err: &mut dyn Write) -> Option<(PathBuf, PathBuf, String)> {
+    match git::open_repo() {
+        Ok(repo) => {
+            let dir = git::hooks_dir(&repo);
+            let hook = dir.join("pre-commit");
+            let shown = safe(&hook.display().to_string());
+            Some((dir, hook, shown))
+        }
         Err(e) => {
             let _ = writeln!(err, "error: {}", safe(&e.to_string()));
-            return EXIT_ERROR;
+            None
         }
-    };
-    let dir = git::hooks_dir(&repo);
-    let hook = dir.join("pre-commit");
-    let shown = safe(&hook.display().to_string());
+    }
+}
+
+pub fn install(force: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let Some((dir, hook, shown)) = locate(err) else { return EXIT_ERROR };
     let result = (|| -> std::io::Result<&'static str> {
         std::fs::create_dir_all(&dir)?;
         let mut action = "installed";
@@ -90,16 +98,7 @@ pub fn install(force: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 pub fn uninstall(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let repo = match git::open_repo() {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {}", safe(&e.to_string()));
-            return EXIT_ERROR;
-        }
-    };
-    let dir = git::hooks_dir(&repo);
-    let hook = dir.join("pre-commit");
-    let shown = safe(&hook.display().to_string());
+    let Some((dir, hook, shown)) = locate(err) else { return EXIT_ERROR };
     if !hook.exists() || !ours(&hook) {
         let _ = writeln!(out, "flask-bind-guard: no hook of ours at {shown}; nothing to do");
         return EXIT_CLEAN;
