@@ -23,9 +23,6 @@ pub struct Facts {
     pub app_import: bool,
     /// Modules the file may import, see [`Imports`].
     pub imports: Imports,
-    /// For each import (same order): [`import_key`] of the module it names,
-    /// so the scanner finds importers by hash without re-reading text.
-    pub keys: Vec<u64>,
 }
 
 /// A hash naming a module: absolute imports by their dotted name (`a.b`),
@@ -90,30 +87,47 @@ fn hash(s: &str) -> u64 {
 /// dots of a relative import (`a.b`, `.x`, `..`), one per line in one
 /// buffer: a file's facts cost one allocation, not one per import.
 #[derive(Debug, Clone, Default)]
-pub struct Imports(String);
+pub struct Imports {
+    text: String,
+    /// For each import (same order): [`import_key`] of the module it names,
+    /// so the scanner finds importers by hash without re-reading text.
+    keys: Vec<u64>,
+    /// An application module is among them.
+    app: bool,
+}
 
 impl Imports {
     /// (level, dotted) pairs; duplicates are possible.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.0.lines().map(|l| {
+        self.text.lines().map(|l| {
             let dotted = l.trim_start_matches('.');
             ((l.len() - dotted.len()) as u32, dotted)
         })
     }
 
-    fn push(&mut self, level: u32, parts: &[&[u8]]) {
+    pub fn keys(&self) -> &[u64] {
+        &self.keys
+    }
+
+    /// Append one import, its key, and whether it names an app module.
+    fn push(&mut self, keys: &mut KeyMaker, level: u32, parts: &[&[u8]]) {
         for _ in 0..level {
-            self.0.push('.');
+            self.text.push('.');
         }
-        let mut first = true;
+        let dotted_start = self.text.len();
         for p in parts.iter().filter(|p| !p.is_empty()) {
-            if !first {
-                self.0.push('.');
+            if self.text.len() > dotted_start {
+                self.text.push('.');
             }
-            first = false;
-            self.0.push_str(&String::from_utf8_lossy(p));
+            self.text.push_str(&String::from_utf8_lossy(p));
         }
-        self.0.push('\n');
+        let dotted = &self.text[dotted_start..];
+        if level == 0 && !self.app {
+            let top = dotted.split('.').next().unwrap_or(dotted);
+            self.app = APP_MODULES.contains(&top);
+        }
+        self.keys.push(keys.key(level, dotted).unwrap_or(0));
+        self.text.push('\n');
     }
 }
 
@@ -123,13 +137,9 @@ pub const APP_MODULES: &[&str] = &["flask", "dash", "flask_socketio", "apiflask"
 pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let run_call = has_run_call(bytes);
-    let imports = imports(bytes);
-    let app_import =
-        imports.iter().any(|(level, m)| level == 0 && APP_MODULES.contains(&m.split('.').next().unwrap_or(m)))
-            || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    let mut maker = KeyMaker::new(path);
-    let keys = imports.iter().map(|(level, dotted)| maker.key(level, dotted).unwrap_or(0)).collect();
-    Facts { run_call, app_import, imports, keys }
+    let imports = imports(bytes, path);
+    let app_import = imports.app || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
+    Facts { run_call, app_import, imports }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -183,8 +193,9 @@ fn preceded_by_dot(b: &[u8], pos: usize) -> bool {
 /// Every module an import statement in the file may load, as
 /// (level, dotted). `from a import b` yields `a` and `a.b` (b may be a
 /// submodule); `import a.b.c` yields `a`, `a.b`, `a.b.c`.
-pub fn imports(b: &[u8]) -> Imports {
+pub fn imports(b: &[u8], importer: &std::path::Path) -> Imports {
     let mut out = Imports::default();
+    let mut keys = KeyMaker::new(importer);
     for pos in memmem::find_iter(b, b"import") {
         if (pos > 0 && is_ident(b[pos - 1])) || b.get(pos + 6).is_some_and(|&c| is_ident(c)) {
             continue;
@@ -203,18 +214,18 @@ pub fn imports(b: &[u8]) -> Imports {
             let level = module.iter().take_while(|&&c| c == b'.').count();
             let module = &module[level..];
             let level = level as u32;
-            for_each_name(b, pos + 6, |name| out.push(level, &[module, name]));
+            for_each_name(b, pos + 6, |name| out.push(&mut keys, level, &[module, name]));
             if level > 0 || !module.is_empty() {
-                out.push(level, &[module]);
+                out.push(&mut keys, level, &[module]);
             }
         } else {
             for_each_name(b, pos + 6, |dotted| {
                 for (k, &c) in dotted.iter().enumerate() {
                     if c == b'.' {
-                        out.push(0, &[&dotted[..k]]);
+                        out.push(&mut keys, 0, &[&dotted[..k]]);
                     }
                 }
-                out.push(0, &[dotted]);
+                out.push(&mut keys, 0, &[dotted]);
             });
         }
     }
@@ -288,8 +299,10 @@ mod tests {
 
     #[test]
     fn import_forms() {
-        let list =
-            imports(b"import a.b as c, d\nfrom .x import (y,\n  z as w,  # c\n)\nfrom .. import q\nfrom m import *\n");
+        let list = imports(
+            b"import a.b as c, d\nfrom .x import (y,\n  z as w,  # c\n)\nfrom .. import q\nfrom m import *\n",
+            std::path::Path::new("t.py"),
+        );
         let mut got: Vec<(u32, String)> = list.iter().map(|(l, m)| (l, m.to_string())).collect();
         got.sort();
         got.dedup();

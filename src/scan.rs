@@ -348,7 +348,7 @@ fn candidates_backward(project: &Project, all: &HashMap<PathBuf, Facts>) -> Vec<
     // Importers by the key of the module they name (see `import_key`).
     let mut index: FxHashMap<u64, Vec<(u32, u32)>> = FxHashMap::default();
     for (fi, (_, f)) in files.iter().enumerate() {
-        for (ei, &key) in f.keys.iter().enumerate() {
+        for (ei, &key) in f.imports.keys().iter().enumerate() {
             index.entry(key).or_default().push((fi as u32, ei as u32));
         }
     }
