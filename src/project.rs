@@ -41,14 +41,18 @@ pub struct DiskTree {
     /// Keyed by bytes: `Path`'s own `Hash` walks components, and this set
     /// is asked a lot.
     files: FxHashSet<OsString>,
-    /// Project roots (absolute imports are also looked up there).
-    roots: Vec<PathBuf>,
+    /// Project roots (absolute imports are also looked up there), as given
+    /// (relative to the working directory) and made absolute.
+    roots: Vec<(PathBuf, PathBuf)>,
+    cwd: PathBuf,
 }
 
 impl DiskTree {
     pub fn new(files: impl IntoIterator<Item = PathBuf>, roots: Vec<PathBuf>) -> Self {
         let files = files.into_iter().map(PathBuf::into_os_string).collect();
-        DiskTree { files, roots }
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let roots = roots.into_iter().map(|r| (clean(&cwd.join(&r)), r)).collect();
+        DiskTree { files, roots, cwd }
     }
 }
 
@@ -66,7 +70,13 @@ impl SourceTree for DiskTree {
     }
 
     fn project_root(&self, dir: &Path) -> Option<PathBuf> {
-        self.roots.iter().filter(|r| dir.starts_with(r)).max_by_key(|r| r.components().count()).cloned()
+        // Compared as absolute paths: `..` holds the working directory `""`.
+        let dir = clean(&self.cwd.join(dir));
+        self.roots
+            .iter()
+            .filter(|(abs, _)| dir.starts_with(abs))
+            .max_by_key(|(abs, _)| abs.components().count())
+            .map(|(_, rel)| rel.clone())
     }
 }
 

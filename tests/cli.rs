@@ -255,3 +255,14 @@ fn broken_pipe_is_not_an_error() {
     assert!(!stderr_of(&out).contains("panicked"), "{}", stderr_of(&out));
     assert!(!stderr_of(&out).contains("error"), "{}", stderr_of(&out));
 }
+
+#[test]
+fn imports_resolve_through_a_project_root_above_the_working_directory() {
+    let p = project(&[
+        ("web/app.py", b"from flask import Flask\napp = Flask(__name__)\n"),
+        ("web/run.py", b"from web.app import app\napp.run(host='0.0.0.0')\n"),
+    ]);
+    let out = bin().current_dir(p.path().join("web")).args(["--color", "never", "run.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).starts_with("run.py:2:1: FBG001"), "{}", stdout_of(&out));
+}
