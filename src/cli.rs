@@ -47,6 +47,21 @@ pub struct Cli {
     #[arg(long, env = "PRE_COMMIT_TO_REF", value_name = "REF", requires = "from_ref", hide_env_values = true)]
     pub to_ref: Option<String>,
 
+    /// Rewrite the host to loopback ("0.0.0.0" -> "127.0.0.1", "::" -> "::1")
+    /// in the files, atomically, and print the diff. Exit 1 after fixing
+    /// (so a commit stops for a look) unless --exit-zero-on-fix.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Print the unified diff --fix would apply; write nothing. Exit 1 if
+    /// there is something to fix.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// With --fix: exit 0 when every finding was fixed.
+    #[arg(long, requires = "fix")]
+    pub exit_zero_on_fix: bool,
+
     /// Behave as a pre-commit / prek hook: when git runs the hook (a commit
     /// or a push), judge the change; otherwise (`pre-commit run
     /// --all-files`, as CI runs hooks) audit every Python file of the index,
@@ -201,6 +216,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
+    if cli.fix || cli.diff {
+        if staged && cli.fix {
+            let _ = writeln!(
+                err,
+                "error: --fix does not write staged changes yet; run `flask-bind-guard --fix PATH...` on the files, then `git add` them"
+            );
+            return EXIT_ERROR;
+        }
+        return fix_or_diff(cli, &outcome, color, out, err);
+    }
     let code = report(cli.format, color, &outcome, out, err);
     // Say what is blocked, and how to go on, when a commit or push is.
     if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human {
@@ -214,6 +239,108 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     code
+}
+
+/// `--fix` / `--diff` on audited files.
+fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    use crate::fix;
+    for p in &outcome.problems {
+        let kind = if p.is_error { "error" } else { "note" };
+        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
+    }
+    let Some(project) = &outcome.project else { return EXIT_ERROR };
+    let (mut fixed, mut files, mut unfixed, mut failed) = (0, 0, 0, false);
+    for r in &outcome.reports {
+        let (file_fix, notes) = fix::fix_file(project, &r.module, &r.findings);
+        for n in &notes {
+            let _ = writeln!(
+                err,
+                "note: {}:{}:{}: not auto-fixable: {}",
+                safe(&n.path.display().to_string()),
+                n.line,
+                n.column,
+                safe(&n.reason)
+            );
+        }
+        unfixed += r.findings.len() - file_fix.as_ref().map_or(0, |f| f.fixed);
+        let Some(file_fix) = file_fix else { continue };
+        let _ = write!(out, "{}", colour_diff(&fix::unified_diff(&file_fix), color));
+        if cli.fix {
+            // Never write over an edit made while we were checking.
+            let on_disk = std::fs::read(&file_fix.path).ok();
+            if on_disk.as_deref() != Some(&fix::file_bytes(&r.module, &file_fix.old)[..]) {
+                let _ = writeln!(
+                    err,
+                    "error: {}: changed while being checked; not written",
+                    safe(&file_fix.path.display().to_string())
+                );
+                failed = true;
+                continue;
+            }
+            if let Err(e) = fix::write_atomically(&file_fix.path, &fix::file_bytes(&r.module, &file_fix.new)) {
+                let _ = writeln!(err, "error: cannot write {}: {e}", safe(&file_fix.path.display().to_string()));
+                failed = true;
+                continue;
+            }
+        }
+        fixed += file_fix.fixed;
+        files += 1;
+    }
+    let verb = if cli.fix { "Fixed" } else { "Would fix" };
+    if fixed > 0 || unfixed > 0 {
+        let _ = writeln!(
+            out,
+            "{verb} {fixed} finding{} in {files} file{}; {unfixed} left to fix by hand.",
+            plural(fixed),
+            plural(files)
+        );
+    }
+    if failed || outcome.has_errors() {
+        EXIT_ERROR
+    } else if unfixed > 0 || (fixed > 0 && !cli.exit_zero_on_fix) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Colour a unified diff the way `git diff` does.
+fn colour_diff(diff: &str, color: bool) -> String {
+    use owo_colors::OwoColorize;
+    if !color {
+        return safe_diff(diff);
+    }
+    diff.lines()
+        .map(|l| {
+            let l = safe_diff(l);
+            if l.starts_with("+++") || l.starts_with("---") {
+                format!("{}\n", l.bold())
+            } else if l.starts_with('+') {
+                format!("{}\n", l.green())
+            } else if l.starts_with('-') {
+                format!("{}\n", l.red())
+            } else if l.starts_with("@@") {
+                format!("{}\n", l.cyan())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+/// Diff text made terminal-safe, keeping its newlines (a CRLF file's `\r`
+/// is not shown).
+fn safe_diff(s: &str) -> String {
+    s.split_inclusive('\n')
+        .map(|l| match l.strip_suffix('\n') {
+            Some(body) => format!("{}\n", safe(body.strip_suffix('\r').unwrap_or(body))),
+            None => safe(l),
+        })
+        .collect()
 }
 
 /// Print an outcome and return the exit code.

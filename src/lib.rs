@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod finding;
+pub mod fix;
 pub mod git;
 pub mod git_index;
 pub mod hook;

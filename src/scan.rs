@@ -47,9 +47,11 @@ pub struct FileProblem {
     pub is_error: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ScanOutcome {
     pub reports: Vec<FileReport>,
+    /// The project the files were checked in (fixes are re-checked there).
+    pub project: Option<std::sync::Arc<Project>>,
     pub problems: Vec<FileProblem>,
     /// Python files looked at.
     pub files: usize,
@@ -126,6 +128,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     }
     let project = Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
     let (reports, found, parsed) = check_files(&project, &scanned, complete, opts, |_| true);
+    outcome.project = Some(std::sync::Arc::new(project));
     outcome.reports = reports;
     outcome.parsed = parsed;
     problems.extend(found);

@@ -45,6 +45,7 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     let (reports, problems, parsed) = check_files(&project, &scanned, spec.all, opts, keep);
     outcome.reports = reports;
     outcome.parsed = parsed;
+    outcome.project = Some(std::sync::Arc::new(project));
     outcome.problems.extend(problems);
     outcome.problems.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(outcome)

@@ -1,0 +1,225 @@
+//! `--fix` and `--diff`: the host string literal becomes its loopback twin.
+//!
+//! A fix is a set of [`Edit`]s applied by one function ([`apply`]); the
+//! fixed text is re-parsed and re-checked before anyone may write it, and a
+//! fix that would not hold (a new syntax error, a finding left that was
+//! meant to go) is refused. Only string literals are rewritten: a name, an
+//! environment lookup or a `**` dict is never replaced by a literal.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::analysis::{check_module, loopback_for};
+use crate::finding::{Finding, Origin};
+use crate::project::Project;
+use crate::python::{Module, parse_module};
+
+/// Replace `span` (bytes of the decoded text) with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Range<usize>,
+    pub replacement: String,
+}
+
+/// The edits of one file and what they fix.
+#[derive(Debug, Clone)]
+pub struct FileFix {
+    pub path: PathBuf,
+    pub old: String,
+    pub new: String,
+    pub fixed: usize,
+}
+
+/// A finding the fixer leaves alone, and why.
+#[derive(Debug, Clone)]
+pub struct Unfixable {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub reason: String,
+}
+
+/// Apply non-overlapping edits to `text`.
+pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
+    let mut edits: Vec<&Edit> = edits.iter().collect();
+    edits.sort_by_key(|e| e.span.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for e in edits {
+        if e.span.start < at || e.span.end > text.len() || !text.is_char_boundary(e.span.start) {
+            return Err("overlapping or out-of-range edits".into());
+        }
+        out.push_str(&text[at..e.span.start]);
+        out.push_str(&e.replacement);
+        at = e.span.end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+/// The literal `text` (one string, or an implicit concatenation) rewritten
+/// to hold `value`, keeping the first part's prefix and quotes.
+pub fn rewrite_literal(text: &str, value: &str) -> Option<String> {
+    let prefix: String = text.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    if prefix.len() > 2 || prefix.chars().any(|c| matches!(c, 'b' | 'B' | 't' | 'T')) {
+        return None;
+    }
+    let rest = &text[prefix.len()..];
+    let quote = ["\"\"\"", "'''", "\"", "'"].into_iter().find(|q| rest.starts_with(q))?;
+    Some(format!("{prefix}{quote}{value}{quote}"))
+}
+
+/// Whole-word occurrences of `name` in `text`.
+fn word_count(text: &str, name: &str) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name)
+        .filter(|(i, _)| {
+            let before = text[..*i].chars().next_back();
+            let after = text[i + name.len()..].chars().next();
+            !before.is_some_and(ident) && !after.is_some_and(ident)
+        })
+        .count()
+}
+
+/// Plan the edit for one finding of `module`.
+fn plan(module: &Module, f: &Finding, all: &[Finding]) -> Result<Edit, String> {
+    let Some(literal) = &f.literal else {
+        return Err("the host is not a string literal".into());
+    };
+    if literal.path != module.path {
+        return Err(format!("the host is set in {}; fix it there", literal.path.display()));
+    }
+    if !(module.source.verbatim() || (module.source.bom && module.source.encoding == "utf-8")) {
+        return Err(format!("the file is {}-encoded; edit it by hand", module.source.encoding));
+    }
+    let constant = match &f.origin {
+        Origin::Constant { name, .. } => Some(name.clone()),
+        Origin::EnvDefault { constant: Some((name, _, _)), .. } => Some(name.clone()),
+        _ => None,
+    };
+    if let Some(name) = constant {
+        // A constant may be rewritten only when every use of it is a host
+        // of a finding here (the assignment, plus those uses).
+        let short = name.rsplit('.').next().unwrap_or(&name);
+        let uses = all.iter().filter(|g| g.literal == f.literal).count();
+        if word_count(module.text(), short) != uses + 1 {
+            return Err(format!("`{name}` is used for more than the server host; change its value by hand"));
+        }
+    }
+    let text = module.text().get(literal.span.clone()).ok_or("the literal is out of range")?;
+    let replacement = rewrite_literal(text, loopback_for(&f.host)).ok_or("the literal cannot be rewritten")?;
+    Ok(Edit { span: literal.span.clone(), replacement })
+}
+
+/// Plan, apply and verify the fixes of one checked file.
+pub fn fix_file(project: &Project, module: &Module, findings: &[Finding]) -> (Option<FileFix>, Vec<Unfixable>) {
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut unfixable = Vec::new();
+    let mut fixed = 0;
+    for f in findings {
+        match plan(module, f, findings) {
+            Ok(edit) => {
+                fixed += 1;
+                if !edits.contains(&edit) {
+                    edits.push(edit);
+                }
+            }
+            Err(reason) => unfixable.push(Unfixable {
+                path: f.path.clone(),
+                line: f.host_start.line,
+                column: f.host_start.column,
+                reason,
+            }),
+        }
+    }
+    if edits.is_empty() {
+        return (None, unfixable);
+    }
+    let refuse = |reason: String, unfixable: &mut Vec<Unfixable>| {
+        unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason });
+    };
+    let new = match apply(module.text(), &edits) {
+        Ok(n) => n,
+        Err(e) => {
+            refuse(format!("fix refused: {e}"), &mut unfixable);
+            return (None, unfixable);
+        }
+    };
+    // The fixed text must parse as well as before and hold no finding the
+    // fix was meant to remove; a second fix would change nothing.
+    let mut source = module.source.clone();
+    source.text = new.clone();
+    let reparsed = parse_module(module.path.clone(), source);
+    if reparsed.has_syntax_error && !module.has_syntax_error {
+        refuse("fix refused: the fixed file would not parse".into(), &mut unfixable);
+        return (None, unfixable);
+    }
+    let left = check_module(project, &std::sync::Arc::new(reparsed));
+    if left.len() > findings.len() - fixed {
+        refuse("fix refused: findings would remain".into(), &mut unfixable);
+        return (None, unfixable);
+    }
+    (Some(FileFix { path: module.path.clone(), old: module.text().to_string(), new, fixed }), unfixable)
+}
+
+/// The bytes to write for fixed text: UTF-8, with the BOM the file had.
+pub fn file_bytes(module: &Module, new: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(new.len() + 3);
+    if module.source.bom {
+        bytes.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    bytes.extend_from_slice(new.as_bytes());
+    bytes
+}
+
+/// Replace `path` atomically: write a temporary file beside it with the
+/// same permissions, then rename it over the original.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(path)?.permissions();
+    let mut tmp = tempfile::Builder::new().prefix(".flask-bind-guard-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    std::fs::set_permissions(tmp.path(), permissions)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A unified diff of one fix (`a/` and `b/` headers, 3 lines of context).
+pub fn unified_diff(fix: &FileFix) -> String {
+    let name = fix.path.display().to_string();
+    similar::TextDiff::from_lines(&fix.old, &fix.new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_keep_their_prefix_and_quotes() {
+        assert_eq!(rewrite_literal("\"0.0.0.0\"", "127.0.0.1").unwrap(), "\"127.0.0.1\"");
+        assert_eq!(rewrite_literal("r'0.0.0.0'", "127.0.0.1").unwrap(), "r'127.0.0.1'");
+        assert_eq!(rewrite_literal("'''::'''", "::1").unwrap(), "'''::1'''");
+        assert_eq!(rewrite_literal("f\"0.0.0.0\"", "127.0.0.1").unwrap(), "f\"127.0.0.1\"");
+        assert_eq!(rewrite_literal("'0.0' '.0.0'", "127.0.0.1").unwrap(), "'127.0.0.1'");
+        assert_eq!(rewrite_literal("b'0.0.0.0'", "127.0.0.1"), None);
+    }
+
+    #[test]
+    fn edits_apply_in_order_and_refuse_overlaps() {
+        let text = "abcdef";
+        let e = |s: Range<usize>, r: &str| Edit { span: s, replacement: r.into() };
+        assert_eq!(apply(text, &[e(4..5, "X"), e(0..1, "Y")]).unwrap(), "YbcdXf");
+        assert!(apply(text, &[e(0..3, "X"), e(2..4, "Y")]).is_err());
+    }
+
+    #[test]
+    fn words_are_whole() {
+        assert_eq!(word_count("HOST = 1\nMY_HOST = HOST\nHOSTS", "HOST"), 2);
+    }
+}

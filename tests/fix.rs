@@ -1,0 +1,153 @@
+//! `--fix` and `--diff` end to end: exact bytes, idempotence, what is left
+//! alone, and a generated corpus where every fix must hold.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn bin(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("flask-bind-guard").unwrap();
+    cmd.current_dir(dir).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("GIT_INDEX_FILE");
+    cmd
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn project(name: &str, body: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join(name), body).unwrap();
+    dir
+}
+
+const MIXED: &[u8] = b"from flask import Flask\r\nimport os\r\nHOST = \"0.0.0.0\"\r\nSHARED = \"0.0.0.0\"\r\nprint(SHARED)\r\napp = Flask(__name__)  # caf\xc3\xa9 \xe2\x80\x94 \xe6\x97\xa5\r\napp.run(host=HOST)\r\napp.run(host=r\"::\", port=1)\r\napp.run(\r\n    host=os.environ.get(\"H\", '''::0'''),\r\n    debug=True,\r\n)\r\napp.run(**{\"host\": \"0\"})\r\napp.run(host='0.0' '.0.0')\r\napp.run(host=SHARED)\r\n";
+
+#[test]
+fn fix_rewrites_exactly_the_literals() {
+    let p = project("app.py", MIXED);
+    let out = bin(p.path()).args(["--fix", "--color", "never", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let got = std::fs::read(p.path().join("app.py")).unwrap();
+    let want = String::from_utf8(MIXED.to_vec())
+        .unwrap()
+        .replacen("HOST = \"0.0.0.0\"", "HOST = \"127.0.0.1\"", 1)
+        .replace("r\"::\"", "r\"::1\"")
+        .replace("'''::0'''", "'''::1'''")
+        .replace("{\"host\": \"0\"}", "{\"host\": \"127.0.0.1\"}")
+        .replace("'0.0' '.0.0'", "'127.0.0.1'");
+    assert_eq!(String::from_utf8(got).unwrap(), want);
+    assert!(text(&out).contains("`SHARED` is used for more than the server host"), "{}", text(&out));
+    assert!(text(&out).contains("Fixed 5 findings in 1 file; 1 left to fix by hand."), "{}", text(&out));
+    // A second run changes nothing; only the shared constant remains.
+    let before = std::fs::read(p.path().join("app.py")).unwrap();
+    let out = bin(p.path()).args(["--fix", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), before);
+    let out = bin(p.path()).args(["--format", "json", "app.py"]).output().unwrap();
+    let left: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    // No temporary file is left beside it.
+    let names: Vec<_> = std::fs::read_dir(p.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn diff_prints_and_writes_nothing() {
+    let p = project("app.py", MIXED);
+    let out = bin(p.path()).args(["--diff", "--color", "never", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), MIXED);
+    insta::assert_snapshot!("diff_mixed", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn exit_zero_on_fix_when_everything_was_fixed() {
+    let p = project("app.py", b"from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n");
+    let out = bin(p.path()).args(["--fix", "--exit-zero-on-fix", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = bin(p.path()).arg("app.py").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn bom_and_permissions_are_kept() {
+    let p = project("app.py", b"\xef\xbb\xbffrom flask import Flask\napp = Flask(__name__)\napp.run(host='::')\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p.path().join("app.py"), std::fs::Permissions::from_mode(0o754)).unwrap();
+    }
+    let out = bin(p.path()).args(["--fix", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(p.path().join("app.py")).unwrap(),
+        b"\xef\xbb\xbffrom flask import Flask\napp = Flask(__name__)\napp.run(host='::1')\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(p.path().join("app.py")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o754);
+    }
+}
+
+#[test]
+fn other_encodings_and_names_are_left_alone() {
+    let p = project(
+        "app.py",
+        b"# -*- coding: latin-1 -*-\nfrom flask import Flask\nx = '\xe9'\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n",
+    );
+    let before = std::fs::read(p.path().join("app.py")).unwrap();
+    let out = bin(p.path()).args(["--fix", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("latin-1-encoded"), "{}", text(&out));
+    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), before);
+}
+
+/// Files built from fragments: after `--fix`, a re-scan finds only what
+/// the fixer said it left, and every byte outside the rewritten literals
+/// is unchanged.
+#[test]
+fn generated_files_fix_cleanly() {
+    let hosts = ["\"0.0.0.0\"", "'::'", "r'0'", "\"\"\"0:0:0:0:0:0:0:0\"\"\"", "u\"0.0.0.0\""];
+    let lines = [
+        "app.run(host={h})\n",
+        "app.run({h}, 5000)\n",
+        "app.run(\n    host={h},\n    port=1,\n)\n",
+        "app.run(host=os.getenv('H', {h}))\n",
+        "app.run(**{{'host': {h}, 'port': 2}})\n",
+        "print('app.run(host={h})')  # é\n",
+        "app.run(host='127.0.0.1')\n",
+    ];
+    let mut seed = 12345u64;
+    let mut next = |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) % n as u64) as usize
+    };
+    for round in 0..20 {
+        let mut body = String::from("import os\nfrom flask import Flask\napp = Flask(__name__)\n");
+        let mut expected_fixed = body.clone();
+        for _ in 0..6 {
+            let h = hosts[next(hosts.len())];
+            let line = lines[next(lines.len())];
+            body.push_str(&line.replace("{h}", h).replace("{{", "{").replace("}}", "}"));
+            let fixed_host = if h.contains(':') && !h.contains("0.0") {
+                h.replace("::", "::1").replace("0:0:0:0:0:0:0:0", "::1")
+            } else {
+                h.replace("0.0.0.0", "127.0.0.1").replace("'0'", "'127.0.0.1'")
+            };
+            let fixed_line = if line.starts_with("print") { h.to_string() } else { fixed_host };
+            expected_fixed.push_str(&line.replace("{h}", &fixed_line).replace("{{", "{").replace("}}", "}"));
+        }
+        let p = project("gen.py", body.as_bytes());
+        let out = bin(p.path()).args(["--fix", "--exit-zero-on-fix", "gen.py"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "round {round}: {}\n{body}", text(&out));
+        let got = std::fs::read_to_string(p.path().join("gen.py")).unwrap();
+        assert_eq!(got, expected_fixed, "round {round}");
+        let out = bin(p.path()).arg("gen.py").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "round {round}: {}", text(&out));
+    }
+}
