@@ -196,8 +196,25 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             // What `open_from_env` reads too; relative to where git runs us.
             index_file: std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from),
         };
-        match git::open_repo().and_then(|repo| run_with_repo(&repo, &spec, &opts)) {
-            Ok(outcome) => outcome,
+        let checked = git::open_repo().and_then(|repo| {
+            let outcome = run_with_repo(&repo, &spec, &opts)?;
+            if cli.fix && refs.is_none() {
+                let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
+                return Ok(Err(fix_staged_and_report(
+                    cli,
+                    &repo,
+                    &outcome,
+                    spec.index_file.as_deref(),
+                    color,
+                    out,
+                    err,
+                )));
+            }
+            Ok(Ok(outcome))
+        });
+        match checked {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(code)) => return code,
             Err(e) => {
                 let _ = writeln!(err, "error: {}", safe(&e.to_string()));
                 return EXIT_ERROR;
@@ -218,10 +235,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
     if cli.fix || cli.diff {
         if staged && cli.fix {
-            let _ = writeln!(
-                err,
-                "error: --fix does not write staged changes yet; run `flask-bind-guard --fix PATH...` on the files, then `git add` them"
-            );
+            let _ = writeln!(err, "error: --fix applies to the index or to files, not to a range of commits");
             return EXIT_ERROR;
         }
         return fix_or_diff(cli, &outcome, color, out, err);
@@ -239,6 +253,69 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     code
+}
+
+/// `--fix` in staged mode: into the index (and, where it is safe, the
+/// working tree), then the diffs and what was left alone.
+fn fix_staged_and_report(
+    cli: &Cli,
+    repo: &git2::Repository,
+    outcome: &ScanOutcome,
+    index_file: Option<&std::path::Path>,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    for p in &outcome.problems {
+        let kind = if p.is_error { "error" } else { "note" };
+        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
+    }
+    let result = match crate::staged_fix::fix_staged(repo, outcome, index_file, true) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+            return EXIT_ERROR;
+        }
+    };
+    for n in &result.unfixable {
+        let _ = writeln!(
+            err,
+            "note: {}:{}:{}: not auto-fixable: {}",
+            safe(&n.path.display().to_string()),
+            n.line,
+            n.column,
+            safe(&n.reason)
+        );
+    }
+    for f in &result.fixes {
+        let _ = write!(out, "{}", colour_diff(&crate::fix::unified_diff(f), color));
+    }
+    for (path, why) in &result.worktree_kept {
+        let _ = writeln!(
+            err,
+            "note: {}: fixed in the index; the working tree is left as it is: {}",
+            safe(&path.display().to_string()),
+            safe(why)
+        );
+    }
+    let fixed: usize = result.fixes.iter().map(|f| f.fixed).sum();
+    let unfixed = outcome.finding_count() - fixed;
+    if fixed + unfixed == 0 {
+        return if outcome.has_errors() { EXIT_ERROR } else { EXIT_CLEAN };
+    }
+    let _ = writeln!(
+        out,
+        "flask-bind-guard: fixed {fixed} finding{} in the index; {unfixed} left to fix by hand.{}",
+        plural(fixed),
+        if unfixed == 0 && !cli.exit_zero_on_fix { " Review the diff and commit again." } else { "" }
+    );
+    if outcome.has_errors() {
+        EXIT_ERROR
+    } else if unfixed > 0 || (fixed > 0 && !cli.exit_zero_on_fix) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
 }
 
 /// `--fix` / `--diff` on audited files.

@@ -17,3 +17,4 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod staged;
+pub mod staged_fix;

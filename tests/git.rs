@@ -428,3 +428,92 @@ fn index_fast_path_agrees_with_libgit2() {
         assert!(!fast.files.is_empty());
     }
 }
+
+impl Repo {
+    /// A hook that runs the fixer (as a user would configure it).
+    fn fix_hook(&self, args: &str) {
+        let hook = self.root.join(".git/hooks/pre-commit");
+        std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+        std::fs::write(&hook, format!("#!/bin/sh\nexec '{BIN}' --fix {args}\n")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
+    fn staged(&self, path: &str) -> String {
+        self.ok(&["show", &format!(":{path}")])
+    }
+}
+
+#[test]
+fn fix_in_the_hook_fixes_the_index_and_keeps_unstaged_work() {
+    let r = Repo::new();
+    let base: String = (0..12).map(|i| format!("x{i} = {i}\n")).collect();
+    r.seed(&[("app.py", &format!("from flask import Flask\napp = Flask(__name__)\n{base}"))]);
+    r.fix_hook("");
+    // Stage a bad call, then keep editing the file without staging.
+    let staged = format!("from flask import Flask\napp = Flask(__name__)\n{base}app.run(host='0.0.0.0')\n");
+    r.write("app.py", &staged);
+    r.ok(&["add", "app.py"]);
+    let worktree = format!("# unstaged comment\n{}", staged.replace("x5 = 5", "x5 = 50"));
+    r.write("app.py", &worktree);
+    let out = r.commit(&[]);
+    assert!(!out.status.success(), "the fixing hook stops the commit by default: {}", text(&out));
+    assert!(text(&out).contains("+app.run(host='127.0.0.1')"), "{}", text(&out));
+    assert_eq!(r.staged("app.py"), staged.replace("0.0.0.0", "127.0.0.1"));
+    assert_eq!(
+        std::fs::read_to_string(r.root.join("app.py")).unwrap(),
+        worktree.replace("0.0.0.0", "127.0.0.1"),
+        "the fix is carried into the working tree, the unstaged edits stay"
+    );
+    // Now the commit goes through.
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn fix_leaves_a_working_tree_edited_on_the_same_line() {
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.fix_hook("");
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    let mine = BAD.replace("\"0.0.0.0\")", "\"0.0.0.0\", port=8080)");
+    r.write("app.py", &mine);
+    let out = r.commit(&[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("the working tree is left as it is"), "{}", text(&out));
+    assert_eq!(r.staged("app.py"), GOOD);
+    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), mine);
+}
+
+#[test]
+fn commit_all_with_fix_and_exit_zero_commits_the_fixed_content() {
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("app.py", BAD.replace("0.0.0.0", "::"));
+    let out = r.commit(&["-a"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let committed = r.ok(&["show", "HEAD:app.py"]);
+    assert_eq!(committed, BAD.replace("0.0.0.0", "::1"));
+    assert_eq!(r.ok(&["status", "--porcelain"]), "", "index, HEAD and working tree agree");
+}
+
+#[test]
+fn a_held_index_lock_changes_nothing() {
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    let index_before = std::fs::read(r.root.join(".git/index")).unwrap();
+    std::fs::write(r.root.join(".git/index.lock"), "").unwrap();
+    let out = r.fbg(&["--fix"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("index is locked"), "{}", text(&out));
+    assert_eq!(std::fs::read(r.root.join(".git/index")).unwrap(), index_before);
+    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), BAD);
+    std::fs::remove_file(r.root.join(".git/index.lock")).unwrap();
+}
