@@ -326,26 +326,27 @@ fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Writ
         let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
     }
     let Some(project) = &outcome.project else { return EXIT_ERROR };
-    let (mut fixed, mut files, mut unfixed, mut failed) = (0, 0, 0, false);
-    for r in &outcome.reports {
-        let (file_fix, notes) = fix::fix_file(project, &r.module, &r.findings);
-        for n in &notes {
-            let _ = writeln!(
-                err,
-                "note: {}:{}:{}: not auto-fixable: {}",
-                safe(&n.path.display().to_string()),
-                n.line,
-                n.column,
-                safe(&n.reason)
-            );
-        }
-        unfixed += r.findings.len() - file_fix.as_ref().map_or(0, |f| f.fixed);
-        let Some(file_fix) = file_fix else { continue };
-        let _ = write!(out, "{}", colour_diff(&fix::unified_diff(&file_fix), color));
+    let (mut fixed, mut files, mut failed) = (0, 0, false);
+    // `--diff` in staged mode may show a fix in another file of the change.
+    let allow = |p: &std::path::Path| outcome.changed.as_ref().is_some_and(|c| c.contains(p));
+    let (fixes, notes) = fix::fix_all(project, &outcome.reports, &allow);
+    for n in &notes {
+        let _ = writeln!(
+            err,
+            "note: {}:{}:{}: not auto-fixable: {}",
+            safe(&n.path.display().to_string()),
+            n.line,
+            n.column,
+            safe(&n.reason)
+        );
+    }
+    let unfixed = outcome.finding_count() - fixes.iter().map(|(_, f)| f.fixed).sum::<usize>();
+    for (module, file_fix) in &fixes {
+        let _ = write!(out, "{}", colour_diff(&fix::unified_diff(file_fix), color));
         if cli.fix {
             // Never write over an edit made while we were checking.
             let on_disk = std::fs::read(&file_fix.path).ok();
-            if on_disk.as_deref() != Some(&fix::file_bytes(&r.module, &file_fix.old)[..]) {
+            if on_disk.as_deref() != Some(&fix::file_bytes(module, &file_fix.old)[..]) {
                 let _ = writeln!(
                     err,
                     "error: {}: changed while being checked; not written",
@@ -354,7 +355,7 @@ fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Writ
                 failed = true;
                 continue;
             }
-            if let Err(e) = fix::write_atomically(&file_fix.path, &fix::file_bytes(&r.module, &file_fix.new)) {
+            if let Err(e) = fix::write_atomically(&file_fix.path, &fix::file_bytes(module, &file_fix.new)) {
                 let _ = writeln!(err, "error: cannot write {}: {e}", safe(&file_fix.path.display().to_string()));
                 failed = true;
                 continue;

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use crate::analysis::{check_module, loopback_for};
 use crate::finding::{Finding, Origin};
 use crate::project::Project;
-use crate::python::{Module, parse_module};
+use crate::python::{Module, ModuleRef, parse_module};
+use crate::scan::FileReport;
 
 /// Replace `span` (bytes of the decoded text) with `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +83,7 @@ fn word_count(text: &str, name: &str) -> usize {
 }
 
 /// Plan the edit for one finding of `module`.
-fn plan(module: &Module, f: &Finding, all: &[Finding]) -> Result<Edit, String> {
+fn plan(module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> {
     let Some(literal) = &f.literal else {
         return Err("the host is not a string literal".into());
     };
@@ -101,7 +102,7 @@ fn plan(module: &Module, f: &Finding, all: &[Finding]) -> Result<Edit, String> {
         // A constant may be rewritten only when every use of it is a host
         // of a finding here (the assignment, plus those uses).
         let short = name.rsplit('.').next().unwrap_or(&name);
-        let uses = all.iter().filter(|g| g.literal == f.literal).count();
+        let uses = all.iter().filter(|g| g.literal == f.literal && g.path == module.path).count();
         if word_count(module.text(), short) != uses + 1 {
             return Err(format!("`{name}` is used for more than the server host; change its value by hand"));
         }
@@ -111,55 +112,92 @@ fn plan(module: &Module, f: &Finding, all: &[Finding]) -> Result<Edit, String> {
     Ok(Edit { span: literal.span.clone(), replacement })
 }
 
-/// Plan, apply and verify the fixes of one checked file.
-pub fn fix_file(project: &Project, module: &Module, findings: &[Finding]) -> (Option<FileFix>, Vec<Unfixable>) {
-    let mut edits: Vec<Edit> = Vec::new();
+/// Plan, apply and verify the fixes of checked files. A host set in
+/// another module is fixed there only when `allow_other` says that file may
+/// change too (in staged mode: it is part of the same commit).
+pub fn fix_all(
+    project: &Project,
+    reports: &[FileReport],
+    allow_other: &dyn Fn(&Path) -> bool,
+) -> (Vec<(ModuleRef, FileFix)>, Vec<Unfixable>) {
+    let all: Vec<&Finding> = reports.iter().flat_map(|r| &r.findings).collect();
     let mut unfixable = Vec::new();
-    let mut fixed = 0;
-    for f in findings {
-        match plan(module, f, findings) {
-            Ok(edit) => {
-                fixed += 1;
-                if !edits.contains(&edit) {
-                    edits.push(edit);
+    // Per file to change: the module, its edits, how many findings they fix.
+    let mut targets: Vec<(ModuleRef, Vec<Edit>, usize)> = Vec::new();
+    for r in reports {
+        for f in &r.findings {
+            let target = match &f.literal {
+                Some(l) if l.path != r.module.path => {
+                    if allow_other(&l.path) {
+                        project.load(&l.path).map_err(|e| format!("cannot read {}: {e}", l.path.display()))
+                    } else {
+                        Err(format!(
+                            "the host is set in {}; it is fixed there only when that file is part of the same change",
+                            l.path.display()
+                        ))
+                    }
                 }
+                _ => Ok(r.module.clone()),
+            };
+            match target.and_then(|m| plan(&m, f, &all).map(|e| (m, e))) {
+                Ok((module, edit)) => {
+                    let i = match targets.iter().position(|(m, _, _)| m.path == module.path) {
+                        Some(i) => i,
+                        None => {
+                            targets.push((module, Vec::new(), 0));
+                            targets.len() - 1
+                        }
+                    };
+                    let (_, edits, fixed) = &mut targets[i];
+                    *fixed += 1;
+                    if !edits.contains(&edit) {
+                        edits.push(edit);
+                    }
+                }
+                Err(reason) => unfixable.push(Unfixable {
+                    path: f.path.clone(),
+                    line: f.host_start.line,
+                    column: f.host_start.column,
+                    reason,
+                }),
             }
-            Err(reason) => unfixable.push(Unfixable {
-                path: f.path.clone(),
-                line: f.host_start.line,
-                column: f.host_start.column,
-                reason,
-            }),
         }
     }
-    if edits.is_empty() {
-        return (None, unfixable);
-    }
-    let refuse = |reason: String, unfixable: &mut Vec<Unfixable>| {
-        unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason });
-    };
-    let new = match apply(module.text(), &edits) {
-        Ok(n) => n,
-        Err(e) => {
-            refuse(format!("fix refused: {e}"), &mut unfixable);
-            return (None, unfixable);
+    let mut fixes = Vec::new();
+    for (module, edits, fixed) in targets {
+        let own: Vec<&Finding> = all.iter().copied().filter(|f| f.path == module.path).collect();
+        match verify(project, &module, &edits, &own) {
+            Ok(new) => {
+                let fix = FileFix { path: module.path.clone(), old: module.text().to_string(), new, fixed };
+                fixes.push((module, fix));
+            }
+            Err(reason) => unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason }),
         }
-    };
-    // The fixed text must parse as well as before and hold no finding the
-    // fix was meant to remove; a second fix would change nothing.
+    }
+    (fixes, unfixable)
+}
+
+/// Apply `edits` to `module` and check the result: it must parse as well
+/// as before, and hold no more findings than those the edits do not touch
+/// (so a second fix would change nothing).
+fn verify(project: &Project, module: &Module, edits: &[Edit], own: &[&Finding]) -> Result<String, String> {
+    let new = apply(module.text(), edits).map_err(|e| format!("fix refused: {e}"))?;
     let mut source = module.source.clone();
     source.text = new.clone();
     let reparsed = parse_module(module.path.clone(), source);
     if reparsed.has_syntax_error && !module.has_syntax_error {
-        refuse("fix refused: the fixed file would not parse".into(), &mut unfixable);
-        return (None, unfixable);
+        return Err("fix refused: the fixed file would not parse".into());
     }
-    let left = check_module(project, &std::sync::Arc::new(reparsed));
-    if left.len() > findings.len() - fixed {
-        refuse("fix refused: findings would remain".into(), &mut unfixable);
-        return (None, unfixable);
+    let untouched = own
+        .iter()
+        .filter(|f| {
+            !f.literal.as_ref().is_some_and(|l| l.path == module.path && edits.iter().any(|e| e.span == l.span))
+        })
+        .count();
+    if check_module(project, &std::sync::Arc::new(reparsed)).len() > untouched {
+        return Err("fix refused: findings would remain".into());
     }
-    (Some(FileFix { path: module.path.clone(), old: module.text().to_string(), new, fixed }), unfixable)
+    Ok(new)
 }
 
 /// The bytes to write for fixed text: UTF-8, with the BOM the file had.

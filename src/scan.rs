@@ -52,6 +52,8 @@ pub struct ScanOutcome {
     pub reports: Vec<FileReport>,
     /// The project the files were checked in (fixes are re-checked there).
     pub project: Option<std::sync::Arc<Project>>,
+    /// Staged mode: the files the change adds or modifies.
+    pub changed: Option<HashSet<PathBuf>>,
     pub problems: Vec<FileProblem>,
     /// Python files looked at.
     pub files: usize,

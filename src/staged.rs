@@ -46,6 +46,7 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     outcome.reports = reports;
     outcome.parsed = parsed;
     outcome.project = Some(std::sync::Arc::new(project));
+    outcome.changed = Some(added.keys().cloned().collect());
     outcome.problems.extend(problems);
     outcome.problems.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(outcome)

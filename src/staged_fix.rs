@@ -31,14 +31,11 @@ pub fn fix_staged(
 ) -> Result<StagedFix, GitError> {
     let mut result = StagedFix::default();
     let Some(project) = &outcome.project else { return Ok(result) };
-    let mut planned = Vec::new();
-    for r in &outcome.reports {
-        let (file_fix, notes) = fix::fix_file(project, &r.module, &r.findings);
-        result.unfixable.extend(notes);
-        if let Some(f) = file_fix {
-            planned.push((fix::file_bytes(&r.module, &f.new), f));
-        }
-    }
+    let changed = outcome.changed.clone().unwrap_or_default();
+    let (fixes, notes) = fix::fix_all(project, &outcome.reports, &|p| changed.contains(p));
+    result.unfixable.extend(notes);
+    let planned: Vec<(Vec<u8>, FileFix)> =
+        fixes.into_iter().map(|(module, f)| (fix::file_bytes(&module, &f.new), f)).collect();
     if !write || planned.is_empty() {
         result.fixes = planned.into_iter().map(|(_, f)| f).collect();
         return Ok(result);

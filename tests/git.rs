@@ -517,3 +517,30 @@ fn a_held_index_lock_changes_nothing() {
     assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), BAD);
     std::fs::remove_file(r.root.join(".git/index.lock")).unwrap();
 }
+
+#[test]
+fn fix_reaches_a_constant_in_another_file_of_the_same_change_only() {
+    let server = "from flask import Flask\nfrom config import HOST\napp = Flask(__name__)\napp.run(host=HOST)\n";
+    // Both files in the commit: the constant is fixed where it is set.
+    let r = Repo::new();
+    r.seed(&[("README", "x\n")]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("config.py", "HOST = '0.0.0.0'\n");
+    r.write("server.py", server);
+    r.ok(&["add", "config.py", "server.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(r.ok(&["show", "HEAD:config.py"]), "HOST = '127.0.0.1'\n");
+    assert_eq!(std::fs::read_to_string(r.root.join("config.py")).unwrap(), "HOST = '127.0.0.1'\n");
+
+    // The constant committed earlier: not this commit's to change.
+    let r = Repo::new();
+    r.seed(&[("config.py", "HOST = '0.0.0.0'\n")]);
+    r.fix_hook("");
+    r.write("server.py", server);
+    r.ok(&["add", "server.py"]);
+    let out = r.commit(&[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("it is fixed there only when that file is part of the same change"), "{}", text(&out));
+    assert_eq!(r.staged("config.py"), "HOST = '0.0.0.0'\n");
+}
