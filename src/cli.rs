@@ -341,12 +341,12 @@ fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Writ
         );
     }
     let unfixed = outcome.finding_count() - fixes.iter().map(|(_, f)| f.fixed).sum::<usize>();
-    for (module, file_fix) in &fixes {
+    for (_, file_fix) in &fixes {
         let _ = write!(out, "{}", colour_diff(&fix::unified_diff(file_fix), color));
         if cli.fix {
             // Never write over an edit made while we were checking.
             let on_disk = std::fs::read(&file_fix.path).ok();
-            if on_disk.as_deref() != Some(&fix::file_bytes(module, &file_fix.old)[..]) {
+            if on_disk.as_deref() != Some(&file_fix.old_bytes[..]) {
                 let _ = writeln!(
                     err,
                     "error: {}: changed while being checked; not written",
@@ -355,7 +355,7 @@ fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Writ
                 failed = true;
                 continue;
             }
-            if let Err(e) = fix::write_atomically(&file_fix.path, &fix::file_bytes(module, &file_fix.new)) {
+            if let Err(e) = fix::write_atomically(&file_fix.path, &file_fix.new_bytes) {
                 let _ = writeln!(err, "error: cannot write {}: {e}", safe(&file_fix.path.display().to_string()));
                 failed = true;
                 continue;

@@ -28,6 +28,9 @@ pub struct FileFix {
     pub path: PathBuf,
     pub old: String,
     pub new: String,
+    /// The file as it was and as it will be, in its own encoding.
+    pub old_bytes: Vec<u8>,
+    pub new_bytes: Vec<u8>,
     pub fixed: usize,
 }
 
@@ -89,9 +92,6 @@ fn plan(module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> 
     };
     if literal.path != module.path {
         return Err(format!("the host is set in {}; fix it there", literal.path.display()));
-    }
-    if !(module.source.verbatim() || (module.source.bom && module.source.encoding == "utf-8")) {
-        return Err(format!("the file is {}-encoded; edit it by hand", module.source.encoding));
     }
     let constant = match &f.origin {
         Origin::Constant { name, .. } => Some(name.clone()),
@@ -166,15 +166,32 @@ pub fn fix_all(
     let mut fixes = Vec::new();
     for (module, edits, fixed) in targets {
         let own: Vec<&Finding> = all.iter().copied().filter(|f| f.path == module.path).collect();
-        match verify(project, &module, &edits, &own) {
-            Ok(new) => {
-                let fix = FileFix { path: module.path.clone(), old: module.text().to_string(), new, fixed };
+        match verify(project, &module, &edits, &own).and_then(|new| encoded(project, &module, new)) {
+            Ok((new, old_bytes, new_bytes)) => {
+                let old = module.text().to_string();
+                let fix = FileFix { path: module.path.clone(), old, new, old_bytes, new_bytes, fixed };
                 fixes.push((module, fix));
             }
             Err(reason) => unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason }),
         }
     }
     (fixes, unfixable)
+}
+
+/// The old and new file bytes in the file's own encoding; refused unless
+/// encoding the text read gives back exactly the bytes read.
+fn encoded(project: &Project, module: &Module, new: String) -> Result<(String, Vec<u8>, Vec<u8>), String> {
+    let original = project.tree().read(&module.path).map_err(|e| format!("cannot read it again: {e}"))?;
+    let old_bytes = crate::source::encode(&module.source, module.text());
+    if old_bytes.as_deref() != Some(&original[..]) {
+        return Err(format!(
+            "its {} text does not encode back to the same bytes; edit it by hand",
+            module.source.encoding
+        ));
+    }
+    let new_bytes =
+        crate::source::encode(&module.source, &new).ok_or("the fix cannot be written in the file's encoding")?;
+    Ok((new, original, new_bytes))
 }
 
 /// Apply `edits` to `module` and check the result: it must parse as well
@@ -198,16 +215,6 @@ fn verify(project: &Project, module: &Module, edits: &[Edit], own: &[&Finding]) 
         return Err("fix refused: findings would remain".into());
     }
     Ok(new)
-}
-
-/// The bytes to write for fixed text: UTF-8, with the BOM the file had.
-pub fn file_bytes(module: &Module, new: &str) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(new.len() + 3);
-    if module.source.bom {
-        bytes.extend_from_slice(b"\xEF\xBB\xBF");
-    }
-    bytes.extend_from_slice(new.as_bytes());
-    bytes
 }
 
 /// Replace `path` atomically: write a temporary file beside it with the

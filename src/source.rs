@@ -84,14 +84,43 @@ pub fn decode(bytes: &[u8]) -> Result<SourceText, DecodeError> {
         let text = body.iter().map(|&b| b as char).collect();
         return Ok(SourceText { text, encoding, bom });
     }
-    let enc = encoding_rs::Encoding::for_label(encoding.as_bytes())
-        .or_else(|| encoding_rs::Encoding::for_label(encoding.replace('-', "_").as_bytes()))
-        .ok_or_else(|| DecodeError::UnknownEncoding(encoding.clone()))?;
+    let enc = legacy_encoding(&encoding).ok_or_else(|| DecodeError::UnknownEncoding(encoding.clone()))?;
     let (text, had_errors) = enc.decode_without_bom_handling(body);
     if had_errors {
         return Err(DecodeError::Malformed { encoding });
     }
     Ok(SourceText { text: text.into_owned(), encoding, bom })
+}
+
+/// The table for a legacy encoding named by a cookie (normalised name).
+fn legacy_encoding(name: &str) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label(name.as_bytes())
+        .or_else(|| encoding_rs::Encoding::for_label(name.replace('-', "_").as_bytes()))
+}
+
+/// `text` in the encoding `source` was read with (BOM included); `None`
+/// when some character has no byte form there.
+pub fn encode(source: &SourceText, text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() + 3);
+    if source.bom {
+        out.extend_from_slice(BOM);
+    }
+    match source.encoding.as_str() {
+        "utf-8" => out.extend_from_slice(text.as_bytes()),
+        "latin-1" => {
+            for c in text.chars() {
+                out.push(u8::try_from(u32::from(c)).ok()?);
+            }
+        }
+        other => {
+            let (bytes, _, unmappable) = legacy_encoding(other)?.encode(text);
+            if unmappable {
+                return None;
+            }
+            out.extend_from_slice(&bytes);
+        }
+    }
+    Some(out)
 }
 
 /// The encoding named by a PEP 263 cookie on line 1 or 2, if any.

@@ -34,8 +34,7 @@ pub fn fix_staged(
     let changed = outcome.changed.clone().unwrap_or_default();
     let (fixes, notes) = fix::fix_all(project, &outcome.reports, &|p| changed.contains(p));
     result.unfixable.extend(notes);
-    let planned: Vec<(Vec<u8>, FileFix)> =
-        fixes.into_iter().map(|(module, f)| (fix::file_bytes(&module, &f.new), f)).collect();
+    let planned: Vec<(Vec<u8>, FileFix)> = fixes.into_iter().map(|(_, f)| (f.new_bytes.clone(), f)).collect();
     if !write || planned.is_empty() {
         result.fixes = planned.into_iter().map(|(_, f)| f).collect();
         return Ok(result);

@@ -95,16 +95,22 @@ fn bom_and_permissions_are_kept() {
 }
 
 #[test]
-fn other_encodings_and_names_are_left_alone() {
-    let p = project(
-        "app.py",
-        b"# -*- coding: latin-1 -*-\nfrom flask import Flask\nx = '\xe9'\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n",
-    );
-    let before = std::fs::read(p.path().join("app.py")).unwrap();
+fn legacy_encodings_are_written_back_in_kind() {
+    let latin = b"# -*- coding: latin-1 -*-\nfrom flask import Flask\nx = '\xe9'\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n";
+    let p = project("app.py", latin);
     let out = bin(p.path()).args(["--fix", "app.py"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("latin-1-encoded"), "{}", text(&out));
-    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), before);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let want = b"# -*- coding: latin-1 -*-\nfrom flask import Flask\nx = '\xe9'\napp = Flask(__name__)\napp.run(host='127.0.0.1')\n";
+    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), want);
+
+    let sjis =
+        b"# coding: shift_jis\nfrom flask import Flask\nx = '\x82\xa0'\napp = Flask(__name__)\napp.run(host='::')\n";
+    let p = project("app.py", sjis);
+    let out = bin(p.path()).args(["--fix", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let want =
+        b"# coding: shift_jis\nfrom flask import Flask\nx = '\x82\xa0'\napp = Flask(__name__)\napp.run(host='::1')\n";
+    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), want);
 }
 
 /// Files built from fragments: after `--fix`, a re-scan finds only what
