@@ -97,6 +97,43 @@ fn exercise(tool: &str) {
 #[test]
 fn pre_commit_framework() {
     exercise("pre-commit");
+    fix_under_the_framework("pre-commit");
+}
+
+/// `args: [--fix]`: the first commit fixes the index and the files and
+/// fails, as the framework expects of a hook that changes files; the next
+/// commit passes with the fix.
+fn fix_under_the_framework(tool: &str) {
+    if !tool_available(tool) {
+        return;
+    }
+    let home = Path::new(MANIFEST).join("target/hook-frameworks");
+    let rev = String::from_utf8(git(Path::new(MANIFEST), &["rev-parse", "HEAD"], &home).stdout).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().to_path_buf();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["config", "user.email", "dev@example.com"],
+        &["config", "user.name", "Dev"],
+        &["config", "commit.gpgsign", "false"],
+    ] {
+        assert!(git(&repo, args, &home).status.success());
+    }
+    let config = format!(
+        "repos:\n  - repo: {MANIFEST}\n    rev: {}\n    hooks:\n      - id: flask-bind-guard\n        args: [--fix]\n",
+        rev.trim()
+    );
+    std::fs::write(repo.join(".pre-commit-config.yaml"), config).unwrap();
+    assert!(run(&repo, tool, &["install"], &home).status.success());
+    std::fs::write(repo.join("app.py"), BAD).unwrap();
+    git(&repo, &["add", "app.py", ".pre-commit-config.yaml"], &home);
+    let out = git(&repo, &["commit", "-m", "bad"], &home);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(repo.join("app.py")).unwrap(), GOOD, "{}", text(&out));
+    let out = git(&repo, &["commit", "-m", "fixed"], &home);
+    assert!(out.status.success(), "{}", text(&out));
+    let committed = String::from_utf8(git(&repo, &["show", "HEAD:app.py"], &home).stdout).unwrap();
+    assert_eq!(committed, GOOD);
 }
 
 #[test]
