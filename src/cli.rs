@@ -244,10 +244,14 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     // Say what is blocked, and how to go on, when a commit or push is.
     if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human {
         let n = outcome.finding_count();
-        let what = if refs.is_some() { "this push" } else { "this commit" };
+        let (what, verb, fix) = if refs.is_some() {
+            ("this push", "push", "bind to 127.0.0.1 (or ::1) in a new commit")
+        } else {
+            ("this commit", "commit", "`flask-bind-guard --fix` rewrites the staged host to loopback")
+        };
         let _ = writeln!(
             out,
-            "flask-bind-guard: {n} finding{} block{} {what}. Bind to 127.0.0.1 (or ::1); if it is deliberate, add `# noqa: FBG001` to the call; to bypass once, `git commit --no-verify` (under pre-commit: SKIP=flask-bind-guard).",
+            "flask-bind-guard: {n} finding{} block{} {what}. Fix: {fix}; deliberate: add `# noqa: FBG001` to the call; bypass once: `git {verb} --no-verify` (under pre-commit: SKIP=flask-bind-guard).",
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" },
         );
