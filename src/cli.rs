@@ -259,6 +259,28 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     code
 }
 
+/// Files that could not be checked (errors) or were skipped (notes).
+fn print_problems(outcome: &ScanOutcome, err: &mut dyn Write) {
+    for p in &outcome.problems {
+        let kind = if p.is_error { "error" } else { "note" };
+        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
+    }
+}
+
+/// Findings the fixer leaves alone, and why.
+fn print_unfixable(notes: &[crate::fix::Unfixable], err: &mut dyn Write) {
+    for n in notes {
+        let _ = writeln!(
+            err,
+            "note: {}:{}:{}: not auto-fixable: {}",
+            safe(&n.path.display().to_string()),
+            n.line,
+            n.column,
+            safe(&n.reason)
+        );
+    }
+}
+
 /// `--fix` in staged mode: into the index (and, where it is safe, the
 /// working tree), then the diffs and what was left alone.
 fn fix_staged_and_report(
@@ -270,10 +292,7 @@ fn fix_staged_and_report(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    for p in &outcome.problems {
-        let kind = if p.is_error { "error" } else { "note" };
-        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
-    }
+    print_problems(outcome, err);
     let result = match crate::staged_fix::fix_staged(repo, outcome, index_file, true) {
         Ok(r) => r,
         Err(e) => {
@@ -281,16 +300,7 @@ fn fix_staged_and_report(
             return EXIT_ERROR;
         }
     };
-    for n in &result.unfixable {
-        let _ = writeln!(
-            err,
-            "note: {}:{}:{}: not auto-fixable: {}",
-            safe(&n.path.display().to_string()),
-            n.line,
-            n.column,
-            safe(&n.reason)
-        );
-    }
+    print_unfixable(&result.unfixable, err);
     for f in &result.fixes {
         let _ = write!(out, "{}", colour_diff(&crate::fix::unified_diff(f), color));
     }
@@ -325,25 +335,13 @@ fn fix_staged_and_report(
 /// `--fix` / `--diff` on audited files.
 fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     use crate::fix;
-    for p in &outcome.problems {
-        let kind = if p.is_error { "error" } else { "note" };
-        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
-    }
+    print_problems(outcome, err);
     let Some(project) = &outcome.project else { return EXIT_ERROR };
     let (mut fixed, mut files, mut failed) = (0, 0, false);
     // `--diff` in staged mode may show a fix in another file of the change.
     let allow = |p: &std::path::Path| outcome.changed.as_ref().is_some_and(|c| c.contains(p));
     let (fixes, notes) = fix::fix_all(project, &outcome.reports, &allow);
-    for n in &notes {
-        let _ = writeln!(
-            err,
-            "note: {}:{}:{}: not auto-fixable: {}",
-            safe(&n.path.display().to_string()),
-            n.line,
-            n.column,
-            safe(&n.reason)
-        );
-    }
+    print_unfixable(&notes, err);
     let unfixed = outcome.finding_count() - fixes.iter().map(|(_, f)| f.fixed).sum::<usize>();
     for (_, file_fix) in &fixes {
         let _ = write!(out, "{}", colour_diff(&fix::unified_diff(file_fix), color));
@@ -427,10 +425,7 @@ fn safe_diff(s: &str) -> String {
 
 /// Print an outcome and return the exit code.
 pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    for p in &outcome.problems {
-        let kind = if p.is_error { "error" } else { "note" };
-        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
-    }
+    print_problems(outcome, err);
     let printed = match format {
         Format::Human => Human { color }.print(out, &outcome.reports).and_then(|()| {
             let n = outcome.finding_count();

@@ -271,7 +271,8 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
         if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
             continue;
         }
-        let Some(python) = python_blob(&tree, &path, new.id(), spec, &mut notes) else { continue };
+        let Ok(blob) = repo.find_blob(new.id()) else { continue };
+        let Some(python) = python_blob(&blob, &path, spec, &mut notes) else { continue };
         if python == Python::ByShebang {
             // Shebang scripts are not importable, but they are checked.
             tree.entries.insert(path.clone().into_os_string(), new.id());
@@ -294,9 +295,8 @@ enum Python {
 /// Is this staged blob a Python file to check? Symlinks and gitlinks are
 /// filtered by the caller; binary blobs are skipped, oversized ones noted.
 fn python_blob(
-    tree: &GitTree,
+    blob: &git2::Blob,
     path: &Path,
-    oid: Oid,
     spec: &ChangeSpec,
     notes: &mut Vec<(PathBuf, String)>,
 ) -> Option<Python> {
@@ -304,8 +304,6 @@ fn python_blob(
     if !by_name && path.extension().is_some() {
         return None;
     }
-    let repo = tree.repo.lock().unwrap_or_else(|e| e.into_inner());
-    let blob = repo.find_blob(oid).ok()?;
     if blob.size() as u64 > spec.max_file_size {
         notes.push((path.to_path_buf(), format!("skipped: {} bytes is over the size limit", blob.size())));
         return None;
@@ -351,11 +349,11 @@ pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change
         }
         let path = bytes_to_path(&path_bytes);
         let oid = Oid::from_bytes(&entry.oid)?;
-        let Some(python) = python_blob(&tree, &path, oid, spec, &mut notes) else { continue };
+        let new_blob = repo.find_blob(oid)?;
+        let Some(python) = python_blob(&new_blob, &path, spec, &mut notes) else { continue };
         if python == Python::ByShebang {
             tree.entries.insert(path.clone().into_os_string(), oid);
         }
-        let new_blob = repo.find_blob(oid)?;
         let old_blob = match head_tree.as_ref().map(|t| t.get_path(&path)) {
             Some(Ok(e)) if e.kind() == Some(git2::ObjectType::Blob) => Some(repo.find_blob(e.id())?),
             _ => None,

@@ -2,8 +2,7 @@
 //!
 //! A BOM or a PEP 263 coding cookie decides the encoding; anything else must
 //! be UTF-8. Offsets everywhere else in the crate are byte offsets into the
-//! decoded text, so [`SourceText::verbatim`] tells the fixer whether they are
-//! also offsets into the file.
+//! decoded text; the fixer writes text back with [`encode`].
 
 use std::fmt;
 
@@ -15,13 +14,6 @@ pub struct SourceText {
     pub encoding: String,
     /// The file started with a UTF-8 byte order mark (stripped from `text`).
     pub bom: bool,
-}
-
-impl SourceText {
-    /// True when `text` is byte for byte the file (UTF-8, no BOM).
-    pub fn verbatim(&self) -> bool {
-        !self.bom && self.encoding == "utf-8"
-    }
 }
 
 /// Why a file could not be decoded.
@@ -212,10 +204,6 @@ impl LineIndex {
         let end = self.starts.get(line).copied().unwrap_or(text.len());
         text[start..end].trim_end_matches(['\n', '\r'])
     }
-
-    pub fn line_count(&self) -> usize {
-        self.starts.len()
-    }
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -232,10 +220,10 @@ mod tests {
     #[test]
     fn utf8_plain_and_bom() {
         let s = decode(b"x = 1\n").unwrap();
-        assert!(s.verbatim());
+        assert!(!s.bom && s.encoding == "utf-8");
         let s = decode(b"\xEF\xBB\xBFx = 1\n").unwrap();
         assert_eq!(s.text, "x = 1\n");
-        assert!(s.bom && !s.verbatim());
+        assert!(s.bom);
     }
 
     #[test]

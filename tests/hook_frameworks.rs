@@ -43,6 +43,32 @@ fn git(dir: &Path, args: &[&str], home: &Path) -> Output {
     run(dir, "git", args, home)
 }
 
+/// A fresh repository using this repository (at HEAD) as its hook repo,
+/// with `extra` appended to the hook's entry, and the hook installed.
+fn hook_repo(tool: &str, extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let home = Path::new(MANIFEST).join("target/hook-frameworks");
+    std::fs::create_dir_all(&home).unwrap();
+    let rev = String::from_utf8(git(Path::new(MANIFEST), &["rev-parse", "HEAD"], &home).stdout).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["config", "user.email", "dev@example.com"],
+        &["config", "user.name", "Dev"],
+        &["config", "commit.gpgsign", "false"],
+    ] {
+        assert!(git(repo, args, &home).status.success());
+    }
+    let config = format!(
+        "repos:\n  - repo: {MANIFEST}\n    rev: {}\n    hooks:\n      - id: flask-bind-guard\n{extra}",
+        rev.trim()
+    );
+    std::fs::write(repo.join(".pre-commit-config.yaml"), config).unwrap();
+    let out = run(repo, tool, &["install"], &home);
+    assert!(out.status.success(), "{tool} install: {}", text(&out));
+    (tmp, home)
+}
+
 const BAD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
 const GOOD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"127.0.0.1\")\n";
 
@@ -50,24 +76,8 @@ fn exercise(tool: &str) {
     if !tool_available(tool) {
         return;
     }
-    let home = Path::new(MANIFEST).join("target/hook-frameworks");
-    std::fs::create_dir_all(&home).unwrap();
-    let rev = String::from_utf8(git(Path::new(MANIFEST), &["rev-parse", "HEAD"], &home).stdout).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, home) = hook_repo(tool, "");
     let repo: PathBuf = tmp.path().to_path_buf();
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["config", "user.email", "dev@example.com"],
-        &["config", "user.name", "Dev"],
-        &["config", "commit.gpgsign", "false"],
-    ] {
-        assert!(git(&repo, args, &home).status.success());
-    }
-    let config =
-        format!("repos:\n  - repo: {MANIFEST}\n    rev: {}\n    hooks:\n      - id: flask-bind-guard\n", rev.trim());
-    std::fs::write(repo.join(".pre-commit-config.yaml"), config).unwrap();
-    let out = run(&repo, tool, &["install"], &home);
-    assert!(out.status.success(), "{tool} install: {}", text(&out));
     git(&repo, &["add", ".pre-commit-config.yaml"], &home);
     let out = git(&repo, &["commit", "-m", "config"], &home);
     assert!(out.status.success(), "{}", text(&out));
@@ -107,24 +117,8 @@ fn fix_under_the_framework(tool: &str) {
     if !tool_available(tool) {
         return;
     }
-    let home = Path::new(MANIFEST).join("target/hook-frameworks");
-    let rev = String::from_utf8(git(Path::new(MANIFEST), &["rev-parse", "HEAD"], &home).stdout).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().to_path_buf();
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["config", "user.email", "dev@example.com"],
-        &["config", "user.name", "Dev"],
-        &["config", "commit.gpgsign", "false"],
-    ] {
-        assert!(git(&repo, args, &home).status.success());
-    }
-    let config = format!(
-        "repos:\n  - repo: {MANIFEST}\n    rev: {}\n    hooks:\n      - id: flask-bind-guard\n        args: [--fix]\n",
-        rev.trim()
-    );
-    std::fs::write(repo.join(".pre-commit-config.yaml"), config).unwrap();
-    assert!(run(&repo, tool, &["install"], &home).status.success());
+    let (tmp, home) = hook_repo(tool, "        args: [--fix]\n");
+    let repo: PathBuf = tmp.path().to_path_buf();
     std::fs::write(repo.join("app.py"), BAD).unwrap();
     git(&repo, &["add", "app.py", ".pre-commit-config.yaml"], &home);
     let out = git(&repo, &["commit", "-m", "bad"], &home);
