@@ -7,10 +7,12 @@ library and site-packages), copied to a folder whose path has no
 "site-packages" in it (ruff and bandit would skip or treat it specially).
 
     python3 bench/bench.py            # build, set up the tools, measure
-    python3 bench/bench.py --runs 10  # more runs per tool
+    python3 bench/bench.py --runs 10  # more runs per tool (interleaved)
 
 Prints wall time (min and median of the runs), peak memory (max RSS) and
-the ratio of each tool's median to flask-bind-guard's.
+the ratio of each tool's median (and min) to flask-bind-guard's. The fast
+tools run in interleaved rounds, so a machine whose speed drifts during
+the run affects them alike.
 """
 import argparse
 import json
@@ -54,19 +56,30 @@ def tool_venv() -> Path:
     return venv / "bin"
 
 
-def measure(cmd: list[str], cwd: Path, runs: int, warmup: int = 1) -> dict:
-    """Wall time and peak RSS of `runs` runs (after `warmup` runs)."""
-    times, peak = [], 0
-    for i in range(runs + warmup):
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if i >= warmup:
-            times.append(elapsed)
-            peak = max(peak, usage.ru_maxrss)
-    times.sort()
-    return {"min": times[0], "median": times[len(times) // 2], "peak_mb": peak / 1024}
+def run_once(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall time and peak RSS (KB) of one run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss
+
+
+def summary(samples: list[tuple[float, int]]) -> dict:
+    times = sorted(t for t, _ in samples)
+    return {"min": times[0], "median": times[len(times) // 2], "peak_mb": max(m for _, m in samples) / 1024}
+
+
+def measure_interleaved(cmds: list[list[str]], cwd: Path, runs: int) -> list[dict]:
+    """`runs` rounds, each running every command once (after one warm-up
+    round): a machine that speeds up or slows down during the benchmark
+    then affects every tool alike."""
+    samples: list[list[tuple[float, int]]] = [[] for _ in cmds]
+    for round_ in range(runs + 1):
+        for i, cmd in enumerate(cmds):
+            sample = run_once(cmd, cwd)
+            if round_ > 0:
+                samples[i].append(sample)
+    return [summary(s) for s in samples]
 
 
 def findings(binary: Path, tree: Path, *extra: str) -> list:
@@ -101,17 +114,24 @@ def main() -> None:
         tools.append((bandit_version + " -t B104", [str(bin_dir / "bandit"), "-q", "-r", "-t", "B104", "."], args.bandit_runs))
     if shutil.which("rg"):
         tools.append(("rg (reads every byte: the floor)", ["rg", "-c", "--no-messages", "0.0.0.0", "."], args.runs))
-    results = []
+    fast = [t for t in tools if "bandit" not in t[0]]
+    results = list(zip([n for n, _, _ in fast], measure_interleaved([c for _, c, _ in fast], tree, args.runs)))
     for name, cmd, runs in tools:
-        # The tree is in the page cache by now; bandit is too slow to warm up twice.
-        r = measure(cmd, tree, runs, warmup=0 if "bandit" in name else 1)
-        results.append((name, r))
+        if "bandit" in name:
+            # Minutes per run: measured on its own, without a warm-up round
+            # (the tree is in the page cache by now).
+            results.append((name, summary([run_once(cmd, tree) for _ in range(runs)])))
+    for name, r in results:
         print(f"  measured {name}: median {r['median']:.3f}s", file=sys.stderr)
     base = results[0][1]["median"]
     print()
-    print(f"{'tool':<42} {'min':>8} {'median':>8} {'peak RSS':>9} {'vs fbg':>8}")
+    best = results[0][1]["min"]
+    print(f"{'tool':<42} {'min':>8} {'median':>8} {'peak RSS':>9} {'vs fbg (median)':>16} {'(min)':>6}")
     for name, r in results:
-        print(f"{name:<42} {r['min']:>7.3f}s {r['median']:>7.3f}s {r['peak_mb']:>7.1f}MB {r['median'] / base:>7.1f}x")
+        print(
+            f"{name:<42} {r['min']:>7.3f}s {r['median']:>7.3f}s {r['peak_mb']:>7.1f}MB"
+            f" {r['median'] / base:>15.1f}x {r['min'] / best:>5.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ pub struct Imports {
     /// For each import (same order): [`import_key`] of the module it names,
     /// so the scanner finds importers by hash without re-reading text.
     keys: Vec<u64>,
+    /// For each import: where its line starts in `text`.
+    starts: Vec<u32>,
     /// An application module is among them.
     app: bool,
 }
@@ -99,10 +101,13 @@ pub struct Imports {
 impl Imports {
     /// (level, dotted) pairs; duplicates are possible.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.text.lines().map(|l| {
-            let dotted = l.trim_start_matches('.');
-            ((l.len() - dotted.len()) as u32, dotted)
-        })
+        self.text.lines().map(split_level)
+    }
+
+    /// The `i`th import, as [`Imports::iter`] yields it.
+    pub fn get(&self, i: usize) -> Option<(u32, &str)> {
+        let rest = self.text.get(*self.starts.get(i)? as usize..)?;
+        rest.lines().next().map(split_level)
     }
 
     pub fn keys(&self) -> &[u64] {
@@ -111,6 +116,7 @@ impl Imports {
 
     /// Append one import, its key, and whether it names an app module.
     fn push(&mut self, keys: &mut KeyMaker, level: u32, parts: &[&[u8]]) {
+        self.starts.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
         for _ in 0..level {
             self.text.push('.');
         }
@@ -129,6 +135,11 @@ impl Imports {
         self.keys.push(keys.key(level, dotted).unwrap_or(0));
         self.text.push('\n');
     }
+}
+
+fn split_level(line: &str) -> (u32, &str) {
+    let dotted = line.trim_start_matches('.');
+    ((line.len() - dotted.len()) as u32, dotted)
 }
 
 /// Top-level modules whose import makes a file a root of application values.

@@ -3,11 +3,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::analysis::check_module;
 use crate::finding::Finding;
@@ -104,7 +102,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     // The files to check, read once here for their facts.
     let (scanned, walk_problems) = walk(&given, Some(opts));
     problems.extend(walk_problems);
-    let scanned: HashMap<PathBuf, Facts> = scanned.into_iter().filter_map(|(p, f)| Some((p, f?))).collect();
+    let scanned: Vec<(PathBuf, Facts)> = scanned.into_iter().filter_map(|(p, f)| Some((p, f?))).collect();
     outcome.files = scanned.len();
 
     // The project(s) they belong to: imports resolve among these files.
@@ -123,10 +121,10 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     // Scanning whole projects (the usual `flask-bind-guard .`): the files
     // read are the project. Otherwise list the rest of the project too.
     let complete = outer.iter().all(|r| given.contains(r) && cwd.join(r).is_dir());
-    let mut files: HashSet<PathBuf> = scanned.keys().cloned().collect();
+    let mut files: Vec<PathBuf> = scanned.iter().map(|(p, _)| p.clone()).collect();
     if !complete {
         let (listed, _) = walk(&outer, None);
-        files.extend(listed.into_keys());
+        files.extend(listed.into_iter().map(|(p, _)| p));
     }
     let project = Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
     let (reports, found, parsed) = check_files(&project, &scanned, complete, opts, |_| true);
@@ -146,40 +144,44 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
 /// `keep` filters findings (staged mode keeps those on added lines).
 pub(crate) fn check_files(
     project: &Project,
-    scanned: &HashMap<PathBuf, Facts>,
+    scanned: &[(PathBuf, Facts)],
     complete: bool,
     opts: &ScanOptions,
     keep: impl Fn(&crate::finding::Finding) -> bool + Sync,
 ) -> (Vec<FileReport>, Vec<FileProblem>, usize) {
-    // Files that import an app module and call `.run` are checked at once,
-    // while the import graph is searched for the others.
-    let analyse = |paths: &[PathBuf]| -> Vec<Result<FileReport, FileProblem>> {
-        paths
-            .par_iter()
-            .map(|path| match project.load(path) {
-                Ok(module) => {
-                    let findings = check_module(project, &module).into_iter().filter(|f| keep(f)).collect();
-                    Ok(FileReport { findings, module })
-                }
-                Err(e) => Err(problem(path, &e)),
-            })
-            .collect()
+    let results = Mutex::new(Vec::new());
+    let analyse = |path: &Path| {
+        let result = match project.load(path) {
+            Ok(module) => {
+                let findings = check_module(project, &module).into_iter().filter(|f| keep(f)).collect();
+                Ok(FileReport { findings, module })
+            }
+            Err(e) => Err(problem(path, &e)),
+        };
+        lock(&results).push(result);
     };
-    let (direct, rest): (Vec<PathBuf>, Vec<PathBuf>) = if opts.prefilter {
-        let direct = scanned.iter().filter(|(_, f)| f.run_call && f.app_import).map(|(p, _)| p.clone()).collect();
-        (direct, Vec::new())
-    } else {
-        (Vec::new(), scanned.keys().cloned().collect())
-    };
-    let (indirect, mut results) = rayon::join(
-        || match (opts.prefilter, complete) {
-            (false, _) => rest,
-            (true, true) => candidates_backward(project, scanned),
-            (true, false) => candidates_forward(project, scanned, opts),
-        },
-        || analyse(&direct),
-    );
-    results.extend(analyse(&indirect));
+    // Each file is analysed on the other threads as soon as it is known to
+    // be a candidate: those that import an app module and call `.run` at
+    // once, the others while the import graph is still being searched.
+    let candidates = AtomicUsize::new(0);
+    rayon::scope(|s| {
+        let found = |path: &Path| {
+            candidates.fetch_add(1, Ordering::Relaxed);
+            let path = path.to_path_buf();
+            s.spawn(move |_| analyse(&path));
+        };
+        if !opts.prefilter {
+            scanned.iter().for_each(|(p, _)| found(p));
+            return;
+        }
+        scanned.iter().filter(|(_, f)| f.run_call && f.app_import).for_each(|(p, _)| found(p));
+        if complete {
+            candidates_backward(project, scanned, found);
+        } else {
+            candidates_forward(project, scanned, opts, found);
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by(|a, b| result_path(a).cmp(result_path(b)));
     let (mut reports, mut problems) = (Vec::new(), Vec::new());
     for r in results {
@@ -189,7 +191,7 @@ pub(crate) fn check_files(
             Err(p) => problems.push(p),
         }
     }
-    (reports, problems, direct.len() + indirect.len())
+    (reports, problems, candidates.into_inner())
 }
 
 fn result_path(r: &Result<FileReport, FileProblem>) -> &Path {
@@ -199,15 +201,15 @@ fn result_path(r: &Result<FileReport, FileProblem>) -> &Path {
     }
 }
 
-type Walked = (HashMap<PathBuf, Option<Facts>>, Vec<FileProblem>);
+type Walked = (Vec<(PathBuf, Option<Facts>)>, Vec<FileProblem>);
 
 /// Walk `roots` (in parallel, honouring `.gitignore`) for Python files.
 /// With `opts`, read each one and learn its facts; without, only list them.
 fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
-    let found = Mutex::new(HashMap::new());
+    let found = Mutex::new(Vec::new());
     let problems = Mutex::new(Vec::new());
     let Some((first, rest)) = roots.split_first() else {
-        return (HashMap::new(), Vec::new());
+        return (Vec::new(), Vec::new());
     };
     let dot = |p: &PathBuf| {
         if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.clone() }
@@ -247,13 +249,13 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
             let Some(opts) = opts else {
                 let python = path.extension().is_some() || std::fs::read(&path).is_ok_and(|b| has_python_shebang(&b));
                 if python {
-                    lock(found).insert(path, None);
+                    lock(found).push((path, None));
                 }
                 return Continue;
             };
             match read_file(&path, opts, explicit) {
                 Ok(Some(f)) => {
-                    lock(found).insert(path, Some(f));
+                    lock(found).push((path, Some(f)));
                 }
                 Ok(None) => {}
                 Err(p) => lock(problems).push(p),
@@ -261,7 +263,12 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
             Continue
         })
     });
-    let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    if !rest.is_empty() {
+        // Overlapping roots (`a a/b.py`) reach some files twice.
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.dedup_by(|a, b| a.0 == b.0);
+    }
     (found, problems.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
@@ -348,20 +355,26 @@ fn read_whole(file: &mut std::fs::File, buf: &mut Vec<u8>, limit: u64) -> std::i
 /// taken as they are): found by
 /// walking the import graph backwards from those modules. Used when every
 /// file of the project was read (so every importer is known).
-fn candidates_backward(project: &Project, all: &HashMap<PathBuf, Facts>) -> Vec<PathBuf> {
-    let files: Vec<(&PathBuf, &Facts)> = all.iter().collect();
+fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found: impl FnMut(&Path)) {
     // Importers by the key of the module they name (see `import_key`).
-    let mut index: FxHashMap<u64, Vec<(u32, u32)>> = FxHashMap::default();
+    // A sorted list: one allocation, and sorting integers is cheaper than
+    // growing a map of vectors.
+    let mut index: Vec<(u64, u32, u32)> = Vec::with_capacity(files.iter().map(|(_, f)| f.imports.keys().len()).sum());
     for (fi, (_, f)) in files.iter().enumerate() {
         for (ei, &key) in f.imports.keys().iter().enumerate() {
-            index.entry(key).or_default().push((fi as u32, ei as u32));
+            index.push((key, fi as u32, ei as u32));
         }
     }
+    index.sort_unstable_by_key(|e| e.0);
+    let importers = |key: u64| {
+        let start = index.partition_point(|e| e.0 < key);
+        index[start..].iter().take_while(move |e| e.0 == key).map(|e| (e.1, e.2))
+    };
     let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
     let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
     let mut keys = Vec::new();
     while let Some(mi) = stack.pop() {
-        let module = files[mi].0;
+        let module = &files[mi].0;
         let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
             module.parent().map(Path::to_path_buf).unwrap_or_default()
         } else {
@@ -377,42 +390,39 @@ fn candidates_backward(project: &Project, all: &HashMap<PathBuf, Facts>) -> Vec<
         }
         keys.push(path_key(module_path));
         for key in &keys {
-            for &(fi, ei) in index.get(key).into_iter().flatten() {
+            for (fi, ei) in importers(*key) {
                 let (fi, ei) = (fi as usize, ei as usize);
                 if reached[fi] {
                     continue;
                 }
-                let (importer, facts) = files[fi];
-                let Some((level, dotted)) = facts.imports.iter().nth(ei) else { continue };
+                let (importer, facts) = &files[fi];
+                let Some((level, dotted)) = facts.imports.get(ei) else { continue };
                 if project.resolve(importer, level, dotted).as_ref() == Some(module) {
                     reached[fi] = true;
                     stack.push(fi);
+                    if facts.run_call {
+                        found(importer);
+                    }
                 }
             }
         }
     }
-    files
-        .iter()
-        .enumerate()
-        .filter(|&(i, (_, f))| f.run_call && !f.app_import && reached[i])
-        .map(|(_, (p, _))| (*p).clone())
-        .collect()
 }
 
 /// The same files, found by exploring forward from the files that call
 /// `.run`; modules outside the scanned files are read when reached. Used
 /// when only part of a project is scanned.
-fn candidates_forward(project: &Project, scanned: &HashMap<PathBuf, Facts>, opts: &ScanOptions) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = Vec::new();
-    let mut pending: Vec<&PathBuf> = Vec::new();
-    for (path, f) in scanned {
-        if f.run_call && !f.app_import {
-            pending.push(path);
-        }
-    }
+fn candidates_forward(
+    project: &Project,
+    scanned: &[(PathBuf, Facts)],
+    opts: &ScanOptions,
+    mut found: impl FnMut(&Path),
+) {
+    let pending: Vec<&PathBuf> = scanned.iter().filter(|(_, f)| f.run_call && !f.app_import).map(|(p, _)| p).collect();
     if pending.is_empty() {
-        return out;
+        return;
     }
+    let scanned: HashMap<&Path, &Facts> = scanned.iter().map(|(p, f)| (p.as_path(), f)).collect();
     // Explore the import graph from the undecided files; modules outside
     // the scanned set are read (once) to learn their facts.
     let mut extra: HashMap<PathBuf, Facts> = HashMap::new();
@@ -421,7 +431,7 @@ fn candidates_forward(project: &Project, scanned: &HashMap<PathBuf, Facts>, opts
     let mut queue: VecDeque<PathBuf> = seen.iter().cloned().collect();
     let mut roots: Vec<PathBuf> = Vec::new();
     while let Some(node) = queue.pop_front() {
-        let facts = match scanned.get(&node).or_else(|| extra.get(&node)) {
+        let facts = match scanned.get(node.as_path()).copied().or_else(|| extra.get(&node)) {
             Some(f) => f.clone(),
             None => {
                 let f = project
@@ -462,6 +472,5 @@ fn candidates_forward(project: &Project, scanned: &HashMap<PathBuf, Facts>, opts
             }
         }
     }
-    out.extend(pending.into_iter().filter(|p| reaches.contains(p)).cloned());
-    out
+    pending.into_iter().filter(|p| reaches.contains(p)).for_each(|p| found(p));
 }

@@ -19,7 +19,7 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     }
     let added: HashMap<_, _> = change.files.iter().map(|f| (f.path.clone(), f.added.clone())).collect();
     let project = Project::new(Box::new(change.tree)).with_max_file_size(spec.max_file_size);
-    let mut scanned = HashMap::new();
+    let mut scanned = Vec::new();
     for file in &change.files {
         let bytes = match project.tree().read(&file.path) {
             Ok(b) => b,
@@ -31,7 +31,7 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
         };
         match facts_of(&file.path, &bytes, opts) {
             Ok(f) => {
-                scanned.insert(file.path.clone(), f);
+                scanned.push((file.path.clone(), f));
             }
             Err(p) => outcome.problems.push(p),
         }
