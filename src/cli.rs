@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config;
 use crate::git::{self, ChangeSpec};
 use crate::hook;
-use crate::report::{Human, human::safe, json};
-use crate::rules::Rule;
+use crate::report::{Human, github, human::safe, json, sarif};
+use crate::rules::{Rule, Severity};
 use crate::scan::{ScanOptions, ScanOutcome, scan_paths};
 use crate::staged::run_with_repo;
 
@@ -78,6 +79,39 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// Read the configuration from this file (a pyproject.toml with a
+    /// [tool.flask-bind-guard] table) instead of looking for one.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every configuration file; use defaults and flags only.
+    #[arg(long, help_heading = "Configuration")]
+    pub isolated: bool,
+
+    /// Globs of files and directories not to check (replaces `exclude` of
+    /// the configuration). Repeat or separate with commas.
+    #[arg(long, value_name = "GLOB", value_delimiter = ',', help_heading = "Configuration")]
+    pub exclude: Option<Vec<String>>,
+
+    /// Hosts never reported (replaces `extend-safe-hosts`).
+    #[arg(long, value_name = "HOST", value_delimiter = ',', help_heading = "Configuration")]
+    pub extend_safe_hosts: Option<Vec<String>>,
+
+    /// A rule's severity, as RULE=low|medium|high|critical (merged over
+    /// `severity`).
+    #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity, help_heading = "Configuration")]
+    pub severity: Vec<(String, Severity)>,
+
+    /// Dotted paths of third-party callables that return a Flask app
+    /// (replaces `extend-app-factories`).
+    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Configuration")]
+    pub extend_app_factories: Option<Vec<String>>,
+
+    /// Dotted paths of third-party objects that are Flask apps (replaces
+    /// `extend-apps`).
+    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Configuration")]
+    pub extend_apps: Option<Vec<String>>,
+
     /// Skip files larger than this many bytes (with a note).
     #[arg(long, default_value_t = crate::project::DEFAULT_MAX_FILE_SIZE, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -111,12 +145,55 @@ pub enum Command {
     },
     /// Remove the pre-commit hook `install` wrote (restoring a hook it replaced).
     Uninstall,
+    /// Print a shell completion script (e.g. `flask-bind-guard completions
+    /// bash > ~/.local/share/bash-completion/completions/flask-bind-guard`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `flask-bind-guard man > flask-bind-guard.1`.
+    Man,
+}
+
+fn parse_severity(s: &str) -> Result<(String, Severity), String> {
+    let (rule, level) = s.split_once('=').ok_or("expected RULE=LEVEL, e.g. FBG001=high")?;
+    let rule = Rule::from_code(rule.trim())
+        .ok_or_else(|| format!("unknown rule `{rule}`; the rules are FBG001 and FBG002"))?;
+    let level = <Severity as ValueEnum>::from_str(level.trim(), true)
+        .map_err(|_| format!("unknown severity `{level}`; use low, medium, high or critical"))?;
+    Ok((rule.code().to_string(), level))
+}
+
+impl Cli {
+    /// The configuration keys the flags set, and where to look for the rest.
+    pub fn config_request(&self) -> config::Request {
+        let lookup = match (&self.config, self.isolated) {
+            (Some(file), _) => config::Lookup::File(file.clone()),
+            (None, true) => config::Lookup::Isolated,
+            (None, false) => config::Lookup::Discover,
+        };
+        let severity = (!self.severity.is_empty()).then(|| self.severity.iter().cloned().collect());
+        let overrides = config::Config {
+            exclude: self.exclude.clone(),
+            extend_safe_hosts: self.extend_safe_hosts.clone(),
+            severity,
+            extend_app_factories: self.extend_app_factories.clone(),
+            extend_apps: self.extend_apps.clone(),
+        };
+        config::Request { lookup, overrides }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people: rustc/ruff style, with the code underlined.
     Human,
+    /// A JSON array of findings (fields documented in the README).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps).
+    Sarif,
+    /// GitHub Actions workflow commands: inline annotations on pull requests.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -176,9 +253,24 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match &cli.command {
         Some(Command::Install { force }) => return hook::install(*force, out, err),
         Some(Command::Uninstall) => return hook::uninstall(out, err),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "flask-bind-guard", out);
+            return EXIT_CLEAN;
+        }
+        Some(Command::Man) => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            return match page.render(out) {
+                Ok(()) => EXIT_CLEAN,
+                Err(e) => {
+                    let _ = writeln!(err, "error: cannot write the manual page: {e}");
+                    EXIT_ERROR
+                }
+            };
+        }
         _ => {}
     }
-    let opts = ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
+    let mut opts =
+        ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
     let refs = cli.from_ref.clone().zip(cli.to_ref.clone());
     // Inside a commit, git sets GIT_INDEX_FILE for its hooks.
     let git_runs_hook = std::env::var_os("GIT_INDEX_FILE").is_some() || refs.is_some();
@@ -187,6 +279,22 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     // made, so audit everything the index holds.
     let all = cli.all || (cli.pre_commit && !git_runs_hook && cli.paths.is_empty());
     let started = std::time::Instant::now();
+    let request = cli.config_request();
+    if staged {
+        // Read from the snapshot being judged (see `run_with_repo`).
+        opts.config = Some(request);
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let start = cli.paths.first().map(|p| cwd.join(p)).unwrap_or_else(|| cwd.clone());
+        let start = if start.is_dir() { start } else { start.parent().map(PathBuf::from).unwrap_or_default() };
+        match request.on_disk(&start, &cwd) {
+            Ok(settings) => opts = opts.with_settings(settings),
+            Err(e) => {
+                let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+                return EXIT_ERROR;
+            }
+        }
+    }
     let outcome = if staged {
         let spec = ChangeSpec {
             all,
@@ -442,6 +550,31 @@ pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn 
             }
         }),
         Format::Json => json::print(out, &outcome.reports),
+        Format::Sarif => {
+            // The fixes `--fix` would make, described (nothing is written).
+            let fixes = match &outcome.project {
+                Some(project) => crate::fix::fix_all(project, &outcome.reports, &|_| true).0,
+                None => Vec::new(),
+            };
+            let default = crate::config::Analysis::default();
+            let analysis = outcome.project.as_ref().map_or(&default, |p| p.analysis());
+            let cx = sarif::Context {
+                base: &outcome.base,
+                root: &outcome.root,
+                fixes: &fixes,
+                problems: &outcome.problems,
+                severity: &|r| analysis.severity_of(r),
+            };
+            sarif::print(out, &outcome.reports, &cx)
+        }
+        Format::Github => {
+            let to_root = |p: &std::path::Path| {
+                let absolute = crate::project::clean(&outcome.base.join(p));
+                let shown = absolute.strip_prefix(&outcome.root).map(std::path::Path::to_path_buf).unwrap_or(absolute);
+                shown.to_string_lossy().replace('\\', "/")
+            };
+            github::print(out, &outcome.reports, &outcome.problems, &to_root)
+        }
     };
     let printed = printed.and_then(|()| out.flush());
     match printed {

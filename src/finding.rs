@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::value::Loc;
 use crate::python::Span;
-use crate::rules::Rule;
+use crate::rules::{Rule, Severity};
 
 /// 1-based line and column (columns count Unicode scalar values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -39,6 +39,8 @@ pub enum DebugSource {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: Rule,
+    /// The rule's severity, or the one the configuration gives it.
+    pub severity: Severity,
     pub path: PathBuf,
     /// The whole call, as byte offsets into the decoded text.
     pub span: Span,

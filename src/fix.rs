@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{check_module, loopback_for};
-use crate::finding::{Finding, Origin};
+use crate::finding::{Finding, Origin, Position};
 use crate::project::Project;
 use crate::python::{Module, ModuleRef, parse_module};
 use crate::scan::FileReport;
@@ -32,6 +32,8 @@ pub struct FileFix {
     pub old_bytes: Vec<u8>,
     pub new_bytes: Vec<u8>,
     pub fixed: usize,
+    /// Each edit, with the findings (by path and start) it fixes.
+    pub edits: Vec<(Edit, Vec<(PathBuf, Position)>)>,
 }
 
 /// A finding the fixer leaves alone, and why.
@@ -122,8 +124,10 @@ pub fn fix_all(
 ) -> (Vec<(ModuleRef, FileFix)>, Vec<Unfixable>) {
     let all: Vec<&Finding> = reports.iter().flat_map(|r| &r.findings).collect();
     let mut unfixable = Vec::new();
-    // Per file to change: the module, its edits, how many findings they fix.
-    let mut targets: Vec<(ModuleRef, Vec<Edit>, usize)> = Vec::new();
+    // Per file to change: the module, its edits (with the findings each
+    // fixes), how many findings they fix.
+    type Fixes = Vec<(Edit, Vec<(PathBuf, Position)>)>;
+    let mut targets: Vec<(ModuleRef, Fixes, usize)> = Vec::new();
     for r in reports {
         for f in &r.findings {
             let target = match &f.literal {
@@ -150,8 +154,10 @@ pub fn fix_all(
                     };
                     let (_, edits, fixed) = &mut targets[i];
                     *fixed += 1;
-                    if !edits.contains(&edit) {
-                        edits.push(edit);
+                    let key = (f.path.clone(), f.start);
+                    match edits.iter_mut().find(|(e, _)| *e == edit) {
+                        Some((_, keys)) => keys.push(key),
+                        None => edits.push((edit, vec![key])),
                     }
                 }
                 Err(reason) => unfixable.push(Unfixable {
@@ -166,10 +172,11 @@ pub fn fix_all(
     let mut fixes = Vec::new();
     for (module, edits, fixed) in targets {
         let own: Vec<&Finding> = all.iter().copied().filter(|f| f.path == module.path).collect();
-        match verify(project, &module, &edits, &own).and_then(|new| encoded(project, &module, new)) {
+        let plain: Vec<Edit> = edits.iter().map(|(e, _)| e.clone()).collect();
+        match verify(project, &module, &plain, &own).and_then(|new| encoded(project, &module, new)) {
             Ok((new, old_bytes, new_bytes)) => {
                 let old = module.text().to_string();
-                let fix = FileFix { path: module.path.clone(), old, new, old_bytes, new_bytes, fixed };
+                let fix = FileFix { path: module.path.clone(), old, new, old_bytes, new_bytes, fixed, edits };
                 fixes.push((module, fix));
             }
             Err(reason) => unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason }),

@@ -23,6 +23,8 @@ pub enum GitError {
     Conflicts(Vec<String>),
     BadRef(String, String),
     Git(git2::Error),
+    /// The staged `pyproject.toml` configuration is invalid.
+    Config(String),
 }
 
 impl std::fmt::Display for GitError {
@@ -39,6 +41,7 @@ impl std::fmt::Display for GitError {
             ),
             GitError::BadRef(r, e) => write!(f, "cannot resolve `{r}` to a commit: {e}"),
             GitError::Git(e) => write!(f, "git: {}", e.message()),
+            GitError::Config(e) => write!(f, "{e}"),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod fix;
 pub mod git;

@@ -158,6 +158,7 @@ pub struct Project {
     /// Every file of a directory resolves an import the same way.
     resolved: Mutex<FxHashMap<(OsString, u32, String), Option<PathBuf>>>,
     max_file_size: u64,
+    analysis: crate::config::Analysis,
 }
 
 /// Modules that are always the third-party (or standard) ones, even if the
@@ -174,7 +175,19 @@ impl Project {
             modules: Mutex::new(HashMap::new()),
             resolved: Mutex::new(FxHashMap::default()),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            analysis: crate::config::Analysis::default(),
         }
+    }
+
+    /// What the configuration tells the analysis (extra apps, safe hosts,
+    /// severities).
+    pub fn with_analysis(mut self, analysis: crate::config::Analysis) -> Self {
+        self.analysis = analysis;
+        self
+    }
+
+    pub fn analysis(&self) -> &crate::config::Analysis {
+        &self.analysis
     }
 
     pub fn with_max_file_size(mut self, bytes: u64) -> Self {

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::analysis::check_module;
+use crate::config::{Exclude, Settings};
 use crate::finding::Finding;
 use crate::prefilter::{self, Facts, import_key, path_key};
 use crate::project::{DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project, find_project_root, relative_to};
@@ -21,11 +22,31 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Extra words that may name an application (configuration).
     pub extra_tokens: Vec<String>,
+    /// What the configuration decides (exclusions, analysis settings).
+    pub settings: Settings,
+    /// Staged mode: the configuration to read from the snapshot, if any.
+    pub config: Option<crate::config::Request>,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { prefilter: true, max_file_size: DEFAULT_MAX_FILE_SIZE, extra_tokens: Vec::new() }
+        ScanOptions {
+            prefilter: true,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            extra_tokens: Vec::new(),
+            settings: Settings::default(),
+            config: None,
+        }
+    }
+}
+
+impl ScanOptions {
+    /// These options under `settings` (the prefilter learns the extra app
+    /// modules they name).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.extra_tokens = settings.analysis.prefilter_tokens();
+        self.settings = settings;
+        self
     }
 }
 
@@ -57,6 +78,10 @@ pub struct ScanOutcome {
     pub files: usize,
     /// Files parsed because they could hold a finding.
     pub parsed: usize,
+    /// The absolute directory the paths here are relative to.
+    pub base: PathBuf,
+    /// The absolute root of the repository scanned (SARIF's `%SRCROOT%`).
+    pub root: PathBuf,
 }
 
 impl ScanOutcome {
@@ -88,6 +113,10 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let norm = |p: &Path| relative_to(&cwd.join(p), &cwd);
     let mut outcome = ScanOutcome::default();
+    let first = paths.first().map(|p| cwd.join(p)).unwrap_or_else(|| cwd.clone());
+    let first_dir = if first.is_dir() { first } else { first.parent().map(Path::to_path_buf).unwrap_or_default() };
+    outcome.root = crate::report::sarif::repository_root(&crate::project::clean(&first_dir));
+    outcome.base = cwd.clone();
     let mut problems = Vec::new();
     let mut given = Vec::new();
     for p in paths {
@@ -100,7 +129,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     }
 
     // The files to check, read once here for their facts.
-    let (scanned, walk_problems) = walk(&given, Some(opts));
+    let (scanned, walk_problems) = walk(&given, Some(opts), &opts.settings.exclude);
     problems.extend(walk_problems);
     let scanned: Vec<(PathBuf, Facts)> = scanned.into_iter().filter_map(|(p, f)| Some((p, f?))).collect();
     outcome.files = scanned.len();
@@ -123,10 +152,12 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     let complete = outer.iter().all(|r| given.contains(r) && cwd.join(r).is_dir());
     let mut files: Vec<PathBuf> = scanned.iter().map(|(p, _)| p.clone()).collect();
     if !complete {
-        let (listed, _) = walk(&outer, None);
+        let (listed, _) = walk(&outer, None, &opts.settings.exclude);
         files.extend(listed.into_iter().map(|(p, _)| p));
     }
-    let project = Project::new(Box::new(DiskTree::new(files, roots))).with_max_file_size(opts.max_file_size);
+    let project = Project::new(Box::new(DiskTree::new(files, roots)))
+        .with_max_file_size(opts.max_file_size)
+        .with_analysis(opts.settings.analysis.clone());
     let (reports, found, parsed) = check_files(&project, &scanned, complete, opts, |_| true);
     outcome.project = Some(std::sync::Arc::new(project));
     outcome.reports = reports;
@@ -205,7 +236,7 @@ type Walked = (Vec<(PathBuf, Option<Facts>)>, Vec<FileProblem>);
 
 /// Walk `roots` (in parallel, honouring `.gitignore`) for Python files.
 /// With `opts`, read each one and learn its facts; without, only list them.
-fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
+fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>, exclude: &Exclude) -> Walked {
     let found = Mutex::new(Vec::new());
     let problems = Mutex::new(Vec::new());
     let Some((first, rest)) = roots.split_first() else {
@@ -219,6 +250,7 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
         builder.add(dot(r));
     }
     builder.require_git(false).threads(rayon::current_num_threads().max(1));
+    let exclude = Some(exclude).filter(|x| !x.is_empty());
     builder.build_parallel().run(|| {
         let (found, problems) = (&found, &problems);
         Box::new(move |entry| {
@@ -237,12 +269,18 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>) -> Walked {
                     return Continue;
                 }
             };
+            let explicit = entry.depth() == 0;
+            // Roots are already normal; a walk from "." prefixes "./".
+            let path = entry.path().strip_prefix(".").unwrap_or(entry.path());
+            // Excluded by the configuration: not read, not walked into
+            // (files named on the command line are still checked).
+            if !explicit && exclude.is_some_and(|x| x.matches(path)) {
+                return ignore::WalkState::Skip;
+            }
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 return Continue;
             }
-            let explicit = entry.depth() == 0;
-            // Roots are already normal; a walk from "." prefixes "./".
-            let path = entry.path().strip_prefix(".").unwrap_or(entry.path()).to_path_buf();
+            let path = path.to_path_buf();
             if path.extension().is_some() && !explicit && !is_python(&path, None) {
                 return Continue;
             }

@@ -13,14 +13,30 @@ use crate::scan::{FileProblem, ScanOptions, ScanOutcome, check_files, facts_of};
 /// repositories (the CLI opens the repository from the environment).
 pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -> Result<ScanOutcome, GitError> {
     let change = git::change(repo, spec)?;
+    // The configuration as staged: what is committed is judged by the
+    // rules committed with it.
+    let configured;
+    let opts = match &opts.config {
+        Some(request) => {
+            let settings = request.in_tree(&change.tree).map_err(|e| GitError::Config(e.to_string()))?;
+            configured = ScanOptions { config: None, ..opts.clone() }.with_settings(settings);
+            &configured
+        }
+        None => opts,
+    };
     let mut outcome = ScanOutcome::default();
+    // Staged paths are relative to the top of the working tree.
+    outcome.base = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    outcome.root = outcome.base.clone();
     for (path, message) in &change.notes {
         outcome.problems.push(FileProblem { path: path.clone(), message: message.clone(), is_error: false });
     }
     let added: HashMap<_, _> = change.files.iter().map(|f| (f.path.clone(), f.added.clone())).collect();
-    let project = Project::new(Box::new(change.tree)).with_max_file_size(spec.max_file_size);
+    let project = Project::new(Box::new(change.tree))
+        .with_max_file_size(spec.max_file_size)
+        .with_analysis(opts.settings.analysis.clone());
     let mut scanned = Vec::new();
-    for file in &change.files {
+    for file in change.files.iter().filter(|f| !opts.settings.exclude.matches(&f.path)) {
         let bytes = match project.tree().read(&file.path) {
             Ok(b) => b,
             Err(e) => {

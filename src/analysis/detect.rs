@@ -14,7 +14,9 @@ pub fn check_module(project: &Project, module: &ModuleRef) -> Vec<Finding> {
     let mut out = Vec::new();
     for rc in &module.run_calls {
         ev.refuel();
-        if let Some(f) = check_call(&ev, module, rc) {
+        if let Some(f) = check_call(&ev, module, rc)
+            && !project.analysis().is_safe_host(&f.host)
+        {
             let (first, last) = (module.line_of(f.span.start), module.line_of(f.span.end.saturating_sub(1)));
             let suppressed = (first..=last).any(|l| module.noqa_on(l).is_some_and(|q| q.suppresses(f.rule.code())));
             if !suppressed {
@@ -68,6 +70,7 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     };
     let mut f = Finding {
         rule,
+        severity: ev.project().analysis().severity_of(rule),
         path: m.path.clone(),
         start: pos(rc.call.span.start),
         end: pos(rc.call.span.end),

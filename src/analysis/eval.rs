@@ -60,6 +60,22 @@ impl<'p> Evaluator<'p> {
         self.project
     }
 
+    /// An application class, built in or named by `extend-app-factories`.
+    fn app_class(&self, path: &str) -> Option<AppKind> {
+        app_class(path)
+            .or_else(|| self.project.analysis().app_factories.iter().any(|f| f == path).then_some(AppKind::Flask))
+    }
+
+    /// A third-party object `extend-apps` names is an application.
+    fn configured_app(&self, cx: &Ctx, span: &Span, v: Value) -> Value {
+        match v {
+            Value::External(p) if self.project.analysis().apps.contains(&p) => {
+                Value::App(AppKind::Flask, Origin { path: cx.module.path.clone(), offset: span.start })
+            }
+            v => v,
+        }
+    }
+
     /// Start a fresh question with a full tank.
     pub fn refuel(&self) {
         self.fuel.set(FUEL);
@@ -80,10 +96,10 @@ impl<'p> Evaluator<'p> {
         }
         let d = depth + 1;
         match e {
-            Expr::Name(n, _) => self.lookup(&cx.module, cx.scope, cx.pos, n, d),
-            Expr::Attr(base, attr, _) => {
+            Expr::Name(n, span) => self.configured_app(cx, span, self.lookup(&cx.module, cx.scope, cx.pos, n, d)),
+            Expr::Attr(base, attr, span) => {
                 let base = self.eval(cx, base, d);
-                self.attr(base, attr, d)
+                self.configured_app(cx, span, self.attr(base, attr, d))
             }
             Expr::Call(call) => self.call(cx, call, d),
             Expr::Str(Some(s), span) => Value::Str(Box::new(StrValue {
@@ -222,7 +238,7 @@ impl<'p> Evaluator<'p> {
             other => other.clone(),
         };
         match self.eval(&cx, &ann, depth) {
-            Value::External(path) => match app_class(&path) {
+            Value::External(path) => match self.app_class(&path) {
                 Some(kind) => Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start }),
                 None => Value::Unknown,
             },
@@ -245,7 +261,7 @@ impl<'p> Evaluator<'p> {
                 let v = match (v, annotation) {
                     // `app: Flask = make()` says what `make()` returns.
                     (Value::Unknown, Some(ann)) => match self.eval(&cx, ann, depth) {
-                        Value::External(p) => match app_class(&p) {
+                        Value::External(p) => match self.app_class(&p) {
                             Some(kind) => Value::App(kind, Origin { path: m.path.clone(), offset: span.start }),
                             None => Value::Unknown,
                         },
@@ -311,8 +327,11 @@ impl<'p> Evaluator<'p> {
     fn star_import(&self, m: &ModuleRef, level: u32, module: &str, name: &str, depth: u32) -> Value {
         if level == 0 && is_external(module) {
             let path = format!("{module}.{name}");
-            let known =
-                app_class(&path).is_some() || socketio_class(&path) || env_function(&path) || path == "os.environ";
+            let known = self.app_class(&path).is_some()
+                || socketio_class(&path)
+                || env_function(&path)
+                || path == "os.environ"
+                || self.project.analysis().apps.contains(&path);
             return if known { Value::External(path) } else { Value::Absent };
         }
         match self.load(m, level, module) {
@@ -447,7 +466,7 @@ impl<'p> Evaluator<'p> {
         let s = &m.scopes[class];
         let cx = Ctx { module: m.clone(), scope: s.parent.unwrap_or(0), pos: s.span.start };
         s.bases.iter().find_map(|b| match self.eval(&cx, b, depth + 1) {
-            Value::External(p) => app_class(&p),
+            Value::External(p) => self.app_class(&p),
             Value::Class(bm, bc) => self.app_class_kind(&bm, bc, depth + 1),
             _ => None,
         })
@@ -459,7 +478,7 @@ impl<'p> Evaluator<'p> {
         let origin = || Origin { path: cx.module.path.clone(), offset: call.span.start };
         match self.eval(cx, &call.func, depth) {
             Value::External(p) => {
-                if let Some(kind) = app_class(&p) {
+                if let Some(kind) = self.app_class(&p) {
                     Value::App(kind, origin())
                 } else if socketio_class(&p) {
                     Value::SocketIO

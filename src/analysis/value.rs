@@ -183,6 +183,12 @@ fn c_integer_is_zero(p: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b == b'0')
 }
 
+/// One name per unspecified address: `"0.0.0.0"` for every IPv4 spelling,
+/// `"::"` for every IPv6 one; `None` for other hosts.
+pub fn canonical_host(host: &str) -> Option<&'static str> {
+    binds_all_interfaces(host).then(|| if host.contains(':') { "::" } else { "0.0.0.0" })
+}
+
 /// The loopback twin of an all-interfaces host.
 pub fn loopback_for(host: &str) -> &'static str {
     if host.contains(':') { "::1" } else { "127.0.0.1" }

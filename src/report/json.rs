@@ -108,7 +108,7 @@ fn to_json(f: &Finding) -> JsonFinding<'_> {
         end_column: f.end.column,
         rule: f.rule.code(),
         name: f.rule.name(),
-        severity: f.rule.severity(),
+        severity: f.severity.as_str(),
         message: &f.message,
         host: &f.host,
         host_span: Span::new(f.host_start, f.host_end),

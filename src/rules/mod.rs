@@ -7,6 +7,49 @@ mod fbg002;
 pub use fbg001::FlaskDevServerAllInterfaces;
 pub use fbg002::FlaskDebuggerAllInterfaces;
 
+/// How bad a finding is, on the scale GitHub code scanning uses for
+/// security alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// GitHub's `security-severity` score: a number in the band of the
+    /// level (critical is over 9.0, high 7.0 to 8.9, medium 4.0 to 6.9).
+    pub fn score(self) -> &'static str {
+        match self {
+            Severity::Low => "3.0",
+            Severity::Medium => "5.5",
+            Severity::High => "8.0",
+            Severity::Critical => "9.5",
+        }
+    }
+
+    /// SARIF `level` (and the GitHub workflow command): high and critical
+    /// are errors, medium a warning, low a note.
+    pub fn level(self) -> &'static str {
+        match self {
+            Severity::Low => "note",
+            Severity::Medium => "warning",
+            Severity::High | Severity::Critical => "error",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
     /// FBG001
@@ -32,11 +75,19 @@ impl Rule {
         }
     }
 
-    /// medium / critical, as GitHub's security-severity scale names them.
-    pub fn severity(self) -> &'static str {
+    /// The severity unless the configuration says otherwise.
+    pub fn default_severity(self) -> Severity {
         match self {
-            Rule::AllInterfaces => "medium",
-            Rule::DebuggerAllInterfaces => "critical",
+            Rule::AllInterfaces => Severity::Medium,
+            Rule::DebuggerAllInterfaces => Severity::Critical,
+        }
+    }
+
+    /// A short title (SARIF `shortDescription`, GitHub annotation titles).
+    pub fn title(self) -> &'static str {
+        match self {
+            Rule::AllInterfaces => "Flask development server bound to every network interface",
+            Rule::DebuggerAllInterfaces => "Flask debugger exposed on every network interface",
         }
     }
 

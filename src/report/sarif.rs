@@ -1,0 +1,228 @@
+//! `--format sarif`: SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure
+//! DevOps). One run; both rules in `tool.driver.rules`; locations relative
+//! to the repository root (`%SRCROOT%`); columns in Unicode code points;
+//! a fingerprint that survives unrelated edits; the `--fix` edit as a SARIF
+//! fix. `tests/sarif.rs` validates the output against the official schema.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::finding::{Finding, Position};
+use crate::fix::FileFix;
+use crate::python::ModuleRef;
+use crate::rules::{Rule, Severity};
+use crate::scan::{FileProblem, FileReport};
+
+/// Where the repository is, for the rules' and results' links.
+pub const REPOSITORY: &str = "https://github.com/flask-bind-guard/flask-bind-guard";
+
+/// What a SARIF log needs besides the findings.
+pub struct Context<'a> {
+    /// The absolute directory finding paths are relative to.
+    pub base: &'a Path,
+    /// The absolute repository root: `%SRCROOT%`.
+    pub root: &'a Path,
+    /// `--fix`'s edits (nothing is written): each becomes a SARIF fix.
+    pub fixes: &'a [(ModuleRef, FileFix)],
+    pub problems: &'a [FileProblem],
+    /// Each rule's severity for this run (the configuration may change it).
+    pub severity: &'a dyn Fn(Rule) -> Severity,
+}
+
+pub fn print(w: &mut dyn Write, reports: &[FileReport], cx: &Context) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &log(reports, cx)).map_err(io::Error::other)?;
+    writeln!(w)
+}
+
+/// The whole SARIF log.
+pub fn log(reports: &[FileReport], cx: &Context) -> Value {
+    let rules: Vec<Value> = Rule::ALL.iter().map(|&r| rule(r, (cx.severity)(r))).collect();
+    let mut results = Vec::new();
+    for report in reports {
+        for f in &report.findings {
+            results.push(result(f, &report.module, &report.findings, cx));
+        }
+    }
+    let notifications: Vec<Value> = cx
+        .problems
+        .iter()
+        .map(|p| {
+            json!({
+                "level": if p.is_error { "error" } else { "note" },
+                "message": { "text": p.message },
+                "locations": [{ "physicalLocation": { "artifactLocation": artifact(&p.path, cx) } }],
+            })
+        })
+        .collect();
+    let root_uri = format!("{}/", file_uri(cx.root).trim_end_matches('/'));
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "flask-bind-guard",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": REPOSITORY,
+                    "rules": rules,
+                }
+            },
+            "originalUriBaseIds": { "%SRCROOT%": { "uri": root_uri } },
+            "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": !cx.problems.iter().any(|p| p.is_error),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }]
+    })
+}
+
+fn rule(r: Rule, severity: Severity) -> Value {
+    let help_uri = format!("{REPOSITORY}/blob/main/docs/rules/{}.md", r.code());
+    json!({
+        "id": r.code(),
+        "name": pascal(r.name()),
+        "shortDescription": { "text": r.title() },
+        "fullDescription": { "text": format!("{}: {}.", r.title(), r.why()) },
+        "helpUri": help_uri,
+        "help": { "text": r.help("0.0.0.0"), "markdown": r.doc() },
+        "defaultConfiguration": { "level": severity.level() },
+        "properties": {
+            "tags": ["security", "CWE-668", "external/cwe/cwe-668", "OWASP-A05"],
+            "security-severity": severity.score(),
+            "precision": "high",
+            "problem.severity": match severity.level() { "note" => "recommendation", l => l },
+        }
+    })
+}
+
+fn result(f: &Finding, module: &ModuleRef, same_file: &[Finding], cx: &Context) -> Value {
+    let mut result = json!({
+        "ruleId": f.rule.code(),
+        "ruleIndex": Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0),
+        "level": f.severity.level(),
+        "message": { "text": format!("{} (help: {})", f.message, f.rule.help(&f.host)) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": artifact(&f.path, cx),
+                "region": region(f.start, f.end),
+            }
+        }],
+        "partialFingerprints": { "flaskBindGuard/v1": fingerprint(f, module, same_file) },
+        "properties": { "host": f.host, "severity": f.severity.as_str() },
+    });
+    if let Some(fix) = fix_for(f, cx) {
+        result["fixes"] = json!([fix]);
+    }
+    result
+}
+
+fn region(start: Position, end: Position) -> Value {
+    json!({ "startLine": start.line, "startColumn": start.column, "endLine": end.line, "endColumn": end.column })
+}
+
+/// The `--fix` edit that fixes `f`, as a SARIF fix.
+fn fix_for(f: &Finding, cx: &Context) -> Option<Value> {
+    let key = (f.path.clone(), f.start);
+    cx.fixes.iter().find_map(|(module, fix)| {
+        let (edit, _) = fix.edits.iter().find(|(_, keys)| keys.contains(&key))?;
+        let text = module.text();
+        let (sl, sc) = module.lines.line_col(text, edit.span.start);
+        let (el, ec) = module.lines.line_col(text, edit.span.end);
+        Some(json!({
+            "description": { "text": format!("Bind to loopback: {}", edit.replacement) },
+            "artifactChanges": [{
+                "artifactLocation": artifact(&fix.path, cx),
+                "replacements": [{
+                    "deletedRegion": { "startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec },
+                    "insertedContent": { "text": edit.replacement },
+                }]
+            }]
+        }))
+    })
+}
+
+/// Stable across edits elsewhere in the file: the rule, the file, the call
+/// text without whitespace, and which of the identical calls in that file
+/// this is, hashed (FNV-1a, 64 bits).
+fn fingerprint(f: &Finding, module: &ModuleRef, same_file: &[Finding]) -> String {
+    let squeeze = |g: &Finding| -> String {
+        module.text().get(g.span.clone()).unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect()
+    };
+    let own = squeeze(f);
+    let nth =
+        same_file.iter().take_while(|g| g.start != f.start).filter(|g| g.rule == f.rule && squeeze(g) == own).count();
+    let path = f.path.to_string_lossy().replace('\\', "/");
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [f.rule.code(), &path, &own, &nth.to_string()] {
+        for b in part.bytes().chain([0]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// A file's location: relative to `%SRCROOT%` when it is inside the
+/// repository, an absolute `file:` URI otherwise.
+fn artifact(path: &Path, cx: &Context) -> Value {
+    let absolute = crate::project::clean(&cx.base.join(path));
+    match absolute.strip_prefix(cx.root) {
+        Ok(rel) => json!({ "uri": encode_path(rel), "uriBaseId": "%SRCROOT%" }),
+        Err(_) => json!({ "uri": file_uri(&absolute) }),
+    }
+}
+
+fn file_uri(path: &Path) -> String {
+    let encoded = encode_path(path);
+    if encoded.starts_with('/') { format!("file://{encoded}") } else { format!("file:///{encoded}") }
+}
+
+/// A path as a URI reference: `/` separators, every byte outside the
+/// unreserved set percent-encoded (spaces, `#`, `%`, non-ASCII ...).
+pub fn encode_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            // A Windows drive letter's colon stays readable.
+            b':' if out.len() == 1 || (out.len() == 2 && out.starts_with('/')) => out.push(':'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `flask-dev-server-all-interfaces` -> `FlaskDevServerAllInterfaces`.
+fn pascal(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The repository root holding `dir` (absolute): the nearest directory
+/// upwards with a `.git`, else `dir` itself.
+pub fn repository_root(dir: &Path) -> PathBuf {
+    dir.ancestors().find(|d| d.join(".git").exists()).unwrap_or(dir).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris() {
+        assert_eq!(encode_path(Path::new("a b/c#1%.py")), "a%20b/c%231%25.py");
+        assert_eq!(encode_path(Path::new("é.py")), "%C3%A9.py");
+        assert_eq!(file_uri(Path::new("/srv/x y")), "file:///srv/x%20y");
+        assert_eq!(pascal("flask-dev-server-all-interfaces"), "FlaskDevServerAllInterfaces");
+    }
+}
