@@ -164,13 +164,36 @@ pub fn has_run_call(b: &[u8]) -> bool {
             continue;
         }
         let after = &b[pos + 3..];
-        let word_ends = match after.first() {
-            None => true,
-            Some(&c) if !is_ident(c) => true,
-            Some(_) => after.starts_with(b"_server") && after.get(7).is_none_or(|&c| !is_ident(c)),
+        let word_len = match after.first() {
+            None => 0,
+            Some(&c) if !is_ident(c) => 0,
+            Some(_) if after.starts_with(b"_server") && after.get(7).is_none_or(|&c| !is_ident(c)) => 7,
+            Some(_) => continue,
         };
-        if word_ends && preceded_by_dot(b, pos) {
+        if preceded_by_dot(b, pos) && called_with_arguments(&after[word_len..]) {
             return true;
+        }
+    }
+    false
+}
+
+/// Do the bytes after `.run` start a call with at least one argument?
+/// A call without arguments never binds every interface, and `.run` not
+/// followed by `(` is not a call the detector looks at. Where a comment
+/// makes it unclear, the answer is yes.
+fn called_with_arguments(after: &[u8]) -> bool {
+    let mut i = 0;
+    let mut open = false;
+    while let Some(&c) = after.get(i) {
+        match c {
+            b' ' | b'\t' | b'\x0c' | b'\\' | b'\r' | b'\n' => i += 1,
+            b'(' if !open => {
+                open = true;
+                i += 1;
+            }
+            b')' if open => return false,
+            b'#' => return true,
+            _ => return open,
         }
     }
     false
@@ -301,9 +324,14 @@ mod tests {
     fn run_calls() {
         assert!(has_run_call(b"app.run(host='0.0.0.0')"));
         assert!(has_run_call(b"app . run (x)"));
-        assert!(has_run_call(b"app.run_server()"));
-        assert!(has_run_call(b"(app.\n    run())"));
-        assert!(has_run_call(b"(app.  # c\n    run())"));
+        assert!(has_run_call(b"app.run_server(**kw)"));
+        assert!(has_run_call(b"(app.\n    run(h))"));
+        assert!(has_run_call(b"(app.  # c\n    run(h))"));
+        assert!(has_run_call(b"app.run(\n    # the host\n)"));
+        assert!(has_run_call(b"app.run(  \n  host=h)"));
+        // No arguments, or not a call: never a finding.
+        assert!(!has_run_call(b"app.run()\nsocketio.run( )\napp.run_server(\n)"));
+        assert!(!has_run_call(b"# app.run to become a no-op\nf = app.run\n"));
         assert!(!has_run_call(b"run(main())\nrunner.go()\nx.running = 1\n"));
         assert!(!has_run_call(b"def run(self): pass"));
     }
