@@ -139,7 +139,12 @@ impl Config {
         let severity =
             self.severity.iter().flatten().filter_map(|(code, sev)| Some((Rule::from_code(code)?, *sev))).collect();
         Ok(Settings {
-            exclude: Exclude { base, anchored: build(anchored)?, names: build(names)? },
+            exclude: Exclude {
+                cwd: base.starts_with("..").then(|| std::env::current_dir().unwrap_or_default()),
+                base,
+                anchored: build(anchored)?,
+                names: build(names)?,
+            },
             analysis: Analysis {
                 safe_hosts: self.extend_safe_hosts.clone().unwrap_or_default(),
                 severity,
@@ -190,7 +195,11 @@ impl Analysis {
 /// Files the configuration leaves out.
 #[derive(Debug, Clone, Default)]
 pub struct Exclude {
+    /// The directory globs are relative to, as the scan names paths
+    /// (relative to the working directory, possibly with `..`).
     base: PathBuf,
+    /// The working directory, when `base` climbs out of it.
+    cwd: Option<PathBuf>,
     /// Patterns with a `/`: matched against the path from `base` (and each
     /// directory above the file).
     anchored: GlobSet,
@@ -208,7 +217,16 @@ impl Exclude {
         if self.is_empty() {
             return false;
         }
-        let Ok(rel) = path.strip_prefix(&self.base) else { return false };
+        let absolute;
+        let rel = match &self.cwd {
+            // `base` is above the working directory: compare absolute paths.
+            Some(cwd) => {
+                absolute = crate::project::clean(&cwd.join(path));
+                absolute.strip_prefix(crate::project::clean(&cwd.join(&self.base)))
+            }
+            None => path.strip_prefix(&self.base),
+        };
+        let Ok(rel) = rel else { return false };
         let mut prefix = PathBuf::new();
         for part in rel.components() {
             prefix.push(part);

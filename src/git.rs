@@ -121,14 +121,19 @@ fn is_python_name(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("py" | "pyw"))
 }
 
+/// The paths a snapshot answers for.
+fn is_listed(path: &Path) -> bool {
+    is_python_name(path) || path == Path::new("pyproject.toml")
+}
+
 fn is_blob_mode(mode: u32) -> bool {
     // 100644 and 100755; not symlinks (120000) or gitlinks (160000).
     mode == 0o100644 || mode == 0o100755
 }
 
 /// The files of one git snapshot (the index, or a commit's tree), read from
-/// the object database. Only `.py` paths are listed: they are what imports
-/// can name.
+/// the object database. Only `.py` paths are listed (they are what imports
+/// can name), and the root `pyproject.toml` (the configuration).
 pub struct GitTree {
     repo: Mutex<Repository>,
     /// `.py` paths of the snapshot, when listed up front (libgit2 path).
@@ -150,7 +155,7 @@ impl GitTree {
             return;
         }
         let path = bytes_to_path(path);
-        if is_python_name(&path) {
+        if is_listed(&path) {
             self.entries.insert(path.into_os_string(), oid);
         }
     }
@@ -160,7 +165,7 @@ impl GitTree {
             return Some(*oid);
         }
         let index = self.index.as_ref()?;
-        if !is_python_name(path) {
+        if !is_listed(path) {
             return None;
         }
         let entry = index.find(path.to_str()?.as_bytes())?;
@@ -172,8 +177,9 @@ impl GitTree {
         read_blob(&self.repo.lock().unwrap_or_else(|e| e.into_inner()), oid)
     }
 
+    /// The Python files listed.
     pub fn paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
-        self.entries.keys().map(PathBuf::from)
+        self.entries.keys().map(PathBuf::from).filter(|p| is_python_name(p))
     }
 }
 

@@ -21,7 +21,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::finding::Finding;
 use crate::python::Module;
-use crate::rules::Rule;
+use crate::rules::{Rule, Severity};
 use crate::scan::FileReport;
 
 /// Lines of a call shown at most; longer calls show the first and the
@@ -42,9 +42,10 @@ impl Human {
             Style::Critical => text.red().bold().to_string(),
             Style::Medium => text.yellow().bold().to_string(),
             Style::Gutter => text.blue().bold().to_string(),
-            Style::Caret(rule) => match rule {
-                Rule::DebuggerAllInterfaces => text.red().bold().to_string(),
-                Rule::AllInterfaces => text.yellow().bold().to_string(),
+            Style::Caret(severity) => match severity {
+                Severity::Critical | Severity::High => text.red().bold().to_string(),
+                Severity::Medium => text.yellow().bold().to_string(),
+                Severity::Low => text.cyan().bold().to_string(),
             },
             Style::Help => text.cyan().bold().to_string(),
         }
@@ -52,9 +53,9 @@ impl Human {
 
     pub fn finding(&self, w: &mut dyn Write, module: &Module, f: &Finding) -> io::Result<()> {
         let location = format!("{}:{}:{}:", safe(&f.path.display().to_string()), f.start.line, f.start.column);
-        let code_style = match f.rule {
-            Rule::DebuggerAllInterfaces => Style::Critical,
-            Rule::AllInterfaces => Style::Medium,
+        let code_style = match f.severity {
+            Severity::Critical | Severity::High => Style::Critical,
+            Severity::Medium | Severity::Low => Style::Medium,
         };
         writeln!(
             w,
@@ -90,7 +91,7 @@ impl Human {
                 } else {
                     String::new()
                 };
-                let carets = self.paint(&format!("{}{label}", "^".repeat(under)), Style::Caret(f.rule));
+                let carets = self.paint(&format!("{}{label}", "^".repeat(under)), Style::Caret(f.severity));
                 writeln!(w, "{pad} {bar} {}{carets}", " ".repeat(before))?;
             }
         }
@@ -115,7 +116,7 @@ enum Style {
     Critical,
     Medium,
     Gutter,
-    Caret(Rule),
+    Caret(Severity),
     Help,
 }
 

@@ -1,0 +1,227 @@
+//! `--format sarif` and `--format github`, end to end.
+//!
+//! SARIF is validated against the official SARIF 2.1.0 schema
+//! (`tests/schemas/sarif-schema-2.1.0.json`, the copy the `serde-sarif`
+//! crate ships) with Python's `jsonschema` package; `.ci/run` installs it and
+//! sets `FBG_REQUIRE_HOOK_TOOLS=1`, so there a missing validator fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
+const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
+
+fn fbg(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir).args(args).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for (name, body) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+    dir
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+/// A Python with `jsonschema`: the CI venv's, else the system's.
+fn validator() -> Option<PathBuf> {
+    let venv = Path::new(MANIFEST).join("target/ci-venv/bin/python");
+    let candidates = [venv, PathBuf::from("python3")];
+    let found = candidates
+        .into_iter()
+        .find(|py| Command::new(py).args(["-c", "import jsonschema"]).output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        assert!(
+            std::env::var_os("FBG_REQUIRE_HOOK_TOOLS").is_none(),
+            "python3 with jsonschema is required here (pip install jsonschema)"
+        );
+        eprintln!("skipped: no python3 with jsonschema (CI installs it)");
+    }
+    found
+}
+
+/// The schema violations of SARIF documents (files); empty when valid.
+fn sarif_errors(python: &Path, files: &[PathBuf]) -> String {
+    let script = r#"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft7Validator(schema)
+bad = 0
+for path in sys.argv[2:]:
+    for error in validator.iter_errors(json.load(open(path))):
+        bad += 1
+        print(f"{path}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
+sys.exit(1 if bad else 0)
+"#;
+    let schema = Path::new(MANIFEST).join("tests/schemas/sarif-schema-2.1.0.json");
+    let out = Command::new(python).arg("-c").arg(script).arg(schema).args(files).output().unwrap();
+    let errors = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.success(), errors.is_empty(), "{errors}");
+    errors
+}
+
+#[test]
+fn sarif_of_every_fixture_validates_and_matches_the_json_findings() {
+    let fixtures = Path::new(MANIFEST).join("tests/fixtures");
+    let mut targets: Vec<PathBuf> = std::fs::read_dir(&fixtures).unwrap().map(|e| e.unwrap().path()).collect();
+    targets.sort();
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut written = Vec::new();
+    let mut total = 0;
+    for (i, target) in targets.iter().enumerate() {
+        let name = target.file_name().unwrap().to_str().unwrap();
+        let sarif = fbg(&fixtures, &["--format", "sarif", name]);
+        let findings = fbg(&fixtures, &["--format", "json", name]);
+        assert_eq!(sarif.status.code(), findings.status.code(), "{name}");
+        let log = json(&sarif);
+        let run = &log["runs"][0];
+        let results = run["results"].as_array().unwrap();
+        let expected = json(&findings);
+        let expected = expected.as_array().unwrap();
+        assert_eq!(results.len(), expected.len(), "{name}");
+        for (r, f) in results.iter().zip(expected) {
+            assert_eq!(r["ruleId"], f["rule"]);
+            let region = &r["locations"][0]["physicalLocation"]["region"];
+            assert_eq!(region["startLine"], f["line"]);
+            assert_eq!(region["startColumn"], f["column"]);
+            assert_eq!(region["endLine"], f["end_line"]);
+            assert_eq!(region["endColumn"], f["end_column"]);
+            let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+            assert!(uri.starts_with("tests/fixtures/"), "relative to the repository root: {uri}");
+            assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+            assert!(r["partialFingerprints"]["flaskBindGuard/v1"].as_str().is_some_and(|s| s.len() == 16));
+        }
+        total += results.len();
+        let file = out_dir.path().join(format!("{i}.sarif"));
+        std::fs::write(&file, &sarif.stdout).unwrap();
+        written.push(file);
+    }
+    assert!(total > 50, "the fixtures hold many findings ({total})");
+    if let Some(python) = validator() {
+        assert_eq!(sarif_errors(&python, &written), "", "SARIF does not validate");
+        // The validator does reject what the schema forbids.
+        let broken = out_dir.path().join("broken.sarif");
+        std::fs::write(&broken, r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}}]}"#).unwrap();
+        assert!(sarif_errors(&python, &[broken]).contains("'name' is a required property"));
+    }
+}
+
+#[test]
+fn sarif_rules_fixes_and_severity() {
+    let p = project(&[
+        ("app.py", "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\", debug=True)\n"),
+        ("pyproject.toml", "[tool.flask-bind-guard]\nseverity = { FBG001 = \"high\" }\n"),
+    ]);
+    let out = fbg(p.path(), &["--format", "sarif", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let log = json(&out);
+    let driver = &log["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "flask-bind-guard");
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2);
+    for rule in rules {
+        for key in ["id", "name", "shortDescription", "fullDescription", "helpUri", "help"] {
+            assert!(!rule[key].is_null(), "rule {} lacks {key}", rule["id"]);
+        }
+        assert!(rule["help"]["markdown"].as_str().unwrap().contains("## What it does"));
+        let tags = rule["properties"]["tags"].as_array().unwrap();
+        assert!(tags.contains(&"security".into()) && tags.contains(&"CWE-668".into()));
+    }
+    // The configuration raised FBG001 to high; FBG002 stays critical.
+    assert_eq!(rules[0]["properties"]["security-severity"], "8.0");
+    assert_eq!(rules[1]["properties"]["security-severity"], "9.5");
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "FBG002");
+    assert_eq!(result["level"], "error");
+    let replacement = &result["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(replacement["insertedContent"]["text"], "\"127.0.0.1\"");
+    assert_eq!(
+        replacement["deletedRegion"],
+        serde_json::json!({"startLine": 3, "startColumn": 14, "endLine": 3, "endColumn": 23})
+    );
+    let root = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(root.starts_with("file:///") && root.ends_with('/'), "{root}");
+}
+
+#[test]
+fn sarif_fingerprints_survive_unrelated_edits() {
+    let body = "from flask import Flask\napp = Flask(__name__)\nif A:\n    app.run(host=\"0.0.0.0\")\nif B:\n    app.run(host=\"0.0.0.0\")\n";
+    let prints = |text: &str| -> Vec<(u64, String)> {
+        let p = project(&[("app.py", text)]);
+        let log = json(&fbg(p.path(), &["--format", "sarif", "."]));
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let line = r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap();
+                (line, r["partialFingerprints"]["flaskBindGuard/v1"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let before = prints(body);
+    let after = prints(&format!("import os\n\n# a comment\n{}", body.replace("app.run(host", "app.run( host")));
+    assert_eq!(before.len(), 2);
+    assert_ne!(before[0].1, before[1].1, "identical calls get distinct fingerprints");
+    assert_eq!(after.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![7, 9], "the lines moved");
+    assert_eq!(
+        before.iter().map(|(_, f)| f).collect::<Vec<_>>(),
+        after.iter().map(|(_, f)| f).collect::<Vec<_>>(),
+        "the fingerprints did not"
+    );
+}
+
+#[test]
+fn github_commands_escape_paths_and_messages() {
+    // A directory with a comma and a colon, a file name with a newline, an
+    // environment variable name with a newline and a percent sign.
+    let dir = "we,ird:dir";
+    let name = "new\nline.py";
+    let body = "import os\nfrom flask import Flask\napp = Flask(__name__)\napp.run(host=os.environ.get(\"A%\\nB\", \"0.0.0.0\"))\n";
+    let p = project(&[(&format!("{dir}/{name}"), body)]);
+    let out = fbg(p.path(), &["--format", "github", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "one command, on one line: {text:?}");
+    let line = lines[0];
+    assert!(
+        line.starts_with("::warning file=we%2Cird%3Adir/new%0Aline.py,line=4,endLine=4,col=1,endColumn="),
+        "{line}"
+    );
+    assert!(
+        line.contains(",title=FBG001 (medium) Flask development server bound to every network interface::"),
+        "{line}"
+    );
+    let message = line.split_once("::").unwrap().1.split_once("::").unwrap().1;
+    assert!(message.contains("$A%25%0AB"), "{message}");
+    assert!(message.contains("%0Ahelp: bind to loopback"), "{message}");
+    assert!(!message.contains('\n'));
+}
+
+#[test]
+fn github_levels_follow_severity_and_problems_are_annotated() {
+    let p = project(&[
+        ("app.py", "from flask import Flask\napp = Flask(__name__)\napp.run(\"0.0.0.0\", debug=True)\n"),
+        ("bad.py", "\u{0}"),
+    ]);
+    std::fs::write(p.path().join("bad.py"), b"x = '\xff'\n").unwrap();
+    let out = fbg(p.path(), &["--format", "github", "."]);
+    assert_eq!(out.status.code(), Some(2), "an undecodable file is an error");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("::error file=bad.py,title=flask-bind-guard::cannot decode"), "{text}");
+    assert!(text.contains("::error file=app.py,line=3,endLine=3,col=1,endColumn=31,title=FBG002 (critical)"), "{text}");
+}
