@@ -114,10 +114,12 @@ fn pip_installs_the_clone_and_the_wheel_installs_offline() {
 
     // `pip install .` from a clean clone (maturin from PyPI builds it).
     let bin = venv(&work.join("venv-source"));
+    let started = Instant::now();
     ok(Command::new(bin.join("pip"))
         .args(["install", "--quiet"])
         .arg(&b.clone)
         .env("CARGO_TARGET_DIR", work.join("target")));
+    eprintln!("pip install <clean clone>: {:.1}s", started.elapsed().as_secs_f64());
     let out = ok(Command::new(bin.join("flask-bind-guard")).arg("--version"));
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 
@@ -135,19 +137,27 @@ fn pip_installs_the_clone_and_the_wheel_installs_offline() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }
 
-/// A directory of links to the programs the hooks need, and nothing else:
-/// no `cargo`, no `rustc` (asserted), so nothing can be compiled.
-fn sanitized_path(dir: &Path, extra: &[&str]) -> PathBuf {
+/// A `PATH` with no Rust toolchain on it: a directory of links to the
+/// tools the test needs (python3, the hook framework), then the system
+/// directories that hold no `cargo`, `rustc` or `rustup` (asserted).
+fn sanitized_path(dir: &Path, extra: &[&str]) -> std::ffi::OsString {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
-    for name in ["git", "bash", "sh", "env", "python3"].iter().chain(extra) {
+    for name in ["python3"].iter().chain(extra) {
         let target = tool(name).unwrap_or_else(|| panic!("{name} not found"));
         std::os::unix::fs::symlink(target, dir.join(name)).unwrap();
     }
-    for compiler in ["cargo", "rustc", "rustup"] {
-        assert!(!dir.join(compiler).exists());
+    let compilers = ["cargo", "rustc", "rustup"];
+    let system = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+    let dirs: Vec<PathBuf> = std::iter::once(dir.to_path_buf())
+        .chain(system.iter().map(PathBuf::from).filter(|d| !compilers.iter().any(|c| d.join(c).exists())))
+        .collect();
+    for d in &dirs {
+        for c in compilers {
+            assert!(!d.join(c).exists(), "{} on the sanitized PATH", d.join(c).display());
+        }
     }
-    dir.to_path_buf()
+    std::env::join_paths(dirs).unwrap()
 }
 
 const BAD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
@@ -165,7 +175,8 @@ fn mirror_hook(framework: &str) {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let cmd = |dir: &Path, program: &str, args: &[&str]| -> Output {
-        run(Command::new(path.join(program))
+        let program = if program == "git" { tool("git").unwrap() } else { tmp.path().join("bin").join(program) };
+        run(Command::new(program)
             .args(args)
             .current_dir(dir)
             .env("PATH", &path)
