@@ -7,21 +7,13 @@ use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
 
+mod common;
+use common::project_bytes as project;
+
 fn bin() -> Command {
     let mut cmd = Command::cargo_bin("flask-bind-guard").unwrap();
     cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
     cmd
-}
-
-fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
-    for (name, body) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, body).unwrap();
-    }
-    dir
 }
 
 const BAD: &[u8] = b"from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";

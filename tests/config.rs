@@ -5,6 +5,9 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::{project, write};
+
 const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
 
 fn clean(mut cmd: Command) -> Command {
@@ -17,21 +20,6 @@ fn clean(mut cmd: Command) -> Command {
 
 fn fbg(dir: &Path, args: &[&str]) -> Output {
     clean(Command::new(BIN)).current_dir(dir).args(args).output().unwrap()
-}
-
-fn write(root: &Path, files: &[(&str, &str)]) {
-    for (name, body) in files {
-        let path = root.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, body).unwrap();
-    }
-}
-
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
-    write(dir.path(), files);
-    dir
 }
 
 /// (path, line, rule, severity) of each finding.

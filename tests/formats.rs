@@ -8,6 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::project;
+
 const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -17,17 +20,6 @@ fn fbg(dir: &Path, args: &[&str]) -> Output {
         cmd.env_remove(var);
     }
     cmd.current_dir(dir).args(args).env("NO_COLOR", "1").output().unwrap()
-}
-
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
-    for (name, body) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, body).unwrap();
-    }
-    dir
 }
 
 fn json(out: &Output) -> serde_json::Value {
