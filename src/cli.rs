@@ -285,7 +285,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         opts.config = Some(request);
     } else {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let start = cli.paths.first().map(|p| cwd.join(p)).unwrap_or_else(|| cwd.clone());
+        let start = cli.paths.first().map(|p| crate::project::clean(&cwd.join(p))).unwrap_or_else(|| cwd.clone());
         let start = if start.is_dir() { start } else { start.parent().map(PathBuf::from).unwrap_or_default() };
         match request.on_disk(&start, &cwd) {
             Ok(settings) => opts = opts.with_settings(settings),

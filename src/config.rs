@@ -324,7 +324,15 @@ pub fn find_pyproject(start: &Path) -> Result<Option<(PathBuf, Config)>, ConfigE
     let mut dir = Some(start);
     while let Some(d) = dir {
         let candidate = d.join("pyproject.toml");
-        if let Ok(text) = std::fs::read_to_string(&candidate)
+        let text = match std::fs::read_to_string(&candidate) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            // A directory of that name is not a configuration either.
+            Err(_) if candidate.is_dir() => None,
+            // One that exists but cannot be read may hold ours: say so.
+            Err(e) => return Err(ConfigError { path: candidate, message: format!("cannot read it: {e}") }),
+        };
+        if let Some(text) = text
             && text.contains("flask-bind-guard")
             && let Some(config) = Config::parse(&candidate, &text)?
         {

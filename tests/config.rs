@@ -140,6 +140,15 @@ fn errors_name_the_key_and_the_file() {
     let out = fbg(p.path(), &["--config", "missing.toml", "."]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+    // A pyproject.toml that is not UTF-8 may hold ours: an error, not a skip.
+    std::fs::write(p.path().join("pyproject.toml"), b"[tool.flask-bind-guard]\nexclude = [\"\xff\"]\n").unwrap();
+    let out = fbg(p.path(), &["."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pyproject.toml"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for bad in
         ["exclude = \"x\"\n", "extend-apps = [\"app\"]\n", "severity = { FBG007 = \"low\" }\n", "exclude = [\"a[\"]\n"]
     {
