@@ -8,6 +8,7 @@ library and site-packages), copied to a folder whose path has no
 
     python3 bench/bench.py            # build, set up the tools, measure
     python3 bench/bench.py --runs 10  # more runs per tool (interleaved)
+    python3 bench/bench.py --profile dist  # the binary the wheels ship
 
 Prints wall time (min and median of the runs), peak memory (max RSS) and
 the ratio of each tool's median (and min) to flask-bind-guard's. The fast
@@ -90,6 +91,7 @@ def findings(binary: Path, tree: Path, *extra: str) -> list:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--profile", default="release", help="cargo profile of the binary: release (cargo install) or dist (the wheels)")
     ap.add_argument("--bandit-runs", type=int, default=1, help="bandit is slow (minutes); 0 leaves it out")
     args = ap.parse_args()
 
@@ -97,8 +99,8 @@ def main() -> None:
     tree = WORK / "tree"
     nfiles, nbytes = build_tree(tree)
     bin_dir = tool_venv()
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
-    fbg = REPO / "target" / "release" / "flask-bind-guard"
+    subprocess.run(["cargo", "build", "--profile", args.profile, "--quiet"], cwd=REPO, check=True)
+    fbg = REPO / "target" / args.profile / "flask-bind-guard"
 
     fast, full = findings(fbg, tree), findings(fbg, tree, "--no-prefilter")
     print(f"tree: {tree} ({nfiles} files, {nbytes / 1e6:.0f} MB), {os.cpu_count()} cores")
@@ -107,7 +109,7 @@ def main() -> None:
     ruff_version = subprocess.run([str(bin_dir / "ruff"), "--version"], capture_output=True, text=True).stdout.strip()
     bandit_version = subprocess.run([str(bin_dir / "bandit"), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     tools = [
-        ("flask-bind-guard", [str(fbg), "."], args.runs),
+        (f"flask-bind-guard ({args.profile})", [str(fbg), "."], args.runs),
         (ruff_version + " --select S104", [str(bin_dir / "ruff"), "check", "--select", "S104", "--no-cache", "--exit-zero", "."], args.runs),
     ]
     if args.bandit_runs > 0:

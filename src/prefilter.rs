@@ -125,7 +125,10 @@ impl Imports {
             if self.text.len() > dotted_start {
                 self.text.push('.');
             }
-            self.text.push_str(&String::from_utf8_lossy(p));
+            match std::str::from_utf8(p) {
+                Ok(text) => self.text.push_str(text),
+                Err(_) => self.text.push_str(&String::from_utf8_lossy(p)),
+            }
         }
         let dotted = &self.text[dotted_start..];
         if level == 0 && !self.app {

@@ -157,6 +157,8 @@ pub struct Project {
     modules: Mutex<HashMap<PathBuf, Slot>>,
     /// Every file of a directory resolves an import the same way.
     resolved: Mutex<FxHashMap<(OsString, u32, String), Option<PathBuf>>>,
+    /// Directory -> where its files' absolute imports are searched.
+    roots: Mutex<FxHashMap<OsString, Arc<[PathBuf]>>>,
     max_file_size: u64,
     analysis: crate::config::Analysis,
 }
@@ -174,6 +176,7 @@ impl Project {
             tree,
             modules: Mutex::new(HashMap::new()),
             resolved: Mutex::new(FxHashMap::default()),
+            roots: Mutex::new(FxHashMap::default()),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             analysis: crate::config::Analysis::default(),
         }
@@ -227,8 +230,20 @@ impl Project {
     /// Directories searched for absolute imports made by `importer`:
     /// its own directory (a script's `sys.path[0]`), the directory above its
     /// outermost package, and the project root (and its `src/`).
-    pub fn search_roots(&self, importer: &Path) -> Vec<PathBuf> {
-        let dir = importer.parent().unwrap_or(Path::new("")).to_path_buf();
+    pub fn search_roots(&self, importer: &Path) -> Arc<[PathBuf]> {
+        let dir = importer.parent().unwrap_or(Path::new(""));
+        // Every file of a directory has the same roots; finding them walks
+        // up the packages, so it is done once per directory.
+        if let Some(hit) = self.roots.lock().unwrap_or_else(|e| e.into_inner()).get(dir.as_os_str()) {
+            return hit.clone();
+        }
+        let roots: Arc<[PathBuf]> = self.search_roots_uncached(dir).into();
+        self.roots.lock().unwrap_or_else(|e| e.into_inner()).insert(dir.as_os_str().to_os_string(), roots.clone());
+        roots
+    }
+
+    fn search_roots_uncached(&self, dir: &Path) -> Vec<PathBuf> {
+        let dir = dir.to_path_buf();
         let mut roots = vec![dir.clone()];
         let mut top = dir.clone();
         while self.tree.is_file(&top.join("__init__.py")) {

@@ -410,7 +410,7 @@ fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found:
     };
     let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
     let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
-    let mut keys = Vec::new();
+    let (mut keys, mut dotted) = (Vec::new(), String::new());
     while let Some(mi) = stack.pop() {
         let module = &files[mi].0;
         let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
@@ -422,10 +422,10 @@ fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found:
         // The names it can be imported by: `mod`, `pkg.mod`, `a.pkg.mod`...
         // (absolute), and its path (relative).
         keys.clear();
-        let parts: Vec<&str> = module_path.split('/').collect();
-        for start in 0..parts.len() {
-            keys.extend(import_key(Path::new(""), 0, &parts[start..].join(".")));
-        }
+        dotted.clear();
+        dotted.extend(module_path.chars().map(|c| if c == '/' { '.' } else { c }));
+        let starts = std::iter::once(0).chain(dotted.match_indices('.').map(|(i, _)| i + 1));
+        keys.extend(starts.filter_map(|start| import_key(Path::new(""), 0, &dotted[start..])));
         keys.push(path_key(module_path));
         for key in &keys {
             for (fi, ei) in importers(*key) {
