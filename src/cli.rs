@@ -285,9 +285,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         opts.config = Some(request);
     } else {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let start = cli.paths.first().map(|p| crate::project::clean(&cwd.join(p))).unwrap_or_else(|| cwd.clone());
-        let start = if start.is_dir() { start } else { start.parent().map(PathBuf::from).unwrap_or_default() };
-        match request.on_disk(&start, &cwd) {
+        match request.on_disk(&crate::scan::start_dir(&cli.paths, &cwd), &cwd) {
             Ok(settings) => opts = opts.with_settings(settings),
             Err(e) => {
                 let _ = writeln!(err, "error: {}", safe(&e.to_string()));
@@ -569,8 +567,7 @@ pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn 
         }
         Format::Github => {
             let to_root = |p: &std::path::Path| {
-                let absolute = crate::project::clean(&outcome.base.join(p));
-                let shown = absolute.strip_prefix(&outcome.root).map(std::path::Path::to_path_buf).unwrap_or(absolute);
+                let shown = outcome.from_root(p).unwrap_or_else(|absolute| absolute);
                 shown.to_string_lossy().replace('\\', "/")
             };
             github::print(out, &outcome.reports, &outcome.problems, &to_root)

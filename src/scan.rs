@@ -92,6 +92,31 @@ impl ScanOutcome {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| p.is_error)
     }
+
+    /// A reported path relative to the repository root (`Ok`), or made
+    /// absolute when it lies outside (`Err`): how CI formats name files.
+    pub fn from_root(&self, path: &Path) -> Result<PathBuf, PathBuf> {
+        from_root(&self.base, &self.root, path)
+    }
+}
+
+/// `path` (relative to `base`) relative to `root` (`Ok`), or absolute when
+/// outside it (`Err`); `base` and `root` are absolute.
+pub fn from_root(base: &Path, root: &Path, path: &Path) -> Result<PathBuf, PathBuf> {
+    let absolute = crate::project::clean(&base.join(path));
+    match absolute.strip_prefix(root) {
+        Ok(rel) => Ok(rel.to_path_buf()),
+        Err(_) => Err(absolute),
+    }
+}
+
+/// The directory an audit of `paths` starts from (absolute): the first
+/// path if it is a directory, else its parent; the working directory
+/// without paths. The configuration and the repository root are found
+/// upwards from there.
+pub fn start_dir(paths: &[PathBuf], cwd: &Path) -> PathBuf {
+    let first = paths.first().map(|p| crate::project::clean(&cwd.join(p))).unwrap_or_else(|| cwd.to_path_buf());
+    if first.is_dir() { first } else { first.parent().map(Path::to_path_buf).unwrap_or_default() }
 }
 
 /// Is this a Python file by name (or, with no extension, by shebang)?
@@ -112,11 +137,11 @@ pub fn has_python_shebang(bytes: &[u8]) -> bool {
 pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let norm = |p: &Path| relative_to(&cwd.join(p), &cwd);
-    let mut outcome = ScanOutcome::default();
-    let first = paths.first().map(|p| cwd.join(p)).unwrap_or_else(|| cwd.clone());
-    let first_dir = if first.is_dir() { first } else { first.parent().map(Path::to_path_buf).unwrap_or_default() };
-    outcome.root = crate::report::sarif::repository_root(&crate::project::clean(&first_dir));
-    outcome.base = cwd.clone();
+    let mut outcome = ScanOutcome {
+        root: crate::report::sarif::repository_root(&start_dir(paths, &cwd)),
+        base: cwd.clone(),
+        ..ScanOutcome::default()
+    };
     let mut problems = Vec::new();
     let mut given = Vec::new();
     for p in paths {

@@ -170,10 +170,9 @@ fn fingerprint(f: &Finding, module: &ModuleRef, same_file: &[Finding]) -> String
 /// A file's location: relative to `%SRCROOT%` when it is inside the
 /// repository, an absolute `file:` URI otherwise.
 fn artifact(path: &Path, cx: &Context) -> Value {
-    let absolute = crate::project::clean(&cx.base.join(path));
-    match absolute.strip_prefix(cx.root) {
-        Ok(rel) => json!({ "uri": encode_path(rel), "uriBaseId": "%SRCROOT%" }),
-        Err(_) => json!({ "uri": file_uri(&absolute) }),
+    match crate::scan::from_root(cx.base, cx.root, path) {
+        Ok(rel) => json!({ "uri": encode_path(&rel), "uriBaseId": "%SRCROOT%" }),
+        Err(absolute) => json!({ "uri": file_uri(&absolute) }),
     }
 }
 
