@@ -112,6 +112,16 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Configuration")]
     pub extend_apps: Option<Vec<String>>,
 
+    /// Report findings that ruff's `# noqa: S104` or bandit's `# nosec B104`
+    /// would silence (sets `peer-suppressions = false`).
+    #[arg(long, help_heading = "Configuration")]
+    pub no_peer_suppressions: bool,
+
+    /// JSON and SARIF: include suppressed findings, marked as such (SARIF
+    /// `suppressions` of kind `inSource`).
+    #[arg(long)]
+    pub show_suppressed: bool,
+
     /// Skip files larger than this many bytes (with a note).
     #[arg(long, default_value_t = crate::project::DEFAULT_MAX_FILE_SIZE, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -179,6 +189,7 @@ impl Cli {
             severity,
             extend_app_factories: self.extend_app_factories.clone(),
             extend_apps: self.extend_apps.clone(),
+            peer_suppressions: self.no_peer_suppressions.then_some(false),
         };
         config::Request { lookup, overrides }
     }
@@ -536,16 +547,29 @@ pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn 
         Format::Human => Human { color }.print(out, &outcome.reports).and_then(|()| {
             let n = outcome.finding_count();
             if n > 0 {
-                let files = outcome.reports.len();
+                let files = outcome.reports.iter().filter(|r| !r.findings.is_empty()).count();
                 writeln!(
                     out,
                     "Found {n} finding{} in {files} file{}.",
                     if n == 1 { "" } else { "s" },
                     if files == 1 { "" } else { "s" }
-                )
-            } else {
-                Ok(())
+                )?;
             }
+            // Nothing disappears silently: say what a peer's comment hid.
+            let peers = outcome.peer_suppressed();
+            if !peers.is_empty() {
+                let parts: Vec<String> = peers
+                    .iter()
+                    .map(|(marker, k)| format!("{k} finding{} suppressed by {}", plural(*k), safe(marker)))
+                    .collect();
+                writeln!(
+                    out,
+                    "{} (a peer tool's comment; --no-peer-suppressions or `peer-suppressions = false` reports {}).",
+                    parts.join(", "),
+                    if peers.iter().map(|(_, k)| k).sum::<usize>() == 1 { "it" } else { "them" }
+                )?;
+            }
+            Ok(())
         }),
         Format::Json => json::print(out, &outcome.reports),
         Format::Sarif => {

@@ -8,6 +8,7 @@
 //! severity = { FBG001 = "high" }
 //! extend-app-factories = ["company_web.create_app"]
 //! extend-apps = ["company_web.app"]
+//! peer-suppressions = false                # ruff's/bandit's comments do not silence
 //! ```
 
 use std::collections::BTreeMap;
@@ -41,6 +42,10 @@ pub struct Config {
     /// Flask applications.
     #[serde(default)]
     pub extend_apps: Option<Vec<String>>,
+    /// Honour ruff's `# noqa: S104` and bandit's `# nosec B104` (default
+    /// true).
+    #[serde(default)]
+    pub peer_suppressions: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +122,9 @@ impl Config {
         if over.extend_apps.is_some() {
             self.extend_apps = over.extend_apps;
         }
+        if over.peer_suppressions.is_some() {
+            self.peer_suppressions = over.peer_suppressions;
+        }
         self
     }
 
@@ -150,6 +158,7 @@ impl Config {
                 severity,
                 app_factories: self.extend_app_factories.clone().unwrap_or_default(),
                 apps: self.extend_apps.clone().unwrap_or_default(),
+                no_peer_suppressions: self.peer_suppressions == Some(false),
             },
         })
     }
@@ -162,6 +171,8 @@ pub struct Analysis {
     pub severity: BTreeMap<Rule, Severity>,
     pub app_factories: Vec<String>,
     pub apps: Vec<String>,
+    /// `peer-suppressions = false`: only our own `# noqa` silences.
+    pub no_peer_suppressions: bool,
 }
 
 impl Analysis {

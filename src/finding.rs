@@ -36,6 +36,24 @@ pub enum DebugSource {
     AppConfig { path: PathBuf, line: usize },
 }
 
+/// The comment that silences a finding, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Suppression {
+    /// `# noqa` / `# noqa: FBG00N`.
+    Own(String),
+    /// A peer tool's comment for the same exposure (`# noqa: S104`,
+    /// `# nosec B104`).
+    Peer(String),
+}
+
+impl Suppression {
+    pub fn marker(&self) -> &str {
+        match self {
+            Suppression::Own(m) | Suppression::Peer(m) => m,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: Rule,
@@ -56,6 +74,13 @@ pub struct Finding {
     pub debugger: Option<DebugSource>,
     /// Where the string literal holding the host is (for fixes).
     pub literal: Option<Loc>,
+    /// What is started ("Flask development server", ...).
+    pub server: &'static str,
+    /// What started it, when it was not called directly
+    /// (`Thread`, `submit`, `functools.partial`).
+    pub via: Option<String>,
+    /// The comment that silences it; reported findings have none.
+    pub suppressed: Option<Suppression>,
     pub message: String,
 }
 
@@ -66,10 +91,11 @@ fn place(path: &Path, line: usize, here: &Path) -> String {
 impl Finding {
     /// The one-line message: what, which host, and how it got there.
     pub fn describe(&self) -> String {
+        let server = self.server;
         let what = match self.rule {
-            Rule::AllInterfaces => "Flask development server binds every network interface",
+            Rule::AllInterfaces => format!("{server} binds every network interface"),
             Rule::DebuggerAllInterfaces => {
-                "Flask development server with the interactive debugger binds every network interface"
+                format!("{server} with the interactive debugger binds every network interface")
             }
         };
         let how = match &self.origin {
@@ -99,6 +125,7 @@ impl Finding {
                 format!("; debug mode set at {}", place(path, *line, &self.path))
             }
         };
-        format!("{what}: {how}{debug}")
+        let via = self.via.as_ref().map(|v| format!(" (started through `{v}`)")).unwrap_or_default();
+        format!("{what}: {how}{debug}{via}")
     }
 }

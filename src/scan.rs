@@ -56,6 +56,8 @@ impl ScanOptions {
 pub struct FileReport {
     pub module: ModuleRef,
     pub findings: Vec<Finding>,
+    /// Findings a comment silences (see [`crate::analysis::suppress`]).
+    pub suppressed: Vec<Finding>,
 }
 
 /// A file that could not be checked (`error`) or was skipped (`note`).
@@ -87,6 +89,21 @@ pub struct ScanOutcome {
 impl ScanOutcome {
     pub fn finding_count(&self) -> usize {
         self.reports.iter().map(|r| r.findings.len()).sum()
+    }
+
+    /// Findings silenced by a peer tool's comment, by the comment (as
+    /// written), in order of first appearance.
+    pub fn peer_suppressed(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for f in self.reports.iter().flat_map(|r| &r.suppressed) {
+            if let Some(crate::finding::Suppression::Peer(marker)) = &f.suppressed {
+                match counts.iter_mut().find(|(m, _)| m == marker) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((marker.clone(), 1)),
+                }
+            }
+        }
+        counts
     }
 
     pub fn has_errors(&self) -> bool {
@@ -209,8 +226,11 @@ pub(crate) fn check_files(
     let analyse = |path: &Path| {
         let result = match project.load(path) {
             Ok(module) => {
-                let findings = check_module(project, &module).into_iter().filter(|f| keep(f)).collect();
-                Ok(FileReport { findings, module })
+                let (suppressed, findings) = check_module(project, &module)
+                    .into_iter()
+                    .filter(|f| keep(f))
+                    .partition(|f| f.suppressed.is_some());
+                Ok(FileReport { findings, suppressed, module })
             }
             Err(e) => Err(problem(path, &e)),
         };
@@ -242,7 +262,7 @@ pub(crate) fn check_files(
     let (mut reports, mut problems) = (Vec::new(), Vec::new());
     for r in results {
         match r {
-            Ok(report) if !report.findings.is_empty() => reports.push(report),
+            Ok(report) if !report.findings.is_empty() || !report.suppressed.is_empty() => reports.push(report),
             Ok(_) => {}
             Err(p) => problems.push(p),
         }

@@ -1,67 +1,181 @@
-//! The check itself: which `run` calls start a Flask development server on
+//! The check itself: which calls start Werkzeug's development server on
 //! every interface, and is the debugger on?
+//!
+//! A start is a call of a server callable (`app.run`, `socketio.run`,
+//! `run_simple`, a partial of one, a bound method kept in a variable), or a
+//! call that hands one on to run later (`threading.Thread(target=app.run,
+//! kwargs=...)`, `executor.submit(app.run, ...)`). Either way the
+//! arguments are lined up as Python would pass them, and the server's own
+//! parameters are read from them.
 
-use super::eval::{Ctx, Evaluator};
+use std::sync::Arc;
+
+use super::eval::{Ctx, Evaluator, thread_like};
+use super::suppress::suppression;
 use super::value::*;
 use crate::finding::{DebugSource, Finding, Origin as HostOrigin, Position};
 use crate::project::Project;
 use crate::python::*;
 use crate::rules::Rule;
 
-/// Every finding in `module`, `# noqa` applied, in source order.
+/// Every finding in `module`, in source order, with the suppression comment
+/// that covers it, if any (callers report only the unsuppressed ones).
 pub fn check_module(project: &Project, module: &ModuleRef) -> Vec<Finding> {
     let ev = Evaluator::new(project);
     let mut out = Vec::new();
     for rc in &module.run_calls {
         ev.refuel();
-        if let Some(f) = check_call(&ev, module, rc)
+        if let Some(mut f) = check_call(&ev, module, rc)
             && !project.analysis().is_safe_host(&f.host)
         {
-            let (first, last) = (module.line_of(f.span.start), module.line_of(f.span.end.saturating_sub(1)));
-            let suppressed = (first..=last).any(|l| module.noqa_on(l).is_some_and(|q| q.suppresses(f.rule.code())));
-            if !suppressed {
-                out.push(f);
-            }
+            f.suppressed = suppression(project, module, &f);
+            out.push(f);
         }
     }
     out
 }
 
-/// What a server call looks like for each kind of receiver.
+/// The parameters of one server entry point.
 struct Signature {
-    /// Index of `host` among positional arguments.
-    host_pos: usize,
-    /// Index of `debug` among positional arguments, if it has one.
-    debug_pos: Option<usize>,
+    /// `host` (`hostname` for run_simple) and its position.
+    host: (&'static str, usize),
+    /// Arguments that turn the debugger on, first match wins.
+    debugger: &'static [(&'static str, Option<usize>)],
+    /// Where the application is passed (`socketio.run(app, ...)`).
+    app: Option<(&'static str, usize)>,
+    /// Does the app's own debug setting count (`app.debug = True`)?
+    app_config: bool,
+    /// What the message calls it.
+    noun: &'static str,
+}
+
+fn signature(kind: ServerKind) -> Signature {
+    match kind {
+        // Flask.run(host, port, debug, load_dotenv, **options); options go
+        // to run_simple, `use_debugger` among them.
+        ServerKind::FlaskRun => Signature {
+            host: ("host", 0),
+            debugger: &[("use_debugger", None), ("debug", Some(2))],
+            app: None,
+            app_config: true,
+            noun: "Flask development server",
+        },
+        // Dash.run(host, port, proxy, debug, ...).
+        ServerKind::DashRun => Signature {
+            host: ("host", 0),
+            debugger: &[("use_debugger", None), ("debug", Some(3))],
+            app: None,
+            app_config: true,
+            noun: "Flask development server",
+        },
+        // SocketIO.run(app, host, port, **kwargs).
+        ServerKind::SocketIORun => Signature {
+            host: ("host", 1),
+            debugger: &[("use_debugger", None), ("debug", None)],
+            app: Some(("app", 0)),
+            app_config: true,
+            noun: "Flask development server",
+        },
+        // run_simple(hostname, port, application, use_reloader, use_debugger, ...).
+        ServerKind::RunSimple => Signature {
+            host: ("hostname", 0),
+            debugger: &[("use_debugger", Some(4))],
+            app: None,
+            app_config: false,
+            noun: "Werkzeug development server (run_simple)",
+        },
+    }
+}
+
+/// A server start: the server, the arguments it receives (each with where
+/// it was written), and what started it when it was not called directly.
+struct Start {
+    server: ServerValue,
+    args: Vec<(Ctx, Arg)>,
+    via: Option<String>,
+}
+
+/// Does this call start a server, and with which arguments?
+fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
+    let here = |args: &[Arg]| args.iter().map(|a| (cx.clone(), a.clone())).collect::<Vec<_>>();
+    let callee = ev.eval(cx, &call.func, 0).present();
+    // Called directly (or through a partial or a variable).
+    if let Value::Server(sv) = callee {
+        let via = (!sv.bound.is_empty()).then(|| "functools.partial".to_string());
+        let mut args = sv.bound.clone();
+        args.extend(here(&call.args));
+        return Some(Start { server: *sv, args, via });
+    }
+    let target = |e: &Expr| match ev.eval(cx, e, 0).present() {
+        Value::Server(sv) => Some(*sv),
+        _ => None,
+    };
+    // Handed to a thread or process: `(target, args, kwargs)` parameters.
+    if let Value::External(path) = &callee
+        && thread_like(path)
+    {
+        let (f, a, k) = match path.as_str() {
+            "threading.Timer" => (("function", 1), ("args", 2), ("kwargs", 3)),
+            "_thread.start_new_thread" | "thread.start_new_thread" => (("function", 0), ("args", 1), ("kwargs", 2)),
+            _ => (("target", 1), ("args", 3), ("kwargs", 4)),
+        };
+        let param = |(name, pos): (&str, usize)| call.keyword(name).or_else(|| call.positional(pos));
+        let server = target(param(f)?)?;
+        let mut args = server.bound.clone();
+        if let Some(e) = param(a) {
+            args.push((cx.clone(), Arg::Star(e.clone())));
+        }
+        if let Some(e) = param(k) {
+            args.push((cx.clone(), Arg::DoubleStar(e.clone())));
+        }
+        let via = path.rsplit_once('.').map_or(path.as_str(), |(_, n)| n).to_string();
+        return Some(Start { server, args, via: Some(via) });
+    }
+    // Handed to something that calls it with the rest of the arguments:
+    // `executor.submit(f, *args, **kwargs)`, `gevent.spawn`,
+    // `asyncio.to_thread`, `loop.run_in_executor(None, f, *args)`,
+    // `socketio.start_background_task(f, *args, **kwargs)`.
+    let name = match &call.func {
+        Expr::Attr(_, a, _) => a.as_str(),
+        Expr::Name(n, _) => n.as_str(),
+        _ => return None,
+    };
+    let at = match name {
+        "submit" | "spawn" | "spawn_later" | "to_thread" | "start_background_task" | "apply_async" => 0,
+        "run_in_executor" => 1,
+        _ => return None,
+    };
+    let mut positional = call.args.iter().enumerate().filter(|(_, a)| matches!(a, Arg::Pos(_)));
+    let (index, Arg::Pos(f)) = positional.nth(at)? else { return None };
+    let server = target(f)?;
+    let mut args = server.bound.clone();
+    if name == "apply_async" {
+        // pool.apply_async(func, args=(), kwds={})
+        if let Some(e) = call.keyword("args").or_else(|| call.positional(1)) {
+            args.push((cx.clone(), Arg::Star(e.clone())));
+        }
+        if let Some(e) = call.keyword("kwds").or_else(|| call.positional(2)) {
+            args.push((cx.clone(), Arg::DoubleStar(e.clone())));
+        }
+    } else {
+        args.extend(here(&call.args[index + 1..]));
+    }
+    Some(Start { server, args, via: Some(name.to_string()) })
 }
 
 fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
-    let Expr::Attr(receiver, _, _) = &rc.call.func else {
-        return None;
-    };
     let cx = Ctx { module: m.clone(), scope: rc.scope, pos: rc.call.span.start };
-    let recv = ev.eval(&cx, receiver, 0);
-    let (sig, app) = match (&recv, rc.method.as_str()) {
-        // Flask.run(host, port, debug, load_dotenv, **options)
-        (Value::App(AppKind::Flask, o), "run") => (Signature { host_pos: 0, debug_pos: Some(2) }, Some(o.clone())),
-        // Dash.run(host, port, proxy, debug, ...); run_server is its old name.
-        (Value::App(AppKind::Dash, o), "run" | "run_server") => {
-            (Signature { host_pos: 0, debug_pos: Some(3) }, Some(o.clone()))
-        }
-        // SocketIO.run(app, host, port, **kwargs)
-        (Value::SocketIO, "run") => {
-            let app = rc.call.positional(0).or_else(|| rc.call.keyword("app"));
-            let origin = match app.map(|e| ev.eval(&cx, e, 0)) {
-                Some(Value::App(_, o)) => Some(o),
-                _ => None,
-            };
-            (Signature { host_pos: 1, debug_pos: None }, origin)
-        }
-        _ => return None,
+    let start = server_start(ev, &cx, &rc.call)?;
+    let sig = signature(start.server.kind);
+    let call_span = &rc.call.span;
+    let app = match sig.app {
+        Some((name, pos)) => argument(ev, m, call_span, &start.args, name, Some(pos)).and_then(|(v, _)| app_of(ev, v)),
+        None => start.server.app.clone(),
     };
-    let (host_value, host_span) = argument(ev, &cx, &rc.call, "host", Some(sig.host_pos))?;
+    let (name, pos) = sig.host;
+    let (host_value, host_span) = argument(ev, m, call_span, &start.args, name, Some(pos))?;
     let (host, origin, literal) = binding_host(&host_value)?;
-    let debugger = debugger(ev, &cx, &rc.call, &sig, app.as_ref(), m);
+    let debugger = debugger(ev, m, call_span, &start.args, &sig, app.as_ref());
     let rule = if debugger.is_some() { Rule::DebuggerAllInterfaces } else { Rule::AllInterfaces };
     let text = m.text();
     let pos = |offset: usize| {
@@ -72,35 +186,93 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
         rule,
         severity: ev.project().analysis().severity_of(rule),
         path: m.path.clone(),
-        start: pos(rc.call.span.start),
-        end: pos(rc.call.span.end),
+        start: pos(call_span.start),
+        end: pos(call_span.end),
         host_start: pos(host_span.start),
         host_end: pos(host_span.end),
-        span: rc.call.span.clone(),
+        span: call_span.clone(),
         host_span,
         host,
         origin,
         debugger,
         literal,
+        server: sig.noun,
+        via: start.via,
+        suppressed: None,
         message: String::new(),
     };
     f.message = f.describe();
     Some(f)
 }
 
-/// An argument given by keyword, by position, or through `**dict`.
-fn argument(ev: &Evaluator, cx: &Ctx, call: &Call, name: &str, pos: Option<usize>) -> Option<(Value, Span)> {
-    if let Some(e) = call.keyword(name) {
-        return Some((ev.eval(cx, e, 0), e.span()));
+/// The application a value stands for (`socketio.run(app)`).
+fn app_of(ev: &Evaluator, v: Value) -> Option<Origin> {
+    match v.present() {
+        Value::App(_, o) => Some(o),
+        Value::Instance(m, c) if ev.app_class_kind(&m, c, 0).is_some() => {
+            Some(Origin { path: m.path.clone(), offset: m.scopes[c].span.start })
+        }
+        _ => None,
     }
-    if let Some(e) = pos.and_then(|p| call.positional(p)) {
-        return Some((ev.eval(cx, e, 0), e.span()));
+}
+
+/// The argument the server receives as `name` (or at position `pos`),
+/// lined up as Python passes them: keywords and `**` dicts (later ones
+/// win, as a call's keywords override a partial's), then positionals and
+/// `*` tuples in order. The span is where to point in `m`: the argument
+/// itself, or the whole call when it was written elsewhere.
+fn argument(
+    ev: &Evaluator,
+    m: &ModuleRef,
+    call: &Span,
+    args: &[(Ctx, Arg)],
+    name: &str,
+    pos: Option<usize>,
+) -> Option<(Value, Span)> {
+    let shown = |cx: &Ctx, span: Span| if Arc::ptr_eq(&cx.module, m) { span } else { call.clone() };
+    for (cx, a) in args.iter().rev() {
+        if let Arg::Kw(k, e) = a
+            && k == name
+        {
+            return Some((ev.eval(cx, e, 0), shown(cx, e.span())));
+        }
     }
-    for splat in call.double_stars() {
-        if let Value::Dict(d) = ev.eval(cx, splat, 0)
+    if let Some(pos) = pos {
+        let mut i = 0;
+        for (cx, a) in args {
+            match a {
+                Arg::Pos(e) => {
+                    if i == pos {
+                        return Some((ev.eval(cx, e, 0), shown(cx, e.span())));
+                    }
+                    i += 1;
+                }
+                Arg::Star(e) => {
+                    // `args=("0.0.0.0", 8080)`: each item is one argument.
+                    let items = match e {
+                        Expr::Tuple(items, _) if !items.iter().any(|x| matches!(x, Expr::Starred(..))) => {
+                            items.iter().map(|x| (ev.eval(cx, x, 0), shown(cx, x.span()))).collect::<Vec<_>>()
+                        }
+                        _ => match ev.eval(cx, e, 0).present() {
+                            Value::Tuple(values) => values.into_iter().map(|v| (v, shown(cx, e.span()))).collect(),
+                            _ => break,
+                        },
+                    };
+                    if pos < i + items.len() {
+                        return items.into_iter().nth(pos - i);
+                    }
+                    i += items.len();
+                }
+                _ => {}
+            }
+        }
+    }
+    for (cx, a) in args.iter().rev() {
+        if let Arg::DoubleStar(e) = a
+            && let Value::Dict(d) = ev.eval(cx, e, 0)
             && let Some((v, _)) = ev.dict_get(&d, name, 0)
         {
-            return Some((v, splat.span()));
+            return Some((v, shown(cx, e.span())));
         }
     }
     None
@@ -140,21 +312,24 @@ fn origin_of(via: &[Step], env: Option<Option<String>>) -> HostOrigin {
     }
 }
 
-/// Is the Werkzeug debugger on for this call, and what says so?
+/// Is the Werkzeug debugger on for this start, and what says so?
 fn debugger(
     ev: &Evaluator,
-    cx: &Ctx,
-    call: &Call,
+    m: &ModuleRef,
+    call: &Span,
+    args: &[(Ctx, Arg)],
     sig: &Signature,
     app: Option<&Origin>,
-    m: &ModuleRef,
 ) -> Option<DebugSource> {
     // `use_debugger` wins over `debug`, which wins over the app's setting.
-    for (name, pos) in [("use_debugger", None), ("debug", sig.debug_pos)] {
-        if let Some((v, span)) = argument(ev, cx, call, name, pos) {
+    for &(name, pos) in sig.debugger {
+        if let Some((v, span)) = argument(ev, m, call, args, name, pos) {
             return (v.truthy() == Some(true))
                 .then(|| DebugSource::Argument { name: name.to_string(), line: m.line_of(span.start) });
         }
+    }
+    if !sig.app_config {
+        return None;
     }
     let app = app?;
     // `app.debug = True` and friends on the same app, in this file or the
@@ -172,7 +347,7 @@ fn debugger(
                 continue;
             };
             let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
-            let Value::App(_, o) = ev.eval(&cx, obj, 0) else {
+            let Some(o) = app_of(ev, ev.eval(&cx, obj, 0)) else {
                 continue;
             };
             if &o != app {

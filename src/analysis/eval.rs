@@ -23,13 +23,7 @@ const MAX_DEPTH: u32 = 48;
 /// its enclosing scopes at, since it runs after they are set up.
 pub const END: usize = usize::MAX;
 
-/// Where an expression is evaluated.
-#[derive(Clone)]
-pub struct Ctx {
-    pub module: ModuleRef,
-    pub scope: ScopeId,
-    pub pos: usize,
-}
+pub use super::value::Ctx;
 
 pub struct Evaluator<'p> {
     project: &'p Project,
@@ -66,12 +60,14 @@ impl<'p> Evaluator<'p> {
             .or_else(|| self.project.analysis().app_factories.iter().any(|f| f == path).then_some(AppKind::Flask))
     }
 
-    /// A third-party object `extend-apps` names is an application.
-    fn configured_app(&self, cx: &Ctx, span: &Span, v: Value) -> Value {
+    /// Third-party objects with a meaning here: an application `extend-apps`
+    /// names, and Werkzeug's `run_simple`.
+    fn known_external(&self, cx: &Ctx, span: &Span, v: Value) -> Value {
         match v {
             Value::External(p) if self.project.analysis().apps.contains(&p) => {
                 Value::App(AppKind::Flask, Origin { path: cx.module.path.clone(), offset: span.start })
             }
+            Value::External(p) if run_simple_path(&p) => server(ServerKind::RunSimple, None),
             v => v,
         }
     }
@@ -96,10 +92,10 @@ impl<'p> Evaluator<'p> {
         }
         let d = depth + 1;
         match e {
-            Expr::Name(n, span) => self.configured_app(cx, span, self.lookup(&cx.module, cx.scope, cx.pos, n, d)),
+            Expr::Name(n, span) => self.known_external(cx, span, self.lookup(&cx.module, cx.scope, cx.pos, n, d)),
             Expr::Attr(base, attr, span) => {
                 let base = self.eval(cx, base, d);
-                self.configured_app(cx, span, self.attr(base, attr, d))
+                self.known_external(cx, span, self.attr(base, attr, d))
             }
             Expr::Call(call) => self.call(cx, call, d),
             Expr::Str(Some(s), span) => Value::Str(Box::new(StrValue {
@@ -122,12 +118,23 @@ impl<'p> Evaluator<'p> {
             Expr::Bool(b, _) => Value::Bool(*b),
             Expr::Int(i, _) => Value::Int(*i),
             Expr::None(_) => Value::None,
-            Expr::Subscript(base, index, _) => match self.eval(cx, base, d) {
+            Expr::Subscript(base, index, _) => match self.eval(cx, base, d).present() {
                 Value::External(p) if p == "os.environ" => {
                     Value::Env(Box::new(EnvValue { var: self.str_of(cx, index, d), default: None, via: Vec::new() }))
                 }
+                // `create_app()[0]` of a factory that returns a tuple.
+                Value::Tuple(items) => match self.eval(cx, index, d) {
+                    Value::Int(i) => {
+                        let at = if i < 0 { i + items.len() as i128 } else { i };
+                        usize::try_from(at).ok().and_then(|at| items.into_iter().nth(at)).unwrap_or(Value::Unknown)
+                    }
+                    _ => Value::Unknown,
+                },
                 _ => Value::Unknown,
             },
+            Expr::Tuple(items, _) if !items.iter().any(|i| matches!(i, Expr::Starred(..))) => {
+                Value::Tuple(items.iter().map(|i| self.eval(cx, i, d)).collect())
+            }
             _ => Value::Unknown,
         }
     }
@@ -162,15 +169,34 @@ impl<'p> Evaluator<'p> {
         }
         let mut all = Vec::new();
         collect_bindings(&s.body, name, &mut Vec::new(), &mut all);
-        if scope == 0 {
-            // `global x` + assignment in some function: the module-level
-            // value may be replaced at any time.
-            if m.scopes.iter().any(|f| f.globals.iter().any(|g| g == name)) {
-                return Value::Unknown;
-            }
-        }
         let param = if s.kind == ScopeKind::Function { s.params.iter().position(|p| p.name == name) } else { None };
-        if all.is_empty() && param.is_none() {
+        // Star imports bind only the names their module provides: one that
+        // does not provide this name leaves earlier bindings in force.
+        let mut before: Vec<(&Binding, Option<Value>)> = Vec::new();
+        for b in all.iter().filter(|b| b.span.end <= pos) {
+            let value = match b.kind {
+                BindingKind::Star { .. } => match self.binding_value(m, scope, b, name, depth) {
+                    Value::Absent => continue,
+                    v => Some(v),
+                },
+                _ => None,
+            };
+            before.push((b, value));
+        }
+        let only_absent_stars =
+            before.is_empty() && all.iter().all(|b| matches!(b.kind, BindingKind::Star { .. }) && b.span.end <= pos);
+        // `global name` in functions: what they assign counts too.
+        let global_writers: Vec<ScopeId> = if scope == 0 {
+            m.scopes
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.kind == ScopeKind::Function && f.globals.iter().any(|g| g == name))
+                .map(|(id, _)| id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if (all.is_empty() || only_absent_stars) && param.is_none() && global_writers.is_empty() {
             return match s.kind {
                 // Names used in a function body are read when it runs.
                 ScopeKind::Function => match self.enclosing(m, scope) {
@@ -183,10 +209,9 @@ impl<'p> Evaluator<'p> {
         }
         let mut chain = Vec::new();
         chain_at(&s.body, pos, &mut chain);
-        let before: Vec<&Binding> = all.iter().filter(|b| b.span.end <= pos).collect();
-        let last_definite = before.iter().rposition(|b| chain.starts_with(&b.chain));
-        let reaching: Vec<&Binding> = match last_definite {
-            Some(i) => before[i..].to_vec(),
+        let last_definite = before.iter().rposition(|(b, _)| chain.starts_with(&b.chain));
+        let reaching = match last_definite {
+            Some(i) => before.split_off(i),
             None => before,
         };
         let mut values = Vec::new();
@@ -197,8 +222,15 @@ impl<'p> Evaluator<'p> {
                 values.push(self.lookup(m, s.parent.unwrap_or(0), pos, name, depth));
             }
         }
-        for b in reaching {
-            values.push(self.binding_value(m, scope, b, name, depth));
+        for (b, known) in reaching {
+            values.push(known.unwrap_or_else(|| self.binding_value(m, scope, b, name, depth)));
+        }
+        for f in global_writers {
+            let mut writes = Vec::new();
+            collect_bindings(&m.scopes[f].body, name, &mut Vec::new(), &mut writes);
+            for b in &writes {
+                values.push(self.binding_value(m, f, b, name, depth));
+            }
         }
         join(values)
     }
@@ -252,11 +284,20 @@ impl<'p> Evaluator<'p> {
 
     fn binding_value(&self, m: &ModuleRef, scope: ScopeId, b: &Binding, name: &str, depth: u32) -> Value {
         match &b.kind {
-            BindingKind::Assign(Stmt::Assign { value, annotation, span, .. }) => {
+            BindingKind::Assign(Stmt::Assign { targets, value, annotation, span }) => {
                 let cx = Ctx { module: m.clone(), scope, pos: span.start };
                 let v = match value {
                     Some(e) => self.eval(&cx, e, depth),
                     None => return Value::Unknown,
+                };
+                // `app, socketio = create_app()`: the item this name gets.
+                let v = if targets.iter().any(|t| matches!(t, Target::Name(n) if n == name)) {
+                    v
+                } else {
+                    match targets.iter().find(|t| t.binds(name)) {
+                        Some(t) => unpack(v, t, name),
+                        None => Value::Unknown,
+                    }
                 };
                 let v = match (v, annotation) {
                     // `app: Flask = make()` says what `make()` returns.
@@ -329,15 +370,22 @@ impl<'p> Evaluator<'p> {
             let path = format!("{module}.{name}");
             let known = self.app_class(&path).is_some()
                 || socketio_class(&path)
+                || run_simple_path(&path)
+                || path == "functools.partial"
+                || thread_like(&path)
                 || env_function(&path)
                 || path == "os.environ"
                 || self.project.analysis().apps.contains(&path);
             return if known { Value::External(path) } else { Value::Absent };
         }
-        match self.load(m, level, module) {
-            Some(target) if !name.starts_with('_') => self.module_attr(&target, name, depth),
-            _ => Value::Absent,
-        }
+        let Some(target) = self.load(m, level, module) else { return Value::Absent };
+        // What `*` takes: the names in `__all__` when it is a literal list,
+        // else the public names the module binds.
+        let exported = match self.module_attr(&target, "__all__", depth) {
+            Value::Tuple(items) => Some(items.iter().any(|i| matches!(i, Value::Str(s) if s.value == name))),
+            _ => None,
+        };
+        if exported.unwrap_or(!name.starts_with('_')) { self.module_attr(&target, name, depth) } else { Value::Absent }
     }
 
     /// `module.name`: what the module binds at its end; `Absent` if unbound.
@@ -353,7 +401,7 @@ impl<'p> Evaluator<'p> {
     // ----- attributes --------------------------------------------------
 
     fn attr(&self, base: Value, attr: &str, depth: u32) -> Value {
-        match base {
+        match base.present() {
             Value::External(p) => Value::External(format!("{p}.{attr}")),
             Value::Module { module, submodules } => {
                 let v = self.module_attr(&module, attr, depth);
@@ -371,9 +419,25 @@ impl<'p> Evaluator<'p> {
                 Value::Unknown
             }
             Value::Class(m, c) => self.class_attr(&m, c, attr, depth).unwrap_or(Value::Unknown),
+            // `self.run` in a subclass of Flask: its own `run` if it
+            // overrides it, else the development server.
+            Value::Instance(m, c) if is_server_method(attr) => match self.class_attr(&m, c, attr, depth) {
+                Some(v) => v,
+                None => match self.app_class_kind(&m, c, depth) {
+                    Some(kind) => server_method(kind, attr, class_origin(&m, c)).unwrap_or(Value::Unknown),
+                    None => self.instance_attr(&m, c, attr, depth),
+                },
+            },
             Value::Instance(m, c) => self.instance_attr(&m, c, attr, depth),
+            // `super().run` inside a subclass of Flask.
+            Value::Super(m, c) => match self.app_class_kind(&m, c, depth) {
+                Some(kind) => server_method(kind, attr, class_origin(&m, c)).unwrap_or(Value::Unknown),
+                None => Value::Unknown,
+            },
             // A Dash app serves through the Flask app in `.server`.
             Value::App(AppKind::Dash, origin) if attr == "server" => Value::App(AppKind::Flask, origin),
+            Value::App(kind, origin) => server_method(kind, attr, origin).unwrap_or(Value::Unknown),
+            Value::SocketIO if attr == "run" => server(ServerKind::SocketIORun, None),
             _ => Value::Unknown,
         }
     }
@@ -476,7 +540,28 @@ impl<'p> Evaluator<'p> {
 
     fn call(&self, cx: &Ctx, call: &Call, depth: u32) -> Value {
         let origin = || Origin { path: cx.module.path.clone(), offset: call.span.start };
-        match self.eval(cx, &call.func, depth) {
+        match self.eval(cx, &call.func, depth).present() {
+            Value::External(p) if p == "builtins.super" => {
+                // `super()` in a method: the class the method belongs to.
+                let s = &cx.module.scopes[cx.scope];
+                match s.parent {
+                    Some(c) if s.kind == ScopeKind::Function && cx.module.scopes[c].kind == ScopeKind::Class => {
+                        Value::Super(cx.module.clone(), c)
+                    }
+                    _ => Value::Unknown,
+                }
+            }
+            Value::External(p) if p == "functools.partial" => {
+                // `partial(app.run, host=...)`: the server, with arguments bound.
+                let Some(Arg::Pos(f)) = call.args.first() else { return Value::Unknown };
+                match self.eval(cx, f, depth).present() {
+                    Value::Server(mut sv) => {
+                        sv.bound.extend(call.args[1..].iter().map(|a| (cx.clone(), a.clone())));
+                        Value::Server(sv)
+                    }
+                    _ => Value::Unknown,
+                }
+            }
             Value::External(p) => {
                 if let Some(kind) = self.app_class(&p) {
                     Value::App(kind, origin())
@@ -546,6 +631,10 @@ impl<'p> Evaluator<'p> {
             .collect();
         match join(values) {
             v @ (Value::App(..) | Value::SocketIO) => v,
+            // `return app, socketio`
+            Value::Tuple(items) if items.iter().any(|i| matches!(i, Value::App(..) | Value::SocketIO)) => {
+                Value::Tuple(items)
+            }
             _ => Value::Unknown,
         }
     }
@@ -582,6 +671,48 @@ pub fn app_class(path: &str) -> Option<AppKind> {
     }
 }
 
+/// Werkzeug's development server function, by every name it has had.
+pub fn run_simple_path(path: &str) -> bool {
+    matches!(path, "werkzeug.serving.run_simple" | "werkzeug.run_simple")
+}
+
+/// Constructors that run a callable later with the arguments given
+/// (`threading.Thread(target=f, args=..., kwargs=...)`...).
+pub fn thread_like(path: &str) -> bool {
+    matches!(
+        path,
+        "threading.Thread"
+            | "threading.Timer"
+            | "multiprocessing.Process"
+            | "multiprocessing.context.Process"
+            | "_thread.start_new_thread"
+            | "thread.start_new_thread"
+    )
+}
+
+fn server(kind: ServerKind, app: Option<Origin>) -> Value {
+    Value::Server(Box::new(ServerValue { kind, app, bound: Vec::new() }))
+}
+
+fn is_server_method(attr: &str) -> bool {
+    matches!(attr, "run" | "run_server")
+}
+
+/// `<app>.<attr>` when it starts the development server.
+fn server_method(kind: AppKind, attr: &str, origin: Origin) -> Option<Value> {
+    match (kind, attr) {
+        (AppKind::Flask, "run") => Some(server(ServerKind::FlaskRun, Some(origin))),
+        (AppKind::Dash, "run" | "run_server") => Some(server(ServerKind::DashRun, Some(origin))),
+        _ => None,
+    }
+}
+
+/// The application an instance of a project subclass stands for, seen from
+/// inside the class (`self`, `super()`).
+fn class_origin(m: &Module, class: ScopeId) -> Origin {
+    Origin { path: m.path.clone(), offset: m.scopes[class].span.start }
+}
+
 fn socketio_class(path: &str) -> bool {
     path == "flask_socketio.SocketIO"
 }
@@ -605,6 +736,33 @@ fn dotted_expr(text: &str, span: Span) -> Expr {
         e = Expr::Attr(Box::new(e), p.to_string(), span.clone());
     }
     e
+}
+
+/// The part of `v` that `name` receives when `v` is assigned to `target`
+/// (a tuple target, possibly nested, with at most one starred item).
+fn unpack(v: Value, target: &Target, name: &str) -> Value {
+    match target {
+        Target::Name(n) if n == name => v,
+        Target::Tuple(items) => {
+            let Value::Tuple(values) = v.present() else { return Value::Unknown };
+            let star = items.iter().position(|t| matches!(t, Target::Starred(_)));
+            if star.map_or(values.len() != items.len(), |_| values.len() + 1 < items.len()) {
+                return Value::Unknown;
+            }
+            let Some(i) = items.iter().position(|t| t.binds(name)) else { return Value::Unknown };
+            let at = match star {
+                // `*rest` is a list of what is left: not followed further.
+                Some(s) if i == s => return Value::Unknown,
+                Some(s) if i > s => values.len() - (items.len() - i),
+                _ => i,
+            };
+            match values.into_iter().nth(at) {
+                Some(item) => unpack(item, &items[i], name),
+                None => Value::Unknown,
+            }
+        }
+        _ => Value::Unknown,
+    }
 }
 
 /// `a or b`.
@@ -651,9 +809,7 @@ fn rename_last_step(v: Value, class: &str) -> Value {
 fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, usize)>, out: &mut Vec<Binding<'m>>) {
     for st in stmts {
         let kind = match st {
-            Stmt::Assign { targets, .. } => {
-                targets.iter().any(|t| matches!(t, Target::Name(n) if n == name)).then_some(BindingKind::Assign(st))
-            }
+            Stmt::Assign { targets, .. } => targets.iter().any(|t| t.binds(name)).then_some(BindingKind::Assign(st)),
             Stmt::Import { bindings, .. } => {
                 bindings.iter().rev().find(|(n, _)| n == name).map(|(_, r)| BindingKind::Import(r))
             }

@@ -2,6 +2,7 @@
 
 pub mod detect;
 pub mod eval;
+pub mod suppress;
 pub mod value;
 
 pub use detect::check_module;

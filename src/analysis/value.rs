@@ -3,8 +3,40 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::python::{DictItem, ModuleRef, ScopeId, Span};
+use crate::python::{Arg, DictItem, ModuleRef, ScopeId, Span};
 
+/// Where an expression is evaluated: the module, the scope, and the offset
+/// whose view of the names counts.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub module: ModuleRef,
+    pub scope: ScopeId,
+    pub pos: usize,
+}
+
+/// Which development-server entry point a callable is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// `Flask.run(host, port, debug, load_dotenv, **options)`.
+    FlaskRun,
+    /// `Dash.run(host, port, proxy, debug, ...)` (`run_server`: old name).
+    DashRun,
+    /// `SocketIO.run(app, host, port, **kwargs)`.
+    SocketIORun,
+    /// `werkzeug.serving.run_simple(hostname, port, application,
+    /// use_reloader, use_debugger, ...)`.
+    RunSimple,
+}
+
+/// A callable that starts the development server, with the arguments a
+/// `functools.partial` already bound (each with where it was written).
+#[derive(Debug, Clone)]
+pub struct ServerValue {
+    pub kind: ServerKind,
+    /// The application whose `run` this is (Flask / Dash).
+    pub app: Option<Origin>,
+    pub bound: Vec<(Ctx, Arg)>,
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppKind {
     Flask,
@@ -83,6 +115,17 @@ pub enum Value {
     Instance(ModuleRef, ScopeId),
     App(AppKind, Origin),
     SocketIO,
+    /// A callable that starts the server (`app.run`, `run_simple`, a
+    /// partial of either).
+    Server(Box<ServerValue>),
+    /// `super()` inside a method of this class.
+    Super(ModuleRef, ScopeId),
+    /// A tuple or list whose items are known one by one.
+    Tuple(Vec<Value>),
+    /// This value on some paths and `None` on the others (`app = None`
+    /// then `app = Flask(...)` in a function, or an import fallback). An
+    /// attribute or a call only goes on where it is not `None`.
+    Optional(Box<Value>),
     Str(Box<StrValue>),
     Env(Box<EnvValue>),
     Dict(Box<DictValue>),
@@ -100,6 +143,15 @@ impl Value {
             Value::Str(s) => Some(!s.value.is_empty()),
             Value::None => Some(false),
             _ => None,
+        }
+    }
+
+    /// What an attribute access or a call goes on with: `None` has no
+    /// attributes, so only the paths where the value is set matter.
+    pub fn present(self) -> Value {
+        match self {
+            Value::Optional(v) => *v,
+            v => v,
         }
     }
 
@@ -136,6 +188,9 @@ impl Value {
             | (Value::Function(m, a), Value::Function(n, b))
             | (Value::Instance(m, a), Value::Instance(n, b)) => Arc::ptr_eq(m, n) && a == b,
             (Value::Module { module: m, .. }, Value::Module { module: n, .. }) => Arc::ptr_eq(m, n),
+            (Value::Tuple(a), Value::Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.agrees_with(y)),
+            (Value::Server(a), Value::Server(b)) => a.kind == b.kind && a.bound.is_empty() && b.bound.is_empty(),
+            (Value::Super(m, a), Value::Super(n, b)) => Arc::ptr_eq(m, n) && a == b,
             _ => false,
         }
     }
@@ -143,19 +198,32 @@ impl Value {
 
 /// The value of a name that several assignments may have set: kept only
 /// when every candidate agrees ("where that cannot be told, do not flag").
+/// `None` among agreeing values makes the result [`Value::Optional`].
 pub fn join(values: Vec<Value>) -> Value {
-    let mut kept = values.into_iter().filter(|v| !matches!(v, Value::Absent));
-    let Some(first) = kept.next() else {
-        return Value::Unknown;
-    };
-    let mut last = first.clone();
-    for v in kept {
-        if !v.agrees_with(&first) {
-            return Value::Unknown;
+    let mut maybe_none = false;
+    let mut kept = Vec::with_capacity(values.len());
+    for v in values {
+        match v {
+            Value::Absent => {}
+            Value::None => maybe_none = true,
+            Value::Optional(inner) => {
+                maybe_none = true;
+                kept.push(*inner);
+            }
+            v => kept.push(v),
         }
-        last = v;
     }
-    last
+    let Some(first) = kept.first() else {
+        return if maybe_none { Value::None } else { Value::Unknown };
+    };
+    if kept.iter().skip(1).any(|v| !v.agrees_with(first)) {
+        return Value::Unknown;
+    }
+    match kept.pop() {
+        Some(Value::Unknown) | None => Value::Unknown,
+        Some(last) if maybe_none => Value::Optional(Box::new(last)),
+        Some(last) => last,
+    }
 }
 
 /// Does binding a server to `host` listen on every interface?

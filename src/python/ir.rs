@@ -25,10 +25,10 @@ pub struct Module {
     pub lines: LineIndex,
     /// Scope 0 is the module itself.
     pub scopes: Vec<Scope>,
-    /// Every `<expr>.run(...)` / `<expr>.run_server(...)` call.
+    /// Every call that may start a server (see [`RunCall`]).
     pub run_calls: Vec<RunCall>,
-    /// `# noqa` comments, by 1-based line.
-    pub noqa: Vec<(usize, Noqa)>,
+    /// Suppression comments (`# noqa`, `# nosec`), by 1-based line.
+    pub suppressions: Vec<(usize, Directives)>,
     /// tree-sitter had to recover from a syntax error somewhere.
     pub has_syntax_error: bool,
 }
@@ -42,27 +42,13 @@ impl Module {
         self.lines.line(offset)
     }
 
-    /// The noqa comment on a line, if any.
-    pub fn noqa_on(&self, line: usize) -> Option<&Noqa> {
-        self.noqa.binary_search_by_key(&line, |(l, _)| *l).ok().map(|i| &self.noqa[i].1)
+    /// The suppression comment on a line, if any.
+    pub fn directives_on(&self, line: usize) -> Option<&Directives> {
+        self.suppressions.binary_search_by_key(&line, |(l, _)| *l).ok().map(|i| &self.suppressions[i].1)
     }
 }
 
-/// A `# noqa` comment: all codes (bare `# noqa`) or the codes listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Noqa {
-    All,
-    Codes(Vec<String>),
-}
-
-impl Noqa {
-    pub fn suppresses(&self, code: &str) -> bool {
-        match self {
-            Noqa::All => true,
-            Noqa::Codes(codes) => codes.iter().any(|c| c.eq_ignore_ascii_case(code)),
-        }
-    }
-}
+pub use super::comments::{CodeList, Directives};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScopeKind {
@@ -162,6 +148,22 @@ pub enum Target {
     Name(String),
     Attr(Expr, String),
     Subscript(Expr, Expr),
+    /// `a, (b, c) = ...` / `[a, b] = ...`.
+    Tuple(Vec<Target>),
+    /// `*rest` inside a tuple target.
+    Starred(Box<Target>),
+}
+
+impl Target {
+    /// Does assigning to this target bind `name`?
+    pub fn binds(&self, name: &str) -> bool {
+        match self {
+            Target::Name(n) => n == name,
+            Target::Tuple(items) => items.iter().any(|t| t.binds(name)),
+            Target::Starred(t) => t.binds(name),
+            Target::Attr(..) | Target::Subscript(..) => false,
+        }
+    }
 }
 
 /// What an import statement binds a name to.
@@ -199,6 +201,10 @@ pub enum Expr {
     None(Span),
     Int(i128, Span),
     Subscript(Box<Expr>, Box<Expr>, Span),
+    /// A tuple or list display (`a, b`, `(a, b)`, `[a, b]`).
+    Tuple(Vec<Expr>, Span),
+    /// `*x` inside a tuple or list display.
+    Starred(Box<Expr>, Span),
     Other(Span),
 }
 
@@ -236,6 +242,8 @@ impl Expr {
             | Expr::None(s)
             | Expr::Int(_, s)
             | Expr::Subscript(_, _, s)
+            | Expr::Tuple(_, s)
+            | Expr::Starred(_, s)
             | Expr::Other(s) => s.clone(),
             Expr::Call(c) => c.span.clone(),
         }
@@ -285,12 +293,13 @@ impl Call {
     }
 }
 
-/// One `<receiver>.run(...)` or `.run_server(...)` call, with the scope it
-/// sits in.
+/// A call that may start a server, with the scope it sits in: one whose
+/// callee is `<x>.run` / `.run_server` / `run_simple` (or a name bound to
+/// such a thing), or one that passes such a callable on (`Thread(target=
+/// app.run, ...)`). The evaluator decides whether it really does.
 #[derive(Debug, Clone)]
 pub struct RunCall {
     pub call: Call,
-    pub method: String,
     pub scope: ScopeId,
 }
 

@@ -33,7 +33,7 @@ pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
         lines,
         scopes: Vec::new(),
         run_calls: Vec::new(),
-        noqa: Vec::new(),
+        suppressions: Vec::new(),
         has_syntax_error: tree.as_ref().is_none_or(|t| t.root_node().has_error()),
         source,
     };
@@ -44,10 +44,12 @@ pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
     let mut lower = Lower { src: module.source.text.as_bytes(), scopes: Vec::new() };
     lower.module(&tree);
     let Lower { scopes, .. } = lower;
-    let (run_calls, noqa) = collect_calls_and_comments(&tree, module.source.text.as_bytes(), &scopes, &module.lines);
+    let starters = starter_names(&scopes);
+    let (run_calls, suppressions) =
+        collect_calls_and_comments(&tree, module.source.text.as_bytes(), &scopes, &starters, &module.lines);
     module.scopes = scopes;
     module.run_calls = run_calls;
-    module.noqa = noqa;
+    module.suppressions = suppressions;
     module
 }
 
@@ -164,6 +166,21 @@ impl<'s> Lower<'s> {
                 if let Some(b) = n.child_by_field_name("body") {
                     branches.push((span(b), self.block(b, scope, depth)));
                 }
+                // Names the `try` body imports: an `except ImportError:` that
+                // rebinds them (`Flask = None`) is the fallback for when the
+                // import fails; the analysis follows the path where it works.
+                let imported: Vec<String> = branches
+                    .first()
+                    .map(|(_, body): &(Span, Vec<Stmt>)| {
+                        body.iter()
+                            .filter_map(|st| match st {
+                                Stmt::Import { bindings, .. } => Some(bindings.iter().map(|(n, _)| n.clone())),
+                                _ => None,
+                            })
+                            .flatten()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let mut cursor = n.walk();
                 for clause in n.named_children(&mut cursor) {
                     let mut body = Vec::new();
@@ -172,6 +189,7 @@ impl<'s> Lower<'s> {
                             if let Some(alias) = clause.child_by_field_name("alias") {
                                 self.unknown_binding(alias, span(alias), &mut body);
                             }
+                            let mut catches_import_error = true;
                             let mut c2 = clause.walk();
                             for part in clause.named_children(&mut c2) {
                                 if part.kind() == "as_pattern"
@@ -181,7 +199,20 @@ impl<'s> Lower<'s> {
                                 }
                                 if part.kind() == "block" {
                                     body.extend(self.block(part, scope, depth));
+                                } else if part.kind() != "comment" {
+                                    let caught = self.text(part);
+                                    catches_import_error = ["ImportError", "ModuleNotFoundError", "Exception"]
+                                        .iter()
+                                        .any(|e| caught.contains(e));
                                 }
+                            }
+                            if catches_import_error && !imported.is_empty() {
+                                body.retain(|st| match st {
+                                    Stmt::Assign { targets, .. } => {
+                                        !targets.iter().all(|t| matches!(t, Target::Name(n) if imported.contains(n)))
+                                    }
+                                    _ => true,
+                                });
                             }
                         }
                         "else_clause" => {
@@ -282,9 +313,7 @@ impl<'s> Lower<'s> {
             }
             match node.child_by_field_name("right") {
                 Some(r) if r.kind() == "assignment" => node = r,
-                Some(r)
-                    if matches!(r.kind(), "expression_list" | "pattern_list" | "yield" | "augmented_assignment") =>
-                {
+                Some(r) if matches!(r.kind(), "pattern_list" | "yield" | "augmented_assignment") => {
                     break None;
                 }
                 Some(r) => break Some(self.expr(r, depth)),
@@ -317,6 +346,17 @@ impl<'s> Lower<'s> {
                 let value = n.child_by_field_name("value")?;
                 let index = n.child_by_field_name("subscript")?;
                 Some(Target::Subscript(self.expr(value, depth), self.expr(index, depth)))
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" if depth < MAX_DEPTH => {
+                let mut cursor = n.walk();
+                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect();
+                let items = items.into_iter().map(|c| self.target(c, depth + 1)).collect::<Option<Vec<_>>>()?;
+                // At most one starred target, as Python requires.
+                (items.iter().filter(|t| matches!(t, Target::Starred(_))).count() <= 1).then_some(Target::Tuple(items))
+            }
+            "list_splat_pattern" => {
+                let inner = n.named_child(0)?;
+                Some(Target::Starred(Box::new(self.target(inner, depth + 1)?)))
             }
             _ => None,
         }
@@ -564,6 +604,12 @@ impl<'s> Lower<'s> {
                 (Some(v), Some(s)) => Expr::Subscript(Box::new(self.expr(v, depth)), Box::new(self.expr(s, depth)), sp),
                 _ => Expr::Other(sp),
             },
+            "tuple" | "list" | "expression_list" => {
+                let mut cursor = n.walk();
+                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect();
+                Expr::Tuple(items.into_iter().map(|c| self.expr(c, depth)).collect(), sp)
+            }
+            "list_splat" => Expr::Starred(Box::new(self.first_named(n, depth)), sp),
             "parenthesized_expression" => match n.named_child(0) {
                 Some(inner) if inner.kind() != "comment" => self.expr(inner, depth),
                 _ => Expr::Other(sp),
@@ -711,16 +757,106 @@ pub(crate) fn unescape(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// All run calls (anywhere: statements, lambdas, arguments...) and all
-/// `# noqa` comments, in one iterative walk of the tree.
+/// Callee names that start Werkzeug's server or hand such a callable on.
+const SERVER_ATTRS: [&str; 3] = ["run", "run_server", "run_simple"];
+
+/// Names a module binds to something that may start a server: a bound
+/// method kept in a variable (`run = app.run`), a partial of one
+/// (`start = partial(app.run, host=...)`), or `run_simple` under an alias.
+/// A call of such a name is a candidate too.
+fn starter_names(scopes: &[Scope]) -> Vec<String> {
+    fn walk(stmts: &[Stmt], names: &mut Vec<String>) {
+        for st in stmts {
+            match st {
+                Stmt::Assign { targets, value: Some(v), .. } if mentions_starter(v, names, 0) => {
+                    for t in targets {
+                        if let Target::Name(n) = t
+                            && !names.contains(n)
+                        {
+                            names.push(n.clone());
+                        }
+                    }
+                }
+                Stmt::Import { bindings, .. } => {
+                    for (bound, r) in bindings {
+                        if r.name.as_deref() == Some("run_simple") && !names.contains(bound) {
+                            names.push(bound.clone());
+                        }
+                    }
+                }
+                Stmt::Block { branches, .. } => branches.iter().for_each(|(_, body)| walk(body, names)),
+                _ => {}
+            }
+        }
+    }
+    let mut names = Vec::new();
+    for s in scopes {
+        walk(&s.body, &mut names);
+    }
+    names
+}
+
+/// Does `e` name (or wrap, as `partial(app.run, ...)` does) a server start?
+fn mentions_starter(e: &Expr, names: &[String], depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    match e {
+        Expr::Attr(_, a, _) => SERVER_ATTRS.contains(&a.as_str()),
+        Expr::Name(n, _) => n == "run_simple" || names.contains(n),
+        Expr::Call(c) => {
+            mentions_starter(&c.func, names, depth + 1)
+                || c.args.iter().any(|a| match a {
+                    Arg::Pos(e) | Arg::Kw(_, e) => mentions_starter(e, names, depth + 1),
+                    _ => false,
+                })
+        }
+        Expr::IfExp(a, b, _) | Expr::BoolOp { left: a, right: b, .. } => {
+            mentions_starter(a, names, depth + 1) || mentions_starter(b, names, depth + 1)
+        }
+        _ => false,
+    }
+}
+
+/// Is this callee or argument node a (possible) server start?
+fn starter_node(n: Node, src: &[u8], names: &[String]) -> bool {
+    match n.kind() {
+        "attribute" => n
+            .child_by_field_name("attribute")
+            .and_then(|a| a.utf8_text(src).ok())
+            .is_some_and(|a| SERVER_ATTRS.contains(&a)),
+        "identifier" => n.utf8_text(src).is_ok_and(|t| t == "run_simple" || names.iter().any(|s| s == t)),
+        _ => false,
+    }
+}
+
+/// A candidate call: its callee, or one of its arguments (`Thread(target=
+/// app.run)`, `executor.submit(run_simple, ...)`), may start a server.
+fn is_candidate(call: Node, src: &[u8], names: &[String]) -> bool {
+    if call.child_by_field_name("function").is_some_and(|f| starter_node(f, src, names)) {
+        return true;
+    }
+    let Some(args) = call.child_by_field_name("arguments").filter(|a| a.kind() == "argument_list") else {
+        return false;
+    };
+    let mut cursor = args.walk();
+    args.named_children(&mut cursor).any(|a| {
+        let value = if a.kind() == "keyword_argument" { a.child_by_field_name("value") } else { Some(a) };
+        value.is_some_and(|v| starter_node(v, src, names))
+    })
+}
+
+/// All candidate calls (anywhere: statements, lambdas, arguments...) and
+/// all suppression comments, in one iterative walk of the tree.
 fn collect_calls_and_comments(
     tree: &Tree,
     src: &[u8],
     scopes: &[Scope],
+    starters: &[String],
     lines: &LineIndex,
-) -> (Vec<RunCall>, Vec<(usize, Noqa)>) {
+) -> (Vec<RunCall>, Vec<(usize, Directives)>) {
     let mut calls = Vec::new();
-    let mut noqa = Vec::new();
+    let mut comments = Vec::new();
     let mut lower = Lower { src, scopes: Vec::new() };
     let mut cursor = tree.walk();
     let mut visit = true;
@@ -728,25 +864,14 @@ fn collect_calls_and_comments(
         if visit {
             let n = cursor.node();
             match n.kind() {
-                "call" => {
-                    let method = n
-                        .child_by_field_name("function")
-                        .filter(|f| f.kind() == "attribute")
-                        .and_then(|f| f.child_by_field_name("attribute"))
-                        .and_then(|a| a.utf8_text(src).ok());
-                    if let Some(method @ ("run" | "run_server")) = method
-                        && let Expr::Call(call) = lower.expr(n, 0)
-                    {
-                        calls.push(RunCall {
-                            call: *call,
-                            method: method.to_string(),
-                            scope: innermost_scope(scopes, n.start_byte()),
-                        });
+                "call" if is_candidate(n, src, starters) => {
+                    if let Expr::Call(call) = lower.expr(n, 0) {
+                        calls.push(RunCall { call: *call, scope: innermost_scope(scopes, n.start_byte()) });
                     }
                 }
                 "comment" => {
-                    if let Some(q) = parse_noqa(n.utf8_text(src).unwrap_or("")) {
-                        noqa.push((lines.line(n.start_byte()), q));
+                    if let Some(d) = super::comments::parse(n.utf8_text(src).unwrap_or("")) {
+                        comments.push((lines.line(n.start_byte()), d));
                     }
                 }
                 _ => {}
@@ -761,9 +886,9 @@ fn collect_calls_and_comments(
             break;
         }
     }
-    noqa.sort_by_key(|(l, _)| *l);
-    noqa.dedup_by_key(|(l, _)| *l);
-    (calls, noqa)
+    comments.sort_by_key(|(l, _)| *l);
+    comments.dedup_by_key(|(l, _)| *l);
+    (calls, comments)
 }
 
 /// The innermost scope whose body holds `offset`.
@@ -777,29 +902,6 @@ pub(crate) fn innermost_scope(scopes: &[Scope], offset: usize) -> ScopeId {
     best
 }
 
-/// `ABC123`: letters, then digits.
-fn is_rule_code(c: &str) -> bool {
-    let letters = c.chars().take_while(|ch| ch.is_ascii_alphabetic()).count();
-    letters > 0 && letters < c.len() && c[letters..].chars().all(|ch| ch.is_ascii_digit())
-}
-
-/// `# noqa` (everything) or `# noqa: FBG001, FBG002`.
-fn parse_noqa(comment: &str) -> Option<Noqa> {
-    let lower = comment.to_ascii_lowercase();
-    let pos = lower.find("noqa")?;
-    let rest = &comment[pos + 4..];
-    let Some(codes) = rest.trim_start().strip_prefix(':') else {
-        return Some(Noqa::All);
-    };
-    let list: Vec<String> = codes
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|c| !c.is_empty())
-        .take_while(|c| is_rule_code(c))
-        .map(str::to_string)
-        .collect();
-    if list.is_empty() { Some(Noqa::All) } else { Some(Noqa::Codes(list)) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -810,13 +912,5 @@ mod tests {
         assert_eq!(unescape(r"\060").unwrap(), "0");
         assert_eq!(unescape(r"a\qb").unwrap(), r"a\qb");
         assert_eq!(unescape(r"\N{DIGIT ZERO}"), None);
-    }
-
-    #[test]
-    fn noqa_forms() {
-        assert_eq!(parse_noqa("# noqa"), Some(Noqa::All));
-        assert_eq!(parse_noqa("# NOQA:FBG001,FBG002"), Some(Noqa::Codes(vec!["FBG001".into(), "FBG002".into()])));
-        assert_eq!(parse_noqa("# noqa: FBG001 -- dev box only"), Some(Noqa::Codes(vec!["FBG001".into()])));
-        assert_eq!(parse_noqa("# type: ignore"), None);
     }
 }

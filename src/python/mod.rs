@@ -1,5 +1,6 @@
 //! Python source: parsing with tree-sitter into a small owned IR.
 
+pub mod comments;
 pub mod ir;
 pub mod lower;
 
