@@ -1,12 +1,13 @@
 //! A byte-level first pass that decides which files can hold a finding,
 //! so that only those are parsed.
 //!
-//! A finding is a `<x>.run(...)` / `.run_server(...)` call on an object that
-//! comes, through assignments and imports, from an import of an application
-//! module (`flask`, `dash`, `flask_socketio`, `apiflask`, ...). So a file can
-//! hold a finding only if it has a `.run` call and either imports such a
-//! module itself or imports (transitively) a module of the repository that
-//! does. Every test here over-approximates (an `import flask` in a docstring
+//! A finding is a server start: `<x>.run` / `.run_server` called (or passed
+//! on to a thread, a partial, a variable), or `run_simple`, on an object
+//! that comes, through assignments and imports, from an import of an
+//! application module (`flask`, `dash`, `flask_socketio`, `werkzeug`, ...).
+//! So a file can hold a finding only if it has such a start and either
+//! imports such a module itself or imports (transitively) a module of the
+//! repository that does. Every test here over-approximates (an `import flask` in a docstring
 //! makes a file a candidate), never the other way round;
 //! `tests/prefilter.rs` checks that the prefiltered scan finds exactly what
 //! parsing every file finds.
@@ -146,7 +147,8 @@ fn split_level(line: &str) -> (u32, &str) {
 }
 
 /// Top-level modules whose import makes a file a root of application values.
-pub const APP_MODULES: &[&str] = &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash"];
+pub const APP_MODULES: &[&str] =
+    &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash", "werkzeug"];
 
 pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -160,31 +162,36 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-/// `.run` or `.run_server` as an attribute name.
+/// Can a server be started here? `.run` / `.run_server` as an attribute,
+/// called with arguments or passed on as a value (`Thread(target=app.run)`,
+/// `run = app.run`), or the word `run_simple`. A call without arguments
+/// (`app.run()`) never binds every interface.
 pub fn has_run_call(b: &[u8]) -> bool {
     for pos in memmem::find_iter(b, b"run") {
         if pos > 0 && is_ident(b[pos - 1]) {
             continue;
         }
         let after = &b[pos + 3..];
+        let word = |suffix: &[u8]| after.starts_with(suffix) && after.get(suffix.len()).is_none_or(|&c| !is_ident(c));
+        if word(b"_simple") {
+            return true;
+        }
         let word_len = match after.first() {
             None => 0,
             Some(&c) if !is_ident(c) => 0,
-            Some(_) if after.starts_with(b"_server") && after.get(7).is_none_or(|&c| !is_ident(c)) => 7,
+            Some(_) if word(b"_server") => 7,
             Some(_) => continue,
         };
-        if preceded_by_dot(b, pos) && called_with_arguments(&after[word_len..]) {
+        if preceded_by_dot(b, pos) && !called_without_arguments(&after[word_len..]) {
             return true;
         }
     }
     false
 }
 
-/// Do the bytes after `.run` start a call with at least one argument?
-/// A call without arguments never binds every interface, and `.run` not
-/// followed by `(` is not a call the detector looks at. Where a comment
-/// makes it unclear, the answer is yes.
-fn called_with_arguments(after: &[u8]) -> bool {
+/// Do the bytes after `.run` make a call with no argument (`()`)? Where a
+/// comment makes it unclear, the answer is no.
+fn called_without_arguments(after: &[u8]) -> bool {
     let mut i = 0;
     let mut open = false;
     while let Some(&c) = after.get(i) {
@@ -194,9 +201,8 @@ fn called_with_arguments(after: &[u8]) -> bool {
                 open = true;
                 i += 1;
             }
-            b')' if open => return false,
-            b'#' => return true,
-            _ => return open,
+            b')' if open => return true,
+            _ => return false,
         }
     }
     false
@@ -332,10 +338,13 @@ mod tests {
         assert!(has_run_call(b"(app.  # c\n    run(h))"));
         assert!(has_run_call(b"app.run(\n    # the host\n)"));
         assert!(has_run_call(b"app.run(  \n  host=h)"));
-        // No arguments, or not a call: never a finding.
+        // Passed on as a value: a thread, a partial, a variable may call it.
+        assert!(has_run_call(b"Thread(target=app.run, kwargs=kw)"));
+        assert!(has_run_call(b"f = app.run\n"));
+        assert!(has_run_call(b"from werkzeug.serving import run_simple as rs"));
+        // No arguments: never a finding.
         assert!(!has_run_call(b"app.run()\nsocketio.run( )\napp.run_server(\n)"));
-        assert!(!has_run_call(b"# app.run to become a no-op\nf = app.run\n"));
-        assert!(!has_run_call(b"run(main())\nrunner.go()\nx.running = 1\n"));
+        assert!(!has_run_call(b"run(main())\nrunner.go()\nx.running = 1\nrun_simpler()\n"));
         assert!(!has_run_call(b"def run(self): pass"));
     }
 

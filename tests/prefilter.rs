@@ -116,6 +116,7 @@ fn generate(root: &Path, seed: u64, n: usize) {
         let kind = rng.below(6);
         if kind == 0 {
             src.push_str("from flask import Flask\n\napp = Flask(__name__)\n\ndef make():\n    return Flask('m')\n");
+            src.push_str("\nclass Web(Flask):\n    def serve(self):\n        super().run(host='0.0.0.0')\n");
         } else if i > 0 {
             let j = rng.below(i);
             let (_, dotted, jdepth) = place(j);
@@ -129,11 +130,18 @@ fn generate(root: &Path, seed: u64, n: usize) {
         } else {
             src.push_str("import subprocess\napp = subprocess\nmake = object\n");
         }
-        match rng.below(5) {
+        match rng.below(9) {
             0 => src.push_str("app.run(host='0.0.0.0')\n"),
             1 => src.push_str("make().run(host='::', debug=True)\n"),
             2 => src.push_str("import uvicorn\nuvicorn.run(app, host='0.0.0.0')\n"),
             3 => src.push_str("# app.run(host='0.0.0.0')\n"),
+            // Starts that are not a `.run(...)` call of their own.
+            4 => {
+                src.push_str("import threading\nthreading.Thread(target=app.run, kwargs={'host': '0.0.0.0'}).start()\n")
+            }
+            5 => src.push_str("from functools import partial\nstart = partial(app.run, host='0.0.0.0')\nstart()\n"),
+            6 => src.push_str("from werkzeug.serving import run_simple\nrun_simple('0.0.0.0', 5000, app)\n"),
+            7 => src.push_str("class Server(type(app)):\n    def go(self):\n        self.run(host='0.0.0.0')\n"),
             _ => {}
         }
         std::fs::write(root.join(file), src).unwrap();
