@@ -357,7 +357,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         }
         return fix_or_diff(cli, &outcome, color, out, err);
     }
-    let code = report(cli.format, color, &outcome, out, err);
+    let code = report(cli.format, color, cli.show_suppressed, &outcome, out, err);
     // Say what is blocked, and how to go on, when a commit or push is.
     if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human {
         let n = outcome.finding_count();
@@ -368,12 +368,26 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         };
         let _ = writeln!(
             out,
-            "flask-bind-guard: {n} finding{} block{} {what}. Fix: {fix}; deliberate: add `# noqa: FBG001` to the call; bypass once: `git {verb} --no-verify` (under pre-commit: SKIP=flask-bind-guard).",
+            "flask-bind-guard: {n} finding{} block{} {what}. Fix: {fix}; deliberate: {}; bypass once: `git {verb} --no-verify` (under pre-commit: SKIP=flask-bind-guard).",
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" },
+            noqa_advice(&outcome),
         );
     }
     code
+}
+
+/// How to mark the blocking findings as deliberate: the code each one
+/// reports (`# noqa: FBG001` does not silence FBG002, the debugger).
+fn noqa_advice(outcome: &ScanOutcome) -> String {
+    let mut codes: Vec<&str> =
+        outcome.reports.iter().flat_map(|r| &r.findings).map(|f| f.rule.code()).collect::<Vec<_>>();
+    codes.sort_unstable();
+    codes.dedup();
+    match codes.as_slice() {
+        [one] => format!("add `# noqa: {one}` to the call"),
+        _ => format!("add `# noqa: <code>` to each call, with the code its finding names ({})", codes.join(", ")),
+    }
 }
 
 /// Files that could not be checked (errors) or were skipped (notes).
@@ -541,7 +555,14 @@ fn safe_diff(s: &str) -> String {
 }
 
 /// Print an outcome and return the exit code.
-pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn report(
+    format: Format,
+    color: bool,
+    show_suppressed: bool,
+    outcome: &ScanOutcome,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     print_problems(outcome, err);
     let printed = match format {
         Format::Human => Human { color }.print(out, &outcome.reports).and_then(|()| {
@@ -557,21 +578,26 @@ pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn 
             }
             // Nothing disappears silently: say what a peer's comment hid.
             let peers = outcome.peer_suppressed();
-            if !peers.is_empty() {
-                let parts: Vec<String> = peers
-                    .iter()
-                    .map(|(marker, k)| format!("{k} finding{} suppressed by {}", plural(*k), safe(marker)))
-                    .collect();
+            let total: usize = peers.iter().map(|(_, k)| k).sum();
+            let by = match peers.as_slice() {
+                [] => None,
+                [(marker, _)] => Some(format!("by {}", safe(marker))),
+                _ => {
+                    let parts: Vec<String> = peers.iter().map(|(m, k)| format!("{k} by {}", safe(m))).collect();
+                    Some(format!("by ruff/bandit comments ({})", parts.join(", ")))
+                }
+            };
+            if let Some(by) = by {
                 writeln!(
                     out,
-                    "{} (a peer tool's comment; --no-peer-suppressions or `peer-suppressions = false` reports {}).",
-                    parts.join(", "),
-                    if peers.iter().map(|(_, k)| k).sum::<usize>() == 1 { "it" } else { "them" }
+                    "{total} finding{} suppressed {by}; --no-peer-suppressions (or `peer-suppressions = false`) reports {}.",
+                    plural(total),
+                    if total == 1 { "it" } else { "them" }
                 )?;
             }
             Ok(())
         }),
-        Format::Json => json::print(out, &outcome.reports),
+        Format::Json => json::print(out, &outcome.reports, show_suppressed),
         Format::Sarif => {
             // The fixes `--fix` would make, described (nothing is written).
             let fixes = match &outcome.project {
@@ -586,6 +612,7 @@ pub fn report(format: Format, color: bool, outcome: &ScanOutcome, out: &mut dyn 
                 fixes: &fixes,
                 problems: &outcome.problems,
                 severity: &|r| analysis.severity_of(r),
+                show_suppressed,
             };
             sarif::print(out, &outcome.reports, &cx)
         }

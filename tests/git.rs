@@ -2,105 +2,10 @@
 //! directories, with the hook installed by `flask-bind-guard install`, and
 //! real `git commit` runs whose exit status and output are asserted.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
-
-const BAD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
-const GOOD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"127.0.0.1\")\n";
-
-struct Repo {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
-
-/// A command with no git environment leaking in from outside (these tests
-/// may themselves run inside a git hook).
-fn clean(mut cmd: Command) -> Command {
-    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"] {
-        cmd.env_remove(var);
-    }
-    cmd.env_remove("PRE_COMMIT_FROM_REF").env_remove("PRE_COMMIT_TO_REF").env("NO_COLOR", "1");
-    cmd
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("repo");
-        std::fs::create_dir(&root).unwrap();
-        let repo = Repo { _tmp: tmp, root };
-        repo.ok(&["init", "-q", "-b", "main"]);
-        repo.ok(&["config", "user.email", "dev@example.com"]);
-        repo.ok(&["config", "user.name", "Dev"]);
-        repo.ok(&["config", "commit.gpgsign", "false"]);
-        repo
-    }
-
-    fn git_in(&self, dir: &Path, args: &[&str]) -> Output {
-        let mut cmd = clean(Command::new("git"));
-        cmd.current_dir(dir).args(args).stdin(Stdio::null()).output().unwrap()
-    }
-
-    fn git(&self, args: &[&str]) -> Output {
-        self.git_in(&self.root, args)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.git(args);
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn write(&self, path: &str, body: impl AsRef<[u8]>) {
-        let p = self.root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, body).unwrap();
-    }
-
-    fn fbg_in(&self, dir: &Path, args: &[&str]) -> Output {
-        let mut cmd = clean(Command::new(BIN));
-        cmd.current_dir(dir).args(args).output().unwrap()
-    }
-
-    fn fbg(&self, args: &[&str]) -> Output {
-        self.fbg_in(&self.root, args)
-    }
-
-    fn install(&self) {
-        let out = self.fbg(&["install"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    /// Seed a commit without running hooks.
-    fn seed(&self, files: &[(&str, &str)]) {
-        for (p, b) in files {
-            self.write(p, b);
-        }
-        self.ok(&["add", "-A"]);
-        self.ok(&["commit", "-q", "--no-verify", "-m", "seed"]);
-    }
-
-    fn commit(&self, args: &[&str]) -> Output {
-        let mut all = vec!["commit", "-m", "change"];
-        all.extend_from_slice(args);
-        self.git(&all)
-    }
-
-    fn head(&self) -> Option<String> {
-        let out = self.git(&["rev-parse", "-q", "--verify", "HEAD"]);
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn blocked(out: &Output) -> bool {
-    !out.status.success() && text(out).contains("block")
-}
+mod common;
+use common::{BAD, BIN, GOOD, Repo, blocked, clean, text};
 
 #[test]
 fn first_commit_adding_a_bad_line_is_blocked() {

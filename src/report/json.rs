@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::finding::{DebugSource, Finding, Origin, Position};
+use crate::finding::{DebugSource, Finding, Origin, Position, Suppression};
 use crate::scan::FileReport;
 
 #[derive(Serialize)]
@@ -23,6 +23,20 @@ struct JsonFinding<'a> {
     host_span: Span,
     origin: JsonOrigin,
     debugger: Option<JsonDebugger>,
+    /// What started the server when it was not called directly
+    /// (`Thread`, `submit`, `functools.partial`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started_through: Option<&'a str>,
+    /// With `--show-suppressed`: the comment that silences this finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    /// noqa (ours) | peer (ruff's or bandit's comment)
+    kind: &'static str,
+    comment: &'a str,
 }
 
 #[derive(Serialize)]
@@ -114,11 +128,29 @@ fn to_json(f: &Finding) -> JsonFinding<'_> {
         host_span: Span::new(f.host_start, f.host_end),
         origin: origin(&f.origin),
         debugger: f.debugger.as_ref().map(debugger),
+        started_through: f.via.as_deref(),
+        suppressed: f.suppressed.as_ref().map(|s| JsonSuppression {
+            kind: match s {
+                Suppression::Own(_) => "noqa",
+                Suppression::Peer(_) => "peer",
+            },
+            comment: s.marker(),
+        }),
     }
 }
 
-pub fn print(w: &mut dyn Write, reports: &[FileReport]) -> io::Result<()> {
-    let all: Vec<JsonFinding> = reports.iter().flat_map(|r| r.findings.iter().map(to_json)).collect();
-    serde_json::to_writer_pretty(&mut *w, &all).map_err(io::Error::other)?;
+/// The findings (and, with `show_suppressed`, the silenced ones too, each
+/// marked), file by file in source order.
+pub fn print(w: &mut dyn Write, reports: &[FileReport], show_suppressed: bool) -> io::Result<()> {
+    let mut all = Vec::new();
+    for r in reports {
+        let mut findings: Vec<&Finding> = r.findings.iter().collect();
+        if show_suppressed {
+            findings.extend(&r.suppressed);
+            findings.sort_by_key(|f| f.span.start);
+        }
+        all.extend(findings.into_iter().map(to_json));
+    }
+    serde_json::to_writer_pretty(&mut *w, &all).map_err(super::io_error)?;
     writeln!(w)
 }

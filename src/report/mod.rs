@@ -6,3 +6,12 @@ pub mod json;
 pub mod sarif;
 
 pub use human::Human;
+
+/// A serializer's error as the I/O error under it, so a closed pipe stays a
+/// closed pipe (`flask-bind-guard --format json | head` is not an error).
+pub(crate) fn io_error(e: serde_json::Error) -> std::io::Error {
+    match e.io_error_kind() {
+        Some(kind) => std::io::Error::from(kind),
+        None => std::io::Error::other(e),
+    }
+}

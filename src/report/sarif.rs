@@ -29,10 +29,12 @@ pub struct Context<'a> {
     pub problems: &'a [FileProblem],
     /// Each rule's severity for this run (the configuration may change it).
     pub severity: &'a dyn Fn(Rule) -> Severity,
+    /// Include suppressed findings, with SARIF `suppressions`.
+    pub show_suppressed: bool,
 }
 
 pub fn print(w: &mut dyn Write, reports: &[FileReport], cx: &Context) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &log(reports, cx)).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, &log(reports, cx)).map_err(super::io_error)?;
     writeln!(w)
 }
 
@@ -43,6 +45,14 @@ pub fn log(reports: &[FileReport], cx: &Context) -> Value {
     for report in reports {
         for f in &report.findings {
             results.push(result(f, &report.module, &report.findings, cx));
+        }
+        if cx.show_suppressed {
+            for f in &report.suppressed {
+                let mut r = result(f, &report.module, &report.suppressed, cx);
+                let justification = f.suppressed.as_ref().map(|s| format!("suppressed by {}", s.marker()));
+                r["suppressions"] = json!([{ "kind": "inSource", "justification": justification }]);
+                results.push(r);
+            }
         }
     }
     let notifications: Vec<Value> = cx

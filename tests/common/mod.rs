@@ -1,7 +1,10 @@
 //! Helpers the end-to-end tests share.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
 
 /// Write `files` (relative path, bytes) under `root`, making directories.
 pub fn write_bytes(root: &Path, files: &[(&str, &[u8])]) {
@@ -30,4 +33,101 @@ pub fn project_bytes(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_bytes())).collect();
     project_bytes(&files)
+}
+
+// ----- real git repositories ---------------------------------------------
+
+pub const BAD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
+pub const GOOD: &str = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"127.0.0.1\")\n";
+
+pub struct Repo {
+    _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+/// A command with no git environment leaking in from outside (these tests
+/// may themselves run inside a git hook).
+pub fn clean(mut cmd: Command) -> Command {
+    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"] {
+        cmd.env_remove(var);
+    }
+    cmd.env_remove("PRE_COMMIT_FROM_REF").env_remove("PRE_COMMIT_TO_REF").env("NO_COLOR", "1");
+    cmd
+}
+
+impl Repo {
+    pub fn new() -> Repo {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        std::fs::create_dir(&root).unwrap();
+        let repo = Repo { _tmp: tmp, root };
+        repo.ok(&["init", "-q", "-b", "main"]);
+        repo.ok(&["config", "user.email", "dev@example.com"]);
+        repo.ok(&["config", "user.name", "Dev"]);
+        repo.ok(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = clean(Command::new("git"));
+        cmd.current_dir(dir).args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    pub fn git(&self, args: &[&str]) -> Output {
+        self.git_in(&self.root, args)
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.git(args);
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn write(&self, path: &str, body: impl AsRef<[u8]>) {
+        let p = self.root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+
+    pub fn fbg_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = clean(Command::new(BIN));
+        cmd.current_dir(dir).args(args).output().unwrap()
+    }
+
+    pub fn fbg(&self, args: &[&str]) -> Output {
+        self.fbg_in(&self.root, args)
+    }
+
+    pub fn install(&self) {
+        let out = self.fbg(&["install"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Seed a commit without running hooks.
+    pub fn seed(&self, files: &[(&str, &str)]) {
+        for (p, b) in files {
+            self.write(p, b);
+        }
+        self.ok(&["add", "-A"]);
+        self.ok(&["commit", "-q", "--no-verify", "-m", "seed"]);
+    }
+
+    pub fn commit(&self, args: &[&str]) -> Output {
+        let mut all = vec!["commit", "-m", "change"];
+        all.extend_from_slice(args);
+        self.git(&all)
+    }
+
+    pub fn head(&self) -> Option<String> {
+        let out = self.git(&["rev-parse", "-q", "--verify", "HEAD"]);
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+pub fn blocked(out: &Output) -> bool {
+    !out.status.success() && text(out).contains("block")
 }
