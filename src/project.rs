@@ -274,12 +274,26 @@ impl Project {
         }
         let dir = importer.parent().unwrap_or(Path::new(""));
         let key = (dir.as_os_str().to_os_string(), level, dotted.to_string());
-        if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return hit.clone();
+        let cached = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        let found = match cached {
+            Some(hit) => hit,
+            None => {
+                let found = self.resolve_uncached(importer, level, dotted);
+                self.resolved.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found.clone());
+                found
+            }
+        };
+        match found {
+            // `from app import create_app` inside `app/app.py`: a module never
+            // imports itself (run as a script, that import could not find
+            // the name), so the package further up is meant.
+            Some(p) if p == importer && level == 0 => self
+                .search_roots(importer)
+                .iter()
+                .filter_map(|root| self.module_file(root, dotted))
+                .find(|p| p != importer),
+            found => found,
         }
-        let found = self.resolve_uncached(importer, level, dotted);
-        self.resolved.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found.clone());
-        found
     }
 
     fn resolve_uncached(&self, importer: &Path, level: u32, dotted: &str) -> Option<PathBuf> {

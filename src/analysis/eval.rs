@@ -30,6 +30,10 @@ pub struct Evaluator<'p> {
     fuel: Cell<u32>,
     /// Names being looked up right now: a cycle yields `Unknown`.
     active: RefCell<HashSet<(usize, ScopeId, String, usize)>>,
+    /// Import statements being followed (module, offset): a module that a
+    /// circular import reaches again is seen as Python sees it then,
+    /// initialised up to that statement.
+    importing: RefCell<Vec<(usize, usize)>>,
 }
 
 enum BindingKind<'m> {
@@ -47,7 +51,12 @@ struct Binding<'m> {
 
 impl<'p> Evaluator<'p> {
     pub fn new(project: &'p Project) -> Self {
-        Evaluator { project, fuel: Cell::new(FUEL), active: RefCell::new(HashSet::new()) }
+        Evaluator {
+            project,
+            fuel: Cell::new(FUEL),
+            active: RefCell::new(HashSet::new()),
+            importing: RefCell::new(Vec::new()),
+        }
     }
 
     pub fn project(&self) -> &'p Project {
@@ -313,8 +322,18 @@ impl<'p> Evaluator<'p> {
                 v.via(Step::Constant { name: name.to_string(), path: m.path.clone(), line: m.line_of(span.start) })
             }
             BindingKind::Assign(_) => Value::Unknown,
-            BindingKind::Import(r) => self.import(m, r, depth),
-            BindingKind::Star { level, module } => self.star_import(m, *level, module, name, depth),
+            BindingKind::Import(r) => {
+                self.importing.borrow_mut().push((Arc::as_ptr(m) as usize, b.span.start));
+                let v = self.import(m, r, depth);
+                self.importing.borrow_mut().pop();
+                v
+            }
+            BindingKind::Star { level, module } => {
+                self.importing.borrow_mut().push((Arc::as_ptr(m) as usize, b.span.start));
+                let v = self.star_import(m, *level, module, name, depth);
+                self.importing.borrow_mut().pop();
+                v
+            }
             BindingKind::Def(id) => match m.scopes[*id].kind {
                 ScopeKind::Class => Value::Class(m.clone(), *id),
                 _ => Value::Function(m.clone(), *id),
@@ -395,7 +414,11 @@ impl<'p> Evaluator<'p> {
         if all.is_empty() {
             return Value::Absent;
         }
-        self.lookup(module, 0, END, name, depth)
+        // Reached again through a circular import: only what ran before
+        // the import in progress is bound yet.
+        let key = Arc::as_ptr(module) as usize;
+        let at = self.importing.borrow().iter().rev().find(|(m, _)| *m == key).map_or(END, |(_, pos)| *pos);
+        self.lookup(module, 0, at, name, depth)
     }
 
     // ----- attributes --------------------------------------------------
