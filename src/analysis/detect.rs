@@ -165,6 +165,9 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
 
 fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     let cx = Ctx { module: m.clone(), scope: rc.scope, pos: rc.call.span.start };
+    if !may_carry_host(ev, &cx, &rc.call) {
+        return None;
+    }
     let start = server_start(ev, &cx, &rc.call)?;
     let sig = signature(start.server.kind);
     let call_span = &rc.call.span;
@@ -203,6 +206,32 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     };
     f.message = f.describe();
     Some(f)
+}
+
+/// Can one of the call's own arguments be a host that binds every
+/// interface (or hold one)? Answered before the callee is looked at:
+/// deciding what `x.run` is may mean following class hierarchies through
+/// imports, and most `run` calls (a library's own `self.run(host, port)`)
+/// pass nothing that binds. A call of a plain name may be a partial that
+/// holds the host itself, so it always goes on.
+fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
+    if matches!(&call.func, Expr::Name(n, _) if n != "run_simple") {
+        return true;
+    }
+    fn holds(v: &Value) -> bool {
+        match v {
+            Value::Str(s) => binds_all_interfaces(&s.value),
+            Value::Env(e) => e.default.as_ref().is_some_and(holds),
+            Value::Tuple(items) => items.iter().any(holds),
+            Value::Optional(v) => holds(v),
+            // Dicts, and callables handed to a thread, are looked into later.
+            Value::Dict(_) | Value::Server(_) => true,
+            _ => false,
+        }
+    }
+    call.args.iter().any(|a| match a {
+        Arg::Pos(e) | Arg::Kw(_, e) | Arg::Star(e) | Arg::DoubleStar(e) => holds(&ev.eval(cx, e, 0)),
+    })
 }
 
 /// The application a value stands for (`socketio.run(app)`).
