@@ -418,6 +418,11 @@ impl<'p> Evaluator<'p> {
         // the import in progress is bound yet.
         let key = Arc::as_ptr(module) as usize;
         let at = self.importing.borrow().iter().rev().find(|(m, _)| *m == key).map_or(END, |(_, pos)| *pos);
+        if !all.iter().any(|b| b.span.end <= at) {
+            // Not bound yet (`from . import config` in the package's own
+            // `__init__.py` finds the submodule instead).
+            return Value::Absent;
+        }
         self.lookup(module, 0, at, name, depth)
     }
 
