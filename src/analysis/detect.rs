@@ -372,7 +372,7 @@ fn debugger(
     let mut verdict = None;
     for module in &modules {
         for (scope, st) in statements(module) {
-            let Some((obj, value)) = debug_setting(st) else {
+            let Some((obj, value, from_object)) = debug_setting(st) else {
                 continue;
             };
             let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
@@ -382,7 +382,8 @@ fn debugger(
             if &o != app {
                 continue;
             }
-            match ev.eval(&cx, value, 0).truthy() {
+            let value = if from_object { ev.config_object_key(&cx, value, "DEBUG") } else { ev.eval(&cx, value, 0) };
+            match value.truthy() {
                 Some(true) => {
                     verdict = Some(DebugSource::AppConfig {
                         path: module.path.clone(),
@@ -419,13 +420,14 @@ fn statements(m: &Module) -> Vec<(ScopeId, &Stmt)> {
 
 /// `X.debug = v`, `X.config["DEBUG"] = v`, `X.config.update(DEBUG=v)`,
 /// `X.config.update({"DEBUG": v})`, `X.config.from_mapping(DEBUG=v)`:
-/// returns `(X, v)`.
-fn debug_setting(st: &Stmt) -> Option<(&Expr, &Expr)> {
+/// returns `(X, v, false)`; `X.config.from_object(o)`: `(X, o, true)`
+/// (the setting is `o.DEBUG`).
+fn debug_setting(st: &Stmt) -> Option<(&Expr, &Expr, bool)> {
     match st {
         Stmt::Assign { targets, value: Some(v), .. } => targets.iter().find_map(|t| match t {
-            Target::Attr(obj, a) if a == "debug" => Some((obj, v)),
+            Target::Attr(obj, a) if a == "debug" => Some((obj, v, false)),
             Target::Subscript(Expr::Attr(obj, c, _), Expr::Str(Some(k), _)) if c == "config" && k == "DEBUG" => {
-                Some((obj.as_ref(), v))
+                Some((obj.as_ref(), v, false))
             }
             _ => None,
         }),
@@ -436,15 +438,18 @@ fn debug_setting(st: &Stmt) -> Option<(&Expr, &Expr)> {
             let Expr::Attr(obj, c, _) = cfg.as_ref() else {
                 return None;
             };
+            if c == "config" && method == "from_object" {
+                return call.positional(0).or_else(|| call.keyword("obj")).map(|o| (obj.as_ref(), o, true));
+            }
             if c != "config" || !matches!(method.as_str(), "update" | "from_mapping") {
                 return None;
             }
             if let Some(v) = call.keyword("DEBUG") {
-                return Some((obj, v));
+                return Some((obj, v, false));
             }
             match call.positional(0) {
                 Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
-                    DictItem::Pair(Expr::Str(Some(k), _), v) if k == "DEBUG" => Some((obj.as_ref(), v)),
+                    DictItem::Pair(Expr::Str(Some(k), _), v) if k == "DEBUG" => Some((obj.as_ref(), v, false)),
                     _ => None,
                 }),
                 _ => None,

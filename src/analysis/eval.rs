@@ -667,6 +667,37 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// `key` of what `app.config.from_object(e)` loads: a class of the
+    /// project (bases included), an instance, a module, or an import
+    /// string naming one (`"config.DevConfig"`). `Unknown` otherwise.
+    pub fn config_object_key(&self, cx: &Ctx, e: &Expr, key: &str) -> Value {
+        let found = match self.eval(cx, e, 0).present() {
+            Value::Class(m, c) => self.class_attr(&m, c, key, 0),
+            Value::Instance(m, c) => Some(self.instance_attr(&m, c, key, 0)),
+            Value::Module { module, .. } => Some(self.module_attr(&module, key, 0)),
+            Value::Str(s) => self.import_string(&cx.module, &s.value, key),
+            _ => None,
+        };
+        match found {
+            Some(Value::Absent) | None => Value::Unknown,
+            Some(v) => v,
+        }
+    }
+
+    /// `key` of the object an import string (`"pkg.config.Dev"`, or a
+    /// module `"pkg.settings"`) names, resolved from `importer`.
+    fn import_string(&self, importer: &ModuleRef, path: &str, key: &str) -> Option<Value> {
+        if let Some(module) = self.load(importer, 0, path) {
+            return Some(self.module_attr(&module, key, 0));
+        }
+        let (module, name) = path.rsplit_once('.')?;
+        let module = self.load(importer, 0, module)?;
+        match self.module_attr(&module, name, 0) {
+            Value::Class(m, c) => self.class_attr(&m, c, key, 0),
+            _ => None,
+        }
+    }
+
     /// The value under `key` in a dict passed with `**`.
     pub fn dict_get(&self, dict: &DictValue, key: &str, depth: u32) -> Option<(Value, Span)> {
         let cx = Ctx { module: dict.module.clone(), scope: dict.scope, pos: dict.pos };
