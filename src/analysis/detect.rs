@@ -224,6 +224,7 @@ fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
             Value::Env(e) => e.default.as_ref().is_some_and(holds),
             Value::Tuple(items) => items.iter().any(holds),
             Value::Optional(v) => holds(v),
+            Value::Choice(items) => items.iter().any(holds),
             // Dicts, and callables handed to a thread, are looked into later.
             Value::Dict(_) | Value::Server(_) => true,
             _ => false,
@@ -311,6 +312,9 @@ fn argument(
 /// binds every interface.
 fn binding_host(v: &Value) -> Option<(String, HostOrigin, Option<Loc>)> {
     match v {
+        // On any path that reaches the call.
+        Value::Optional(inner) => binding_host(inner),
+        Value::Choice(items) => items.iter().find_map(binding_host),
         Value::Str(s) if binds_all_interfaces(&s.value) => {
             Some((s.value.clone(), origin_of(&s.via, None), Some(s.literal.clone())))
         }

@@ -122,6 +122,9 @@ pub enum Value {
     Super(ModuleRef, ScopeId),
     /// A tuple or list whose items are known one by one.
     Tuple(Vec<Value>),
+    /// One of these, depending on the path taken (branches that assign a
+    /// host differently). A host binds every interface if any of them does.
+    Choice(Vec<Value>),
     /// This value on some paths and `None` on the others (`app = None`
     /// then `app = Flask(...)` in a function, or an import fallback). An
     /// attribute or a call only goes on where it is not `None`.
@@ -217,13 +220,37 @@ pub fn join(values: Vec<Value>) -> Value {
         return if maybe_none { Value::None } else { Value::Unknown };
     };
     if kept.iter().skip(1).any(|v| !v.agrees_with(first)) {
-        return Value::Unknown;
+        return choice(kept, maybe_none);
     }
     match kept.pop() {
         Some(Value::Unknown) | None => Value::Unknown,
         Some(last) if maybe_none => Value::Optional(Box::new(last)),
         Some(last) => last,
     }
+}
+
+/// Most choices a value keeps before it is simply unknown.
+const MAX_CHOICES: usize = 16;
+
+/// Values that disagree: for plain data (strings, numbers, environment
+/// lookups) each path's value is kept, so that a host bound on any path
+/// that reaches a call is seen; anything else is unknown.
+fn choice(kept: Vec<Value>, maybe_none: bool) -> Value {
+    let mut items = Vec::new();
+    for v in kept {
+        match v {
+            Value::Choice(inner) => items.extend(inner),
+            v @ (Value::Str(_) | Value::Env(_) | Value::Bool(_) | Value::Int(_) | Value::Unknown) => items.push(v),
+            _ => return Value::Unknown,
+        }
+    }
+    if maybe_none {
+        items.push(Value::None);
+    }
+    if items.len() > MAX_CHOICES || !items.iter().any(|v| matches!(v, Value::Str(_) | Value::Env(_))) {
+        return Value::Unknown;
+    }
+    Value::Choice(items)
 }
 
 /// Does binding a server to `host` listen on every interface?
