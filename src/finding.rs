@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::value::Loc;
+use crate::analysis::value::{Loc, Source};
 use crate::python::Span;
 use crate::rules::{Rule, Severity};
 
@@ -22,9 +22,13 @@ pub enum Origin {
     Constant { name: String, path: PathBuf, line: usize },
     /// A key of a dict passed with `**`.
     DictKey { path: PathBuf, line: usize },
+    /// Passed for parameter `name` by a call of the function.
+    Passed { name: String, path: PathBuf, line: usize },
     /// The default of an environment lookup; `constant` is the name the
     /// lookup was stored in, if any.
     EnvDefault { var: Option<String>, constant: Option<(String, PathBuf, usize)> },
+    /// The default of a command-line option, a parameter or a mapping key.
+    Default { source: Source, constant: Option<(String, PathBuf, usize)> },
 }
 
 /// What turns the interactive debugger on.
@@ -106,6 +110,9 @@ impl Finding {
             Origin::DictKey { path, line } => {
                 format!("host \"{}\" from a `**` dict ({})", self.host, place(path, *line, &self.path))
             }
+            Origin::Passed { name, path, line } => {
+                format!("host `{name}` = \"{}\" (passed by the call at {})", self.host, place(path, *line, &self.path))
+            }
             Origin::EnvDefault { var, constant } => {
                 let var = var.as_deref().unwrap_or("<variable>");
                 let through = constant
@@ -116,6 +123,28 @@ impl Finding {
                     "host from ${var}{through} defaults to \"{}\": binds every interface when {var} is unset",
                     self.host
                 )
+            }
+            Origin::Default { source, constant } => {
+                let through = constant
+                    .as_ref()
+                    .map(|(n, p, l)| format!(" via `{n}` ({})", place(p, *l, &self.path)))
+                    .unwrap_or_default();
+                let host = &self.host;
+                match source {
+                    Source::Option { flag, path, line } => format!(
+                        "host from option `{flag}`{through} defaults to \"{host}\" ({}): binds every interface unless {flag} is given",
+                        place(path, *line, &self.path)
+                    ),
+                    Source::Param { name, path, line } => format!(
+                        "host from parameter `{name}`{through} defaults to \"{host}\" ({}): binds every interface when no {name} is passed",
+                        place(path, *line, &self.path)
+                    ),
+                    Source::Key { key, path, line } => format!(
+                        "host from key \"{key}\"{through} defaults to \"{host}\" ({}): binds every interface when the key is absent",
+                        place(path, *line, &self.path)
+                    ),
+                    Source::Env => format!("host{through} defaults to \"{host}\""),
+                }
             }
         };
         let debug = match &self.debugger {

@@ -97,7 +97,8 @@ fn plan(module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> 
     }
     let constant = match &f.origin {
         Origin::Constant { name, .. } => Some(name.clone()),
-        Origin::EnvDefault { constant: Some((name, _, _)), .. } => Some(name.clone()),
+        Origin::EnvDefault { constant: Some((name, _, _)), .. }
+        | Origin::Default { constant: Some((name, _, _)), .. } => Some(name.clone()),
         _ => None,
     };
     if let Some(name) = constant {

@@ -226,7 +226,7 @@ fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
             Value::Optional(v) => holds(v),
             Value::Choice(items) => items.iter().any(holds),
             // Dicts, and callables handed to a thread, are looked into later.
-            Value::Dict(_) | Value::Server(_) => true,
+            Value::Dict(_) | Value::Server(_) | Value::Parsed(_) => true,
             _ => false,
         }
     }
@@ -298,11 +298,19 @@ fn argument(
         }
     }
     for (cx, a) in args.iter().rev() {
-        if let Arg::DoubleStar(e) = a
-            && let Value::Dict(d) = ev.eval(cx, e, 0)
-            && let Some((v, _)) = ev.dict_get(&d, name, 0)
-        {
-            return Some((v, shown(cx, e.span())));
+        let Arg::DoubleStar(e) = a else { continue };
+        match ev.eval(cx, e, 0).present() {
+            Value::Dict(d) => {
+                if let Some((v, _)) = ev.dict_get(&d, name, 0) {
+                    return Some((v, shown(cx, e.span())));
+                }
+            }
+            // `**vars(args)`: every option of the parser.
+            Value::Parsed(o) => match ev.option_default(&o, name, 0) {
+                Value::Unknown => {}
+                v => return Some((v, shown(cx, e.span()))),
+            },
+            _ => {}
         }
     }
     None
@@ -319,10 +327,19 @@ fn binding_host(v: &Value) -> Option<(String, HostOrigin, Option<Loc>)> {
             Some((s.value.clone(), origin_of(&s.via, None), Some(s.literal.clone())))
         }
         Value::Env(env) => match &env.default {
+            // `default=os.getenv("HOST", "0.0.0.0")` in add_argument: the
+            // option's default is the environment's.
+            Some(inner @ Value::Env(_)) => binding_host(inner),
             Some(Value::Str(d)) if binds_all_interfaces(&d.value) => {
                 let mut via = env.via.clone();
                 via.extend(d.via.iter().cloned());
-                Some((d.value.clone(), origin_of(&via, Some(env.var.clone())), Some(d.literal.clone())))
+                let origin = match origin_of(&via, Some(env.var.clone())) {
+                    HostOrigin::EnvDefault { constant, .. } if env.source != Source::Env => {
+                        HostOrigin::Default { source: env.source.clone(), constant }
+                    }
+                    origin => origin,
+                };
+                Some((d.value.clone(), origin, Some(d.literal.clone())))
             }
             _ => None,
         },
@@ -332,7 +349,7 @@ fn binding_host(v: &Value) -> Option<(String, HostOrigin, Option<Loc>)> {
 
 fn origin_of(via: &[Step], env: Option<Option<String>>) -> HostOrigin {
     let first = via.first().map(|s| match s {
-        Step::Constant { name, path, line } => (name.clone(), path.clone(), *line),
+        Step::Constant { name, path, line } | Step::Passed { name, path, line } => (name.clone(), path.clone(), *line),
         Step::DictKey { key, path, line } => (format!("**{{\"{key}\": ...}}"), path.clone(), *line),
     });
     match (env, first) {
@@ -341,6 +358,7 @@ fn origin_of(via: &[Step], env: Option<Option<String>>) -> HostOrigin {
         (None, Some((name, path, line))) => match &via[0] {
             Step::DictKey { .. } => HostOrigin::DictKey { path, line },
             Step::Constant { .. } => HostOrigin::Constant { name, path, line },
+            Step::Passed { .. } => HostOrigin::Passed { name, path, line },
         },
     }
 }
@@ -375,7 +393,7 @@ fn debugger(
     }
     let mut verdict = None;
     for module in &modules {
-        for (scope, st) in statements(module) {
+        for (scope, st) in module.statements() {
             let Some((obj, value, from_object)) = debug_setting(st) else {
                 continue;
             };
@@ -400,26 +418,6 @@ fn debugger(
         }
     }
     verdict
-}
-
-/// Every statement of a module with the scope it runs in, in file order.
-fn statements(m: &Module) -> Vec<(ScopeId, &Stmt)> {
-    fn walk<'m>(stmts: &'m [Stmt], scope: ScopeId, out: &mut Vec<(ScopeId, &'m Stmt)>) {
-        for st in stmts {
-            out.push((scope, st));
-            if let Stmt::Block { branches, .. } = st {
-                for (_, body) in branches {
-                    walk(body, scope, out);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (id, s) in m.scopes.iter().enumerate() {
-        walk(&s.body, id, &mut out);
-    }
-    out.sort_by_key(|(_, st)| st.span().start);
-    out
 }
 
 /// `X.debug = v`, `X.config["DEBUG"] = v`, `X.config.update(DEBUG=v)`,

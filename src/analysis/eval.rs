@@ -128,9 +128,12 @@ impl<'p> Evaluator<'p> {
             Expr::Int(i, _) => Value::Int(*i),
             Expr::None(_) => Value::None,
             Expr::Subscript(base, index, _) => match self.eval(cx, base, d).present() {
-                Value::External(p) if p == "os.environ" => {
-                    Value::Env(Box::new(EnvValue { var: self.str_of(cx, index, d), default: None, via: Vec::new() }))
-                }
+                Value::External(p) if p == "os.environ" => Value::Env(Box::new(EnvValue {
+                    var: self.str_of(cx, index, d),
+                    default: None,
+                    via: Vec::new(),
+                    source: Source::Env,
+                })),
                 // `create_app()[0]` of a factory that returns a tuple.
                 Value::Tuple(items) => match self.eval(cx, index, d) {
                     Value::Int(i) => {
@@ -267,28 +270,163 @@ impl<'p> Evaluator<'p> {
                 return Value::Instance(m.clone(), parent);
             }
         }
-        // A parameter is whatever the caller passes; only an annotation
-        // naming an application class shows what it is.
-        let Some(ann) = &p.annotation else {
-            return Value::Unknown;
-        };
+        // An annotation naming an application class says what it is.
         let cx = Ctx { module: m.clone(), scope: parent, pos: s.span.start };
-        let ann = match ann {
-            // `app: "Flask"`: a string annotation names the class too.
-            Expr::Str(Some(text), span) if is_dotted(text) => dotted_expr(text, span.clone()),
-            other => other.clone(),
-        };
-        match self.eval(&cx, &ann, depth) {
-            Value::External(path) => match self.app_class(&path) {
-                Some(kind) => Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start }),
-                None => Value::Unknown,
-            },
-            Value::Class(cm, c) => match self.app_class_kind(&cm, c, depth) {
-                Some(kind) => Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start }),
-                None => Value::Unknown,
-            },
-            _ => Value::Unknown,
+        if let Some(ann) = &p.annotation {
+            let ann = match ann {
+                // `app: "Flask"`: a string annotation names the class too.
+                Expr::Str(Some(text), span) if is_dotted(text) => dotted_expr(text, span.clone()),
+                other => other.clone(),
+            };
+            let kind = match self.eval(&cx, &ann, depth) {
+                Value::External(path) => self.app_class(&path),
+                Value::Class(cm, c) => self.app_class_kind(&cm, c, depth),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                return Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start });
+            }
         }
+        if p.splat {
+            return Value::Unknown;
+        }
+        // A command-line option (click, typer): its default holds unless
+        // the option is given.
+        if let Some(v) = self.cli_param(m, scope, index, depth) {
+            return v;
+        }
+        self.passed_or_default(m, scope, index, depth)
+    }
+
+    /// A parameter filled in by click or typer from a command-line option.
+    fn cli_param(&self, m: &ModuleRef, scope: ScopeId, index: usize, depth: u32) -> Option<Value> {
+        let s = &m.scopes[scope];
+        let p = &s.params[index];
+        let outer = Ctx { module: m.clone(), scope: s.parent.unwrap_or(0), pos: s.span.start };
+        let option = |flag: String, default: Value, at: &Span| {
+            Value::Env(Box::new(EnvValue {
+                var: None,
+                default: Some(default),
+                via: Vec::new(),
+                source: Source::Option { flag, path: m.path.clone(), line: m.line_of(at.start) },
+            }))
+        };
+        // @click.option("--host", default="0.0.0.0") / @click.argument(...)
+        for dec in &s.decorator_exprs {
+            let Expr::Call(call) = dec else { continue };
+            let Value::External(path) = self.eval(&outer, &call.func, depth) else { continue };
+            if !matches!(path.as_str(), "click.option" | "click.argument" | "click.decorators.option") {
+                continue;
+            }
+            let decls: Vec<&str> = call
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    Arg::Pos(Expr::Str(Some(d), _)) => Some(d.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if click_name(&decls).as_deref() != Some(p.name.as_str()) {
+                continue;
+            }
+            let flag = decls.iter().find(|d| d.starts_with("--")).or(decls.first()).copied().unwrap_or(&p.name);
+            let flag = flag.split('/').next().unwrap_or(flag).to_string();
+            let default = match call.keyword("default") {
+                Some(e) => self.eval(&outer, e, depth),
+                None if call.keyword("is_flag").is_some() || decls.iter().any(|d| d.contains('/')) => {
+                    Value::Bool(false)
+                }
+                None if call.keyword("required").is_some() || path == "click.argument" => return Some(Value::Unknown),
+                None => Value::None,
+            };
+            return Some(option(flag, default, &call.span));
+        }
+        // def main(host: str = typer.Option("0.0.0.0")) or
+        // host: Annotated[str, typer.Option()] = "0.0.0.0"
+        let flag = format!("--{}", p.name.replace('_', "-"));
+        let typer_call = |e: &Expr| match e {
+            Expr::Call(c) => match self.eval(&outer, &c.func, depth) {
+                Value::External(path) if matches!(path.as_str(), "typer.Option" | "typer.Argument") => Some(c.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(c) = p.default.as_ref().and_then(typer_call) {
+            let default = match c.keyword("default").or_else(|| c.positional(0)) {
+                Some(Expr::Other(_)) | None => return Some(Value::Unknown),
+                Some(e) => self.eval(&outer, e, depth),
+            };
+            return Some(option(flag, default, &p.span));
+        }
+        if let (Some(Expr::Subscript(_, index, _)), Some(default)) = (&p.annotation, &p.default) {
+            let items: Vec<&Expr> = match index.as_ref() {
+                Expr::Tuple(items, _) => items.iter().collect(),
+                e => vec![e],
+            };
+            if items.into_iter().any(|i| typer_call(i).is_some()) {
+                return Some(option(flag, self.eval(&outer, default, depth), &p.span));
+            }
+        }
+        None
+    }
+
+    /// A parameter's value: what the calls of its function in this module
+    /// pass, or its default where a call leaves it out (and when no call
+    /// is seen: an entry point, or one called from elsewhere).
+    fn passed_or_default(&self, m: &ModuleRef, scope: ScopeId, index: usize, depth: u32) -> Value {
+        let s = &m.scopes[scope];
+        let p = &s.params[index];
+        let parent = s.parent.unwrap_or(0);
+        let in_class = m.scopes[parent].kind == ScopeKind::Class;
+        let is_static = s.decorators.iter().any(|d| d == "staticmethod");
+        // Calls by name: `serve(...)`, `obj.serve(...)`, and for
+        // `__init__`, `ClassName(...)`.
+        let callee = if in_class && s.name == "__init__" { &m.scopes[parent].name } else { &s.name };
+        let default = p.default.as_ref().map(|d| {
+            let cx = Ctx { module: m.clone(), scope: parent, pos: s.span.start };
+            Value::Env(Box::new(EnvValue {
+                var: None,
+                default: Some(self.eval(&cx, d, depth)),
+                via: Vec::new(),
+                source: Source::Param { name: p.name.clone(), path: m.path.clone(), line: m.line_of(p.span.start) },
+            }))
+        });
+        let mut values = Vec::new();
+        let mut sites = 0;
+        for (call_scope, call) in m.calls() {
+            let by_attr = match &call.func {
+                Expr::Name(n, _) if n == callee => false,
+                Expr::Attr(_, a, _) if a == callee => true,
+                _ => continue,
+            };
+            // Inside the function itself (recursion) a call tells nothing new.
+            if call_scope == scope {
+                continue;
+            }
+            sites += 1;
+            if call.args.iter().any(|a| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) {
+                values.push(Value::Unknown);
+                continue;
+            }
+            let cx = Ctx { module: m.clone(), scope: call_scope, pos: call.span.start };
+            let passed = call.keyword(&p.name).or_else(|| {
+                // Positions skip `self` when called on an instance or class.
+                let skip = usize::from(in_class && !is_static && (by_attr || s.name == "__init__"));
+                (!p.keyword_only && index >= skip).then(|| call.positional(index - skip)).flatten()
+            });
+            match passed {
+                Some(e) => {
+                    let line = m.line_of(call.span.start);
+                    let step = Step::Passed { name: p.name.clone(), path: m.path.clone(), line };
+                    values.push(self.eval(&cx, e, depth).via(step))
+                }
+                None => values.push(default.clone().unwrap_or(Value::Unknown)),
+            }
+        }
+        if sites == 0 {
+            return default.unwrap_or(Value::Unknown);
+        }
+        join(values)
     }
 
     fn binding_value(&self, m: &ModuleRef, scope: ScopeId, b: &Binding, name: &str, depth: u32) -> Value {
@@ -466,6 +604,7 @@ impl<'p> Evaluator<'p> {
             Value::App(AppKind::Dash, origin) if attr == "server" => Value::App(AppKind::Flask, origin),
             Value::App(kind, origin) => server_method(kind, attr, origin).unwrap_or(Value::Unknown),
             Value::SocketIO if attr == "run" => server(ServerKind::SocketIORun, None),
+            Value::Parsed(o) => self.option_default(&o, attr, depth),
             _ => Value::Unknown,
         }
     }
@@ -568,6 +707,24 @@ impl<'p> Evaluator<'p> {
 
     fn call(&self, cx: &Ctx, call: &Call, depth: u32) -> Value {
         let origin = || Origin { path: cx.module.path.clone(), offset: call.span.start };
+        // argparse: `parser.parse_args()` and argument groups.
+        if let Expr::Attr(recv, method, _) = &call.func
+            && matches!(
+                method.as_str(),
+                "parse_args"
+                    | "parse_known_args"
+                    | "parse_intermixed_args"
+                    | "add_argument_group"
+                    | "add_mutually_exclusive_group"
+            )
+            && let Value::Parser(o) = self.eval(cx, recv, depth).present()
+        {
+            return match method.as_str() {
+                "parse_args" | "parse_intermixed_args" => Value::Parsed(o),
+                "parse_known_args" => Value::Tuple(vec![Value::Parsed(o), Value::Unknown]),
+                _ => Value::Parser(o),
+            };
+        }
         match self.eval(cx, &call.func, depth).present() {
             Value::External(p) if p == "builtins.super" => {
                 // `super()` in a method: the class the method belongs to.
@@ -590,6 +747,15 @@ impl<'p> Evaluator<'p> {
                     _ => Value::Unknown,
                 }
             }
+            Value::External(p) if p == "argparse.ArgumentParser" => Value::Parser(origin()),
+            // `**vars(args)`: the parsed options as a mapping.
+            Value::External(p) if p == "builtins.vars" => match call.positional(0) {
+                Some(e) => match self.eval(cx, e, depth).present() {
+                    v @ Value::Parsed(_) => v,
+                    _ => Value::Unknown,
+                },
+                None => Value::Unknown,
+            },
             Value::External(p) => {
                 if let Some(kind) = self.app_class(&p) {
                     Value::App(kind, origin())
@@ -605,7 +771,7 @@ impl<'p> Evaluator<'p> {
                         None if call.args.len() <= 1 => None,
                         None => return Value::Unknown,
                     };
-                    Value::Env(Box::new(EnvValue { var, default, via: Vec::new() }))
+                    Value::Env(Box::new(EnvValue { var, default, via: Vec::new(), source: Source::Env }))
                 } else if p == "builtins.dict" {
                     let items = call
                         .args
@@ -658,13 +824,85 @@ impl<'p> Evaluator<'p> {
             .filter(|v| !matches!(v, Value::None))
             .collect();
         match join(values) {
-            v @ (Value::App(..) | Value::SocketIO) => v,
-            // `return app, socketio`
-            Value::Tuple(items) if items.iter().any(|i| matches!(i, Value::App(..) | Value::SocketIO)) => {
-                Value::Tuple(items)
-            }
-            _ => Value::Unknown,
+            // Code objects a factory hands out are followed; a class or a
+            // function returned is not (what calling it means is unknown).
+            Value::Class(..) | Value::Function(..) | Value::Module { .. } => Value::Unknown,
+            v => v,
         }
+    }
+
+    /// `args.<dest>` of an argparse parser: the default of the option that
+    /// stores `dest` (overridden by `set_defaults`), which holds unless the
+    /// option is given. A required option is whatever the user passes.
+    pub fn option_default(&self, parser: &Origin, dest: &str, depth: u32) -> Value {
+        let Ok(module) = self.project.load(&parser.path) else { return Value::Unknown };
+        let mut found: Option<(Value, String, usize)> = None;
+        let mut set_default: Option<Value> = None;
+        for (scope, st) in module.statements() {
+            let Stmt::Call { call: Expr::Call(call), span } = st else { continue };
+            let Expr::Attr(recv, method, _) = &call.func else { continue };
+            if method != "add_argument" && method != "set_defaults" {
+                continue;
+            }
+            let cx = Ctx { module: module.clone(), scope, pos: span.start };
+            if !matches!(self.eval(&cx, recv, depth + 1).present(), Value::Parser(o) if o == *parser) {
+                continue;
+            }
+            if method == "set_defaults" {
+                if let Some(e) = call.keyword(dest) {
+                    set_default = Some(self.eval(&cx, e, depth + 1));
+                }
+                continue;
+            }
+            let names: Vec<&str> = call
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    Arg::Pos(Expr::Str(Some(n), _)) => Some(n.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let Some(first) = names.first() else { continue };
+            let positional = !first.starts_with('-');
+            let own_dest = match call.keyword("dest") {
+                Some(Expr::Str(Some(d), _)) => d.clone(),
+                Some(_) => continue,
+                None if positional => first.to_string(),
+                None => {
+                    let long = names.iter().find(|n| n.starts_with("--")).unwrap_or(first);
+                    long.trim_start_matches('-').replace('-', "_")
+                }
+            };
+            if own_dest != dest {
+                continue;
+            }
+            let optional_positional =
+                positional && matches!(call.keyword("nargs"), Some(Expr::Str(Some(n), _)) if n == "?" || n == "*");
+            let required = (positional && !optional_positional)
+                || call.keyword("required").is_some_and(|r| self.eval(&cx, r, depth + 1).truthy() != Some(false));
+            let default = if required {
+                Value::Unknown
+            } else {
+                match (call.keyword("default"), call.keyword("action")) {
+                    (Some(e), _) => self.eval(&cx, e, depth + 1),
+                    (None, Some(Expr::Str(Some(a), _))) if a == "store_true" => Value::Bool(false),
+                    (None, Some(Expr::Str(Some(a), _))) if a == "store_false" => Value::Bool(true),
+                    _ => Value::None,
+                }
+            };
+            found = Some((default, first.to_string(), module.line_of(span.start)));
+        }
+        let Some((default, flag, line)) = found else { return Value::Unknown };
+        let default = set_default.unwrap_or(default);
+        if matches!(default, Value::Unknown) {
+            return Value::Unknown;
+        }
+        Value::Env(Box::new(EnvValue {
+            var: None,
+            default: Some(default),
+            via: Vec::new(),
+            source: Source::Option { flag, path: module.path.clone(), line },
+        }))
     }
 
     /// `key` of what `app.config.from_object(e)` loads: a class of the
@@ -728,6 +966,19 @@ pub fn app_class(path: &str) -> Option<AppKind> {
         "dash.Dash" | "dash.dash.Dash" | "jupyter_dash.JupyterDash" => Some(AppKind::Dash),
         _ => None,
     }
+}
+
+/// The parameter name click gives an option declared with `decls`: an
+/// explicit name (no dashes), else the longest option name without its
+/// dashes (`--bind-host` -> `bind_host`).
+fn click_name(decls: &[&str]) -> Option<String> {
+    if let Some(explicit) = decls.iter().find(|d| !d.starts_with('-')) {
+        return Some(explicit.to_string());
+    }
+    // `--debug/--no-debug`: the name comes from the switch that turns it on.
+    let names = decls.iter().filter_map(|d| d.split('/').next()).map(str::trim).filter(|n| n.starts_with('-'));
+    let longest = names.max_by_key(|n| (n.starts_with("--"), n.len()))?;
+    Some(longest.trim_start_matches('-').replace('-', "_").to_lowercase())
 }
 
 /// Werkzeug's development server function, by every name it has had.

@@ -66,6 +66,8 @@ pub enum Step {
     Constant { name: String, path: PathBuf, line: usize },
     /// A key of a dict passed with `**`.
     DictKey { key: String, path: PathBuf, line: usize },
+    /// An argument a call of the function passes for parameter `name`.
+    Passed { name: String, path: PathBuf, line: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -76,12 +78,30 @@ pub struct StrValue {
     pub via: Vec<Step>,
 }
 
-/// `os.environ.get(var, default)` and friends.
+/// Who may override a value that has a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The environment (`os.environ.get(var, default)`).
+    Env,
+    /// A command-line option (`--host`) of argparse, click or typer, defined
+    /// at `path:line`.
+    Option { flag: String, path: PathBuf, line: usize },
+    /// A function parameter (defined at `path:line`) a caller may pass.
+    Param { name: String, path: PathBuf, line: usize },
+    /// A key a mapping may lack (`config.get("HOST", default)` at `path:line`).
+    Key { key: String, path: PathBuf, line: usize },
+}
+
+/// A value with a default that applies unless someone overrides it:
+/// `os.environ.get(var, default)`, an option's or a parameter's default,
+/// `mapping.get(key, default)`.
 #[derive(Debug, Clone)]
 pub struct EnvValue {
+    /// The environment variable, for [`Source::Env`].
     pub var: Option<String>,
     pub default: Option<Value>,
     pub via: Vec<Step>,
+    pub source: Source,
 }
 
 /// A dict display (or `dict(...)` call), evaluated lazily where it stands.
@@ -132,6 +152,10 @@ pub enum Value {
     Str(Box<StrValue>),
     Env(Box<EnvValue>),
     Dict(Box<DictValue>),
+    /// An `argparse.ArgumentParser` (by where it was created).
+    Parser(Origin),
+    /// What its `parse_args()` returns.
+    Parsed(Origin),
     Bool(bool),
     Int(i128),
     None,
@@ -145,6 +169,12 @@ impl Value {
             Value::Int(i) => Some(*i != 0),
             Value::Str(s) => Some(!s.value.is_empty()),
             Value::None => Some(false),
+            // An option's or a parameter's default holds unless it is given.
+            Value::Env(e) if e.source != Source::Env => e.default.as_ref().and_then(Value::truthy),
+            Value::Choice(items) => {
+                let first = items.first()?.truthy()?;
+                items.iter().all(|v| v.truthy() == Some(first)).then_some(first)
+            }
             _ => None,
         }
     }
@@ -176,8 +206,10 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => {
                 a.value == b.value || (binds_all_interfaces(&a.value) && binds_all_interfaces(&b.value))
             }
+            (Value::Parser(a), Value::Parser(b)) | (Value::Parsed(a), Value::Parsed(b)) => a == b,
             (Value::Env(a), Value::Env(b)) => {
                 a.var == b.var
+                    && a.source == b.source
                     && match (&a.default, &b.default) {
                         (Some(x), Some(y)) => x.agrees_with(y),
                         (None, None) => true,

@@ -42,6 +42,77 @@ impl Module {
         self.lines.line(offset)
     }
 
+    /// Every statement with the scope it runs in, in file order (the
+    /// statements inside compound statements included).
+    pub fn statements(&self) -> Vec<(ScopeId, &Stmt)> {
+        fn walk<'m>(stmts: &'m [Stmt], scope: ScopeId, out: &mut Vec<(ScopeId, &'m Stmt)>) {
+            for st in stmts {
+                out.push((scope, st));
+                if let Stmt::Block { branches, .. } = st {
+                    for (_, body) in branches {
+                        walk(body, scope, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (id, s) in self.scopes.iter().enumerate() {
+            walk(&s.body, id, &mut out);
+        }
+        out.sort_by_key(|(_, st)| st.span().start);
+        out
+    }
+
+    /// Every call in the module's statements (nested ones included), with
+    /// the scope it runs in.
+    pub fn calls(&self) -> Vec<(ScopeId, &Call)> {
+        fn expr<'m>(e: &'m Expr, scope: ScopeId, out: &mut Vec<(ScopeId, &'m Call)>, depth: usize) {
+            if depth > 64 {
+                return;
+            }
+            let d = depth + 1;
+            match e {
+                Expr::Call(c) => {
+                    out.push((scope, c));
+                    expr(&c.func, scope, out, d);
+                    for a in &c.args {
+                        match a {
+                            Arg::Pos(e) | Arg::Kw(_, e) | Arg::Star(e) | Arg::DoubleStar(e) => expr(e, scope, out, d),
+                        }
+                    }
+                }
+                Expr::Attr(b, _, _) | Expr::Starred(b, _) => expr(b, scope, out, d),
+                Expr::Subscript(a, b, _) | Expr::IfExp(a, b, _) | Expr::BoolOp { left: a, right: b, .. } => {
+                    expr(a, scope, out, d);
+                    expr(b, scope, out, d);
+                }
+                Expr::Tuple(items, _) => items.iter().for_each(|i| expr(i, scope, out, d)),
+                Expr::Dict(items, _) => {
+                    for i in items {
+                        match i {
+                            DictItem::Pair(k, v) => {
+                                expr(k, scope, out, d);
+                                expr(v, scope, out, d);
+                            }
+                            DictItem::Splat(v) => expr(v, scope, out, d),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for (scope, st) in self.statements() {
+            match st {
+                Stmt::Assign { value: Some(e), .. }
+                | Stmt::Call { call: e, .. }
+                | Stmt::Return { value: Some(e), .. } => expr(e, scope, &mut out, 0),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The suppression comment on a line, if any.
     pub fn directives_on(&self, line: usize) -> Option<&Directives> {
         self.suppressions.binary_search_by_key(&line, |(l, _)| *l).ok().map(|i| &self.suppressions[i].1)
@@ -74,6 +145,8 @@ pub struct Scope {
     pub bases: Vec<Expr>,
     /// Decorator names (`staticmethod`, `classmethod`, ...), as written.
     pub decorators: Vec<String>,
+    /// The same decorators as expressions (`click.option("--host", ...)`).
+    pub decorator_exprs: Vec<Expr>,
     /// Names declared `global` in this function.
     pub globals: Vec<String>,
 }
@@ -82,6 +155,12 @@ pub struct Scope {
 pub struct Param {
     pub name: String,
     pub annotation: Option<Expr>,
+    /// The default value (`host="0.0.0.0"`).
+    pub default: Option<Expr>,
+    /// `*args` / `**kwargs`.
+    pub splat: bool,
+    /// After `*` or `*args`: passed by keyword only.
+    pub keyword_only: bool,
     pub span: Span,
 }
 

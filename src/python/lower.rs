@@ -64,6 +64,7 @@ fn empty_scope(kind: ScopeKind, name: &str, parent: Option<ScopeId>, span: Span)
         params: Vec::new(),
         bases: Vec::new(),
         decorators: Vec::new(),
+        decorator_exprs: Vec::new(),
         globals: Vec::new(),
     }
 }
@@ -462,6 +463,10 @@ impl<'s> Lower<'s> {
         let mut cursor = outer.walk();
         for dec in outer.named_children(&mut cursor).filter(|c| c.kind() == "decorator") {
             scope.decorators.push(self.text(dec).trim_start_matches('@').trim().to_string());
+            if let Some(e) = dec.named_child(0).filter(|e| e.kind() != "comment") {
+                let e = self.expr(e, depth);
+                scope.decorator_exprs.push(e);
+            }
         }
         if let Some(params) = def.child_by_field_name("parameters") {
             scope.params = self.params(params, depth);
@@ -484,6 +489,7 @@ impl<'s> Lower<'s> {
 
     fn params(&mut self, params: Node, depth: usize) -> Vec<Param> {
         let mut out = Vec::new();
+        let mut keyword_only = false;
         let mut cursor = params.walk();
         for p in params.named_children(&mut cursor) {
             let (name, annotation) = match p.kind() {
@@ -494,14 +500,29 @@ impl<'s> Lower<'s> {
                 "default_parameter" => (p.child_by_field_name("name"), None),
                 "typed_default_parameter" => (p.child_by_field_name("name"), p.child_by_field_name("type")),
                 "list_splat_pattern" | "dictionary_splat_pattern" => (p.named_child(0), None),
+                "keyword_separator" => {
+                    keyword_only = true;
+                    (None, None)
+                }
                 _ => (None, None),
             };
+            // `*args: int` is a typed_parameter holding a list_splat_pattern.
+            let splat = matches!(p.kind(), "list_splat_pattern" | "dictionary_splat_pattern")
+                || p.named_child(0)
+                    .is_some_and(|c| matches!(c.kind(), "list_splat_pattern" | "dictionary_splat_pattern"));
+            let name = name.or_else(|| if splat { p.named_child(0).and_then(|c| c.named_child(0)) } else { None });
             if let Some(name) = name.filter(|n| n.kind() == "identifier") {
                 out.push(Param {
                     name: self.text(name).to_string(),
                     annotation: annotation.and_then(|t| t.named_child(0)).map(|t| self.expr(t, depth)),
+                    default: p.child_by_field_name("value").map(|v| self.expr(v, depth)),
+                    splat,
+                    keyword_only,
                     span: span(p),
                 });
+            }
+            if splat {
+                keyword_only = true;
             }
         }
         out
@@ -610,6 +631,21 @@ impl<'s> Lower<'s> {
                 Expr::Tuple(items.into_iter().map(|c| self.expr(c, depth)).collect(), sp)
             }
             "list_splat" => Expr::Starred(Box::new(self.first_named(n, depth)), sp),
+            // Annotations: `Annotated[str, typer.Option()]` is a generic type.
+            "type" => self.first_named(n, depth),
+            "generic_type" => {
+                let mut cursor = n.walk();
+                let parts: Vec<Node> = n.named_children(&mut cursor).collect();
+                match parts.as_slice() {
+                    [base, params] if params.kind() == "type_parameter" => {
+                        let mut c2 = params.walk();
+                        let items = params.named_children(&mut c2).map(|t| self.expr(t, depth)).collect();
+                        let index = Expr::Tuple(items, span(*params));
+                        Expr::Subscript(Box::new(self.expr(*base, depth)), Box::new(index), sp)
+                    }
+                    _ => Expr::Other(sp),
+                }
+            }
             "parenthesized_expression" => match n.named_child(0) {
                 Some(inner) if inner.kind() != "comment" => self.expr(inner, depth),
                 _ => Expr::Other(sp),

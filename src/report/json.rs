@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::analysis::value::Source;
 use crate::finding::{DebugSource, Finding, Origin, Position, Suppression};
 use crate::scan::FileReport;
 
@@ -89,6 +90,13 @@ fn origin(o: &Origin) -> JsonOrigin {
             line: Some(*line),
             ..none
         },
+        Origin::Passed { name, path, line } => JsonOrigin {
+            kind: "argument",
+            name: Some(name.clone()),
+            path: Some(path.display().to_string()),
+            line: Some(*line),
+            ..none
+        },
         Origin::DictKey { path, line } => {
             JsonOrigin { kind: "dict-key", path: Some(path.display().to_string()), line: Some(*line), ..none }
         }
@@ -98,6 +106,31 @@ fn origin(o: &Origin) -> JsonOrigin {
             name: constant.as_ref().map(|c| c.0.clone()),
             path: constant.as_ref().map(|c| c.1.display().to_string()),
             line: constant.as_ref().map(|c| c.2),
+        },
+        // The option, parameter or key, and where it is defined.
+        Origin::Default { source, .. } => match source {
+            Source::Option { flag, path, line } => JsonOrigin {
+                kind: "option-default",
+                name: Some(flag.clone()),
+                path: Some(path.display().to_string()),
+                line: Some(*line),
+                ..none
+            },
+            Source::Param { name, path, line } => JsonOrigin {
+                kind: "param-default",
+                name: Some(name.clone()),
+                path: Some(path.display().to_string()),
+                line: Some(*line),
+                ..none
+            },
+            Source::Key { key, path, line } => JsonOrigin {
+                kind: "key-default",
+                name: Some(key.clone()),
+                path: Some(path.display().to_string()),
+                line: Some(*line),
+                ..none
+            },
+            Source::Env => JsonOrigin { kind: "env-default", ..none },
         },
     }
 }
