@@ -105,7 +105,7 @@ impl Finding {
         let how = match &self.origin {
             Origin::Literal => format!("host \"{}\"", self.host),
             Origin::Constant { name, path, line } => {
-                format!("host `{name}` = \"{}\" (constant at {})", self.host, place(path, *line, &self.path))
+                format!("host `{name}` = \"{}\" (set at {})", self.host, place(path, *line, &self.path))
             }
             Origin::DictKey { path, line } => {
                 format!("host \"{}\" from a `**` dict ({})", self.host, place(path, *line, &self.path))

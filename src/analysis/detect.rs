@@ -239,7 +239,7 @@ fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
 fn app_of(ev: &Evaluator, v: Value) -> Option<Origin> {
     match v.present() {
         Value::App(_, o) => Some(o),
-        Value::Instance(m, c) if ev.app_class_kind(&m, c, 0).is_some() => {
+        Value::Instance(m, c, _) if ev.app_class_kind(&m, c, 0).is_some() => {
             Some(Origin { path: m.path.clone(), offset: m.scopes[c].span.start })
         }
         _ => None,
@@ -384,79 +384,15 @@ fn debugger(
     }
     let app = app?;
     // `app.debug = True` and friends on the same app, in this file or the
-    // one that created it; the last one in file order wins.
-    let mut modules = vec![m.clone()];
-    if app.path != m.path
-        && let Ok(origin_module) = ev.project().load(&app.path)
-    {
-        modules.insert(0, origin_module);
-    }
+    // one that created it; the last one in file order wins (a write the
+    // code cannot know leaves the verdict as it was).
     let mut verdict = None;
-    for module in &modules {
-        for (scope, st) in module.statements() {
-            let Some((obj, value, from_object)) = debug_setting(st) else {
-                continue;
-            };
-            let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
-            let Some(o) = app_of(ev, ev.eval(&cx, obj, 0)) else {
-                continue;
-            };
-            if &o != app {
-                continue;
-            }
-            let value = if from_object { ev.config_object_key(&cx, value, "DEBUG") } else { ev.eval(&cx, value, 0) };
-            match value.truthy() {
-                Some(true) => {
-                    verdict = Some(DebugSource::AppConfig {
-                        path: module.path.clone(),
-                        line: module.line_of(st.span().start),
-                    })
-                }
-                Some(false) => verdict = None,
-                None => {}
-            }
+    for (value, path, line) in ev.app_config_writes(app, m, "DEBUG") {
+        match value.truthy() {
+            Some(true) => verdict = Some(DebugSource::AppConfig { path, line }),
+            Some(false) => verdict = None,
+            None => {}
         }
     }
     verdict
-}
-
-/// `X.debug = v`, `X.config["DEBUG"] = v`, `X.config.update(DEBUG=v)`,
-/// `X.config.update({"DEBUG": v})`, `X.config.from_mapping(DEBUG=v)`:
-/// returns `(X, v, false)`; `X.config.from_object(o)`: `(X, o, true)`
-/// (the setting is `o.DEBUG`).
-fn debug_setting(st: &Stmt) -> Option<(&Expr, &Expr, bool)> {
-    match st {
-        Stmt::Assign { targets, value: Some(v), .. } => targets.iter().find_map(|t| match t {
-            Target::Attr(obj, a) if a == "debug" => Some((obj, v, false)),
-            Target::Subscript(Expr::Attr(obj, c, _), Expr::Str(Some(k), _)) if c == "config" && k == "DEBUG" => {
-                Some((obj.as_ref(), v, false))
-            }
-            _ => None,
-        }),
-        Stmt::Call { call: Expr::Call(call), .. } => {
-            let Expr::Attr(cfg, method, _) = &call.func else {
-                return None;
-            };
-            let Expr::Attr(obj, c, _) = cfg.as_ref() else {
-                return None;
-            };
-            if c == "config" && method == "from_object" {
-                return call.positional(0).or_else(|| call.keyword("obj")).map(|o| (obj.as_ref(), o, true));
-            }
-            if c != "config" || !matches!(method.as_str(), "update" | "from_mapping") {
-                return None;
-            }
-            if let Some(v) = call.keyword("DEBUG") {
-                return Some((obj, v, false));
-            }
-            match call.positional(0) {
-                Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
-                    DictItem::Pair(Expr::Str(Some(k), _), v) if k == "DEBUG" => Some((obj.as_ref(), v, false)),
-                    _ => None,
-                }),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
 }

@@ -9,6 +9,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::value::*;
@@ -103,8 +104,16 @@ impl<'p> Evaluator<'p> {
         match e {
             Expr::Name(n, span) => self.known_external(cx, span, self.lookup(&cx.module, cx.scope, cx.pos, n, d)),
             Expr::Attr(base, attr, span) => {
-                let base = self.eval(cx, base, d);
-                self.known_external(cx, span, self.attr(base, attr, d))
+                let plain = || {
+                    let base = self.eval(cx, base, d);
+                    self.known_external(cx, span, self.attr(base, attr, d))
+                };
+                match base.as_ref() {
+                    // `config.HOST = "127.0.0.1"` before the use wins over
+                    // what `config` says by itself.
+                    Expr::Name(var, _) => self.attr_assigned(cx, var, attr, d, plain),
+                    _ => plain(),
+                }
             }
             Expr::Call(call) => self.call(cx, call, d),
             Expr::Str(Some(s), span) => Value::Str(Box::new(StrValue {
@@ -134,6 +143,18 @@ impl<'p> Evaluator<'p> {
                     via: Vec::new(),
                     source: Source::Env,
                 })),
+                // `CONFIG["host"]`, `app.config["HOST"]`: a key that is set.
+                Value::Dict(dict) => match self.str_of(cx, index, d) {
+                    Some(key) => match self.dict_lookup(&dict, &key, d) {
+                        Lookup::Found(v, _) => v,
+                        _ => Value::Unknown,
+                    },
+                    None => Value::Unknown,
+                },
+                Value::Config(app) => match self.str_of(cx, index, d) {
+                    Some(key) => self.app_config_key(&app, &cx.module, &key).unwrap_or(Value::Unknown),
+                    None => Value::Unknown,
+                },
                 // `create_app()[0]` of a factory that returns a tuple.
                 Value::Tuple(items) => match self.eval(cx, index, d) {
                     Value::Int(i) => {
@@ -235,7 +256,7 @@ impl<'p> Evaluator<'p> {
             }
         }
         for (b, known) in reaching {
-            values.push(known.unwrap_or_else(|| self.binding_value(m, scope, b, name, depth)));
+            values.push(known.unwrap_or_else(|| self.binding_value_at(m, scope, b, name, pos, depth)));
         }
         for f in global_writers {
             let mut writes = Vec::new();
@@ -245,6 +266,105 @@ impl<'p> Evaluator<'p> {
             }
         }
         join(values)
+    }
+
+    /// `dict` (bound to `name` in `scope` by a statement ending at `from`)
+    /// with the changes made to it before `to`: `name[key] = v` and
+    /// `name.update(...)`. A change the analysis cannot read (`name[k] = v`
+    /// with an unknown key) makes every key unknown after it.
+    fn dict_changes(
+        &self,
+        m: &ModuleRef,
+        scope: ScopeId,
+        name: &str,
+        mut dict: DictValue,
+        from: usize,
+        to: usize,
+    ) -> DictValue {
+        let mut items: Vec<DictItem> = Vec::new();
+        let mut last = None;
+        for (s, st) in m.statements() {
+            if s != scope || st.span().start < from || st.span().end > to {
+                continue;
+            }
+            match st {
+                Stmt::Assign { targets, value: Some(v), span, .. } => {
+                    for t in targets {
+                        if let Target::Subscript(Expr::Name(n, _), key) = t
+                            && n == name
+                        {
+                            items.push(DictItem::Pair(key.clone(), v.clone()));
+                            last = Some(span.start);
+                        }
+                    }
+                }
+                Stmt::Call { call: Expr::Call(call), span } => {
+                    let Expr::Attr(recv, method, _) = &call.func else { continue };
+                    if !matches!(recv.as_ref(), Expr::Name(n, _) if n == name) || method != "update" {
+                        continue;
+                    }
+                    for a in &call.args {
+                        items.push(match a {
+                            Arg::Kw(k, v) => DictItem::Pair(Expr::Str(Some(k.clone()), v.span()), v.clone()),
+                            Arg::Pos(e) | Arg::DoubleStar(e) => DictItem::Splat(e.clone()),
+                            Arg::Star(e) => DictItem::Splat(Expr::Other(e.span())),
+                        });
+                    }
+                    last = Some(span.start);
+                }
+                _ => {}
+            }
+        }
+        if let Some(at) = last {
+            let mut all = (*dict.items).clone();
+            all.extend(items);
+            dict.items = Arc::new(all);
+            // The new values are read where the last change is made.
+            dict.pos = at;
+        }
+        dict
+    }
+
+    /// `var.attr` where assignments `var.attr = v` of this scope (or, from a
+    /// function that does not bind `var`, of the enclosing one) may reach:
+    /// those that do, joined with `plain` (what `var.attr` is without them)
+    /// where none surely does.
+    fn attr_assigned(&self, cx: &Ctx, var: &str, attr: &str, depth: u32, plain: impl FnOnce() -> Value) -> Value {
+        let path = format!("{var}.{attr}");
+        let m = &cx.module;
+        let (mut scope, mut pos) = (cx.scope, cx.pos);
+        loop {
+            let s = &m.scopes[scope];
+            let mut all = Vec::new();
+            collect_bindings(&s.body, &path, &mut Vec::new(), &mut all);
+            let before: Vec<&Binding> = all.iter().filter(|b| b.span.end <= pos).collect();
+            if !before.is_empty() {
+                let mut chain = Vec::new();
+                chain_at(&s.body, pos, &mut chain);
+                let last_definite = before.iter().rposition(|b| chain.starts_with(&b.chain));
+                let reaching = match last_definite {
+                    Some(i) => &before[i..],
+                    None => &before[..],
+                };
+                let mut values: Vec<Value> =
+                    reaching.iter().map(|b| self.binding_value(m, scope, b, &path, depth)).collect();
+                if last_definite.is_none() {
+                    values.push(plain());
+                }
+                return join(values);
+            }
+            // From a function body, module-level assignments have run.
+            let mut own = Vec::new();
+            collect_bindings(&s.body, var, &mut Vec::new(), &mut own);
+            let is_param = s.params.iter().any(|p| p.name == var);
+            match (s.kind, self.enclosing(m, scope)) {
+                (ScopeKind::Function, Some(outer)) if own.is_empty() && !is_param => {
+                    scope = outer;
+                    pos = END;
+                }
+                _ => return plain(),
+            }
+        }
     }
 
     /// The scope whose names a function body sees next (class scopes are
@@ -267,7 +387,7 @@ impl<'p> Evaluator<'p> {
             } else if s.decorators.iter().any(|d| d == "classmethod") {
                 return Value::Class(m.clone(), parent);
             } else {
-                return Value::Instance(m.clone(), parent);
+                return Value::Instance(m.clone(), parent, None);
             }
         }
         // An annotation naming an application class says what it is.
@@ -430,6 +550,20 @@ impl<'p> Evaluator<'p> {
     }
 
     fn binding_value(&self, m: &ModuleRef, scope: ScopeId, b: &Binding, name: &str, depth: u32) -> Value {
+        self.binding_value_at(m, scope, b, name, END, depth)
+    }
+
+    /// The value a binding gives `name`, as seen at `pos` (a dict may be
+    /// changed in between: `opts["host"] = ...`, `opts.update(...)`).
+    fn binding_value_at(
+        &self,
+        m: &ModuleRef,
+        scope: ScopeId,
+        b: &Binding,
+        name: &str,
+        pos: usize,
+        depth: u32,
+    ) -> Value {
         match &b.kind {
             BindingKind::Assign(Stmt::Assign { targets, value, annotation, span }) => {
                 let cx = Ctx { module: m.clone(), scope, pos: span.start };
@@ -439,7 +573,12 @@ impl<'p> Evaluator<'p> {
                 };
                 // `app, socketio = create_app()`: the item this name gets.
                 let v = if targets.iter().any(|t| matches!(t, Target::Name(n) if n == name)) {
-                    v
+                    match v {
+                        Value::Dict(dict) => {
+                            Value::Dict(Box::new(self.dict_changes(m, scope, name, *dict, span.end, pos)))
+                        }
+                        v => v,
+                    }
                 } else {
                     match targets.iter().find(|t| t.binds(name)) {
                         Some(t) => unpack(v, t, name),
@@ -587,14 +726,17 @@ impl<'p> Evaluator<'p> {
             Value::Class(m, c) => self.class_attr(&m, c, attr, depth).unwrap_or(Value::Unknown),
             // `self.run` in a subclass of Flask: its own `run` if it
             // overrides it, else the development server.
-            Value::Instance(m, c) if is_server_method(attr) => match self.class_attr(&m, c, attr, depth) {
+            Value::Instance(m, c, _) if attr == "config" && self.app_class_kind(&m, c, depth).is_some() => {
+                Value::Config(class_origin(&m, c))
+            }
+            Value::Instance(m, c, created) if is_server_method(attr) => match self.class_attr(&m, c, attr, depth) {
                 Some(v) => v,
                 None => match self.app_class_kind(&m, c, depth) {
                     Some(kind) => server_method(kind, attr, class_origin(&m, c)).unwrap_or(Value::Unknown),
-                    None => self.instance_attr(&m, c, attr, depth),
+                    None => self.instance_attr(&m, c, attr, depth, created.as_deref()),
                 },
             },
-            Value::Instance(m, c) => self.instance_attr(&m, c, attr, depth),
+            Value::Instance(m, c, created) => self.instance_attr(&m, c, attr, depth, created.as_deref()),
             // `super().run` inside a subclass of Flask.
             Value::Super(m, c) => match self.app_class_kind(&m, c, depth) {
                 Some(kind) => server_method(kind, attr, class_origin(&m, c)).unwrap_or(Value::Unknown),
@@ -602,6 +744,7 @@ impl<'p> Evaluator<'p> {
             },
             // A Dash app serves through the Flask app in `.server`.
             Value::App(AppKind::Dash, origin) if attr == "server" => Value::App(AppKind::Flask, origin),
+            Value::App(_, origin) if attr == "config" => Value::Config(origin),
             Value::App(kind, origin) => server_method(kind, attr, origin).unwrap_or(Value::Unknown),
             Value::SocketIO if attr == "run" => server(ServerKind::SocketIORun, None),
             Value::Parsed(o) => self.option_default(&o, attr, depth),
@@ -637,15 +780,17 @@ impl<'p> Evaluator<'p> {
         None
     }
 
-    /// `self.attr`: class attributes and `self.attr = ...` in any method.
-    fn instance_attr(&self, m: &ModuleRef, class: ScopeId, attr: &str, depth: u32) -> Value {
+    /// `obj.attr` of an instance: what construction leaves there (a
+    /// dataclass or pydantic field passed at the creating call, else what
+    /// `__init__` always assigns, else the class attribute), joined with
+    /// what other methods (or `__init__` conditionally) may assign later.
+    fn instance_attr(&self, m: &ModuleRef, class: ScopeId, attr: &str, depth: u32, created: Option<&Created>) -> Value {
         if depth > MAX_DEPTH {
             return Value::Unknown;
         }
-        let mut values = Vec::new();
-        if let Some(v) = self.class_attr(m, class, attr, depth) {
-            values.push(v);
-        }
+        let mut start = created.and_then(|cr| self.field_argument(m, class, attr, cr, depth));
+        let mut later = Vec::new();
+        let mut assigned = false;
         for (id, s) in m.scopes.iter().enumerate() {
             if s.parent != Some(class) || s.kind != ScopeKind::Function {
                 continue;
@@ -656,25 +801,132 @@ impl<'p> Evaluator<'p> {
             if s.decorators.iter().any(|d| d == "staticmethod" || d == "classmethod") {
                 continue;
             }
+            let init = s.name == "__init__";
             let mut assigns = Vec::new();
-            collect_attr_assigns(&s.body, this, attr, &mut assigns);
-            for (value, span) in assigns {
+            collect_attr_assigns(&s.body, this, attr, true, &mut assigns);
+            for (value, span, always) in assigns {
+                assigned = true;
                 let cx = Ctx { module: m.clone(), scope: id, pos: span.start };
-                values.push(match value {
+                let v = match value {
+                    // `self.host = host` in `__init__`: what the creating
+                    // call passes for `host`.
+                    Some(Expr::Name(p, _)) if init && created.is_some() && s.params.iter().any(|q| &q.name == p) => {
+                        self.init_argument(m, id, p, created, depth)
+                    }
                     Some(e) => self.eval(&cx, e, depth + 1),
                     None => Value::Unknown,
-                });
+                };
+                if init && always && start.is_none() {
+                    // The last unconditional one wins; earlier ones are gone.
+                    later.retain(|(sure, _): &(bool, Value)| !*sure);
+                    later.push((true, v));
+                } else {
+                    later.push((false, v));
+                }
             }
         }
-        if values.is_empty() {
+        // What `__init__` surely set is where the object starts.
+        if start.is_none()
+            && let Some(i) = later.iter().rposition(|(sure, _)| *sure)
+        {
+            start = Some(later.remove(i).1);
+        }
+        let class_value = self.class_attr(m, class, attr, depth);
+        let mut values: Vec<Value> = start.or(class_value).into_iter().collect();
+        values.extend(later.into_iter().map(|(_, v)| v));
+        if values.is_empty() && !assigned {
             for (bm, bc) in self.local_bases(m, class, depth) {
-                let v = self.instance_attr(&bm, bc, attr, depth + 1);
+                let v = self.instance_attr(&bm, bc, attr, depth + 1, created);
                 if !matches!(v, Value::Unknown) {
                     return v;
                 }
             }
         }
         join(values)
+    }
+
+    /// A dataclass / pydantic / NamedTuple field given to the creating call
+    /// (by keyword, or by position in field order).
+    fn field_argument(
+        &self,
+        m: &ModuleRef,
+        class: ScopeId,
+        attr: &str,
+        created: &Created,
+        depth: u32,
+    ) -> Option<Value> {
+        if !self.is_record_class(m, class, depth) {
+            return None;
+        }
+        let call = &created.call;
+        let step = || Step::Passed {
+            name: attr.to_string(),
+            path: created.cx.module.path.clone(),
+            line: created.cx.module.line_of(call.span.start),
+        };
+        if let Some(e) = call.keyword(attr) {
+            return Some(self.eval(&created.cx, e, depth + 1).via(step()));
+        }
+        let index = m.scopes[class].fields.iter().position(|f| f == attr)?;
+        call.positional(index).map(|e| self.eval(&created.cx, e, depth + 1).via(step()))
+    }
+
+    /// Classes whose constructor takes their annotated fields.
+    fn is_record_class(&self, m: &ModuleRef, class: ScopeId, depth: u32) -> bool {
+        let s = &m.scopes[class];
+        if s.decorators.iter().any(|d| d.contains("dataclass") || d.starts_with("attr.s") || d.starts_with("define")) {
+            return true;
+        }
+        let cx = Ctx { module: m.clone(), scope: s.parent.unwrap_or(0), pos: s.span.start };
+        s.bases.iter().any(|b| match self.eval(&cx, b, depth + 1) {
+            Value::External(p) => matches!(
+                p.as_str(),
+                "pydantic.BaseModel" | "pydantic.BaseSettings" | "pydantic_settings.BaseSettings" | "typing.NamedTuple"
+            ),
+            Value::Class(bm, bc) => self.is_record_class(&bm, bc, depth + 1),
+            _ => false,
+        })
+    }
+
+    /// Parameter `param` of `__init__` (scope `init`) as the creating call
+    /// passes it, or its default.
+    fn init_argument(&self, m: &ModuleRef, init: ScopeId, param: &str, created: Option<&Created>, depth: u32) -> Value {
+        let s = &m.scopes[init];
+        let Some(index) = s.params.iter().position(|p| p.name == param) else { return Value::Unknown };
+        let p = &s.params[index];
+        if p.splat {
+            return Value::Unknown;
+        }
+        if let Some(cr) = created {
+            if cr.call.args.iter().any(|a| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) {
+                return Value::Unknown;
+            }
+            let passed = cr
+                .call
+                .keyword(param)
+                .or_else(|| (!p.keyword_only && index >= 1).then(|| cr.call.positional(index - 1)).flatten());
+            if let Some(e) = passed {
+                let line = cr.cx.module.line_of(cr.call.span.start);
+                let step = Step::Passed { name: param.to_string(), path: cr.cx.module.path.clone(), line };
+                return self.eval(&cr.cx, e, depth + 1).via(step);
+            }
+        }
+        match &p.default {
+            Some(d) => {
+                let cx = Ctx { module: m.clone(), scope: s.parent.unwrap_or(0), pos: s.span.start };
+                Value::Env(Box::new(EnvValue {
+                    var: None,
+                    default: Some(self.eval(&cx, d, depth + 1)),
+                    via: Vec::new(),
+                    source: Source::Param {
+                        name: param.to_string(),
+                        path: m.path.clone(),
+                        line: m.line_of(p.span.start),
+                    },
+                }))
+            }
+            None => Value::Unknown,
+        }
     }
 
     fn local_bases(&self, m: &ModuleRef, class: ScopeId, depth: u32) -> Vec<(ModuleRef, ScopeId)> {
@@ -707,6 +959,47 @@ impl<'p> Evaluator<'p> {
 
     fn call(&self, cx: &Ctx, call: &Call, depth: u32) -> Value {
         let origin = || Origin { path: cx.module.path.clone(), offset: call.span.start };
+        // `mapping.get(key, default)`: the value when the key is known to be
+        // set; the default when it is known to be absent; and when the
+        // mapping's content cannot be known, the default whenever the key
+        // is absent (as for an environment variable).
+        if let Expr::Attr(recv, method, _) = &call.func
+            && method == "get"
+            && let Some(key_expr) = call.positional(0)
+        {
+            let mapping = self.eval(cx, recv, depth).present();
+            if matches!(mapping, Value::Dict(_) | Value::Config(_) | Value::Unknown) {
+                let Some(key) = self.str_of(cx, key_expr, depth) else { return Value::Unknown };
+                let default = match call.positional(1).or_else(|| call.keyword("fallback")) {
+                    Some(e) => self.eval(cx, e, depth),
+                    None => Value::None,
+                };
+                let maybe_absent = |default: Value| {
+                    let line = cx.module.line_of(call.span.start);
+                    Value::Env(Box::new(EnvValue {
+                        var: None,
+                        default: Some(default),
+                        via: Vec::new(),
+                        source: Source::Key { key: key.clone(), path: cx.module.path.clone(), line },
+                    }))
+                };
+                return match mapping {
+                    Value::Dict(dict) => match self.dict_lookup(&dict, &key, depth) {
+                        Lookup::Found(v, _) => v,
+                        Lookup::Absent => default,
+                        Lookup::Unknown => maybe_absent(default),
+                    },
+                    Value::Config(app) => match self.app_config_key(&app, &cx.module, &key) {
+                        Some(Value::Unknown) => maybe_absent(default),
+                        Some(v) => v,
+                        // Flask always sets DEBUG (false unless FLASK_DEBUG).
+                        None if key == "DEBUG" => Value::Bool(false),
+                        None => default,
+                    },
+                    _ => maybe_absent(default),
+                };
+            }
+        }
         // argparse: `parser.parse_args()` and argument groups.
         if let Expr::Attr(recv, method, _) = &call.func
             && matches!(
@@ -803,7 +1096,7 @@ impl<'p> Evaluator<'p> {
             }
             Value::Class(m, c) => match self.app_class_kind(&m, c, depth) {
                 Some(kind) => Value::App(kind, origin()),
-                None => Value::Instance(m, c),
+                None => Value::Instance(m, c, Some(Arc::new(Created { cx: cx.clone(), call: call.clone() }))),
             },
             Value::Function(m, f) => self.returns(&m, f, depth),
             _ => Value::Unknown,
@@ -905,13 +1198,60 @@ impl<'p> Evaluator<'p> {
         }))
     }
 
+    /// Every write of `key` into the configuration of the application
+    /// created at `app`, in the module that created it and in `here`, in
+    /// file order: (value, path, line). A load the code cannot see into
+    /// (`from_envvar`, `from_pyfile`) is a write of an unknown value.
+    pub fn app_config_writes(&self, app: &Origin, here: &ModuleRef, key: &str) -> Vec<(Value, PathBuf, usize)> {
+        let mut modules = vec![here.clone()];
+        if app.path != here.path
+            && let Ok(origin_module) = self.project.load(&app.path)
+        {
+            modules.insert(0, origin_module);
+        }
+        let mut out = Vec::new();
+        for module in &modules {
+            for (scope, st) in module.statements() {
+                let Some((obj, write)) = config_write(st, key) else { continue };
+                let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
+                let same = match self.eval(&cx, obj, 0).present() {
+                    Value::App(_, o) => o == *app,
+                    Value::Instance(m, c, _) if self.app_class_kind(&m, c, 0).is_some() => {
+                        Origin { path: m.path.clone(), offset: m.scopes[c].span.start } == *app
+                    }
+                    _ => false,
+                };
+                if !same {
+                    continue;
+                }
+                let line = module.line_of(st.span().start);
+                let value = match write {
+                    ConfigWrite::Value(e) => {
+                        let step =
+                            Step::Constant { name: format!("config[\"{key}\"]"), path: module.path.clone(), line };
+                        self.eval(&cx, e, 0).via(step)
+                    }
+                    ConfigWrite::Object(e) => self.config_object_key(&cx, e, key),
+                    ConfigWrite::Unknowable => Value::Unknown,
+                };
+                out.push((value, module.path.clone(), line));
+            }
+        }
+        out
+    }
+
+    /// `app.config[key]` as it stands: the last write, if any.
+    fn app_config_key(&self, app: &Origin, here: &ModuleRef, key: &str) -> Option<Value> {
+        self.app_config_writes(app, here, key).pop().map(|(v, _, _)| v)
+    }
+
     /// `key` of what `app.config.from_object(e)` loads: a class of the
     /// project (bases included), an instance, a module, or an import
     /// string naming one (`"config.DevConfig"`). `Unknown` otherwise.
     pub fn config_object_key(&self, cx: &Ctx, e: &Expr, key: &str) -> Value {
         let found = match self.eval(cx, e, 0).present() {
             Value::Class(m, c) => self.class_attr(&m, c, key, 0),
-            Value::Instance(m, c) => Some(self.instance_attr(&m, c, key, 0)),
+            Value::Instance(m, c, created) => Some(self.instance_attr(&m, c, key, 0, created.as_deref())),
             Value::Module { module, .. } => Some(self.module_attr(&module, key, 0)),
             Value::Str(s) => self.import_string(&cx.module, &s.value, key),
             _ => None,
@@ -938,22 +1278,41 @@ impl<'p> Evaluator<'p> {
 
     /// The value under `key` in a dict passed with `**`.
     pub fn dict_get(&self, dict: &DictValue, key: &str, depth: u32) -> Option<(Value, Span)> {
+        match self.dict_lookup(dict, key, depth) {
+            Lookup::Found(v, span) => Some((v, span)),
+            _ => None,
+        }
+    }
+
+    /// `key` in a dict: its value, known to be absent, or unknowable.
+    pub fn dict_lookup(&self, dict: &DictValue, key: &str, depth: u32) -> Lookup {
+        if depth > MAX_DEPTH {
+            return Lookup::Unknown;
+        }
         let cx = Ctx { module: dict.module.clone(), scope: dict.scope, pos: dict.pos };
         // Later keys win, as in Python.
         for item in dict.items.iter().rev() {
             match item {
-                DictItem::Pair(k, v) => {
-                    if self.str_of(&cx, k, depth).as_deref() == Some(key) {
+                DictItem::Pair(k, v) => match self.str_of(&cx, k, depth) {
+                    Some(k) if k == key => {
                         let step =
                             Step::DictKey { key: key.to_string(), path: dict.module.path.clone(), line: dict.line };
-                        return Some((self.eval(&cx, v, depth).via(step), v.span()));
+                        return Lookup::Found(self.eval(&cx, v, depth).via(step), v.span());
                     }
-                }
-                // `{**base, ...}`: the key may come from there; we cannot tell.
-                DictItem::Splat(_) => return None,
+                    Some(_) => {}
+                    None => return Lookup::Unknown,
+                },
+                // `{**base, ...}`: the key may come from there.
+                DictItem::Splat(e) => match self.eval(&cx, e, depth + 1) {
+                    Value::Dict(inner) => match self.dict_lookup(&inner, key, depth + 1) {
+                        Lookup::Absent => {}
+                        found => return found,
+                    },
+                    _ => return Lookup::Unknown,
+                },
             }
         }
-        None
+        Lookup::Absent
     }
 }
 
@@ -964,6 +1323,68 @@ pub fn app_class(path: &str) -> Option<AppKind> {
     match path {
         "flask.Flask" | "flask.app.Flask" | "apiflask.APIFlask" | "flask_openapi3.OpenAPI" => Some(AppKind::Flask),
         "dash.Dash" | "dash.dash.Dash" | "jupyter_dash.JupyterDash" => Some(AppKind::Dash),
+        _ => None,
+    }
+}
+
+/// A key looked up in a dict.
+pub enum Lookup {
+    Found(Value, Span),
+    Absent,
+    Unknown,
+}
+
+/// How a statement writes a configuration key.
+enum ConfigWrite<'m> {
+    Value(&'m Expr),
+    /// `from_object(o)`: the key is `o.KEY`.
+    Object(&'m Expr),
+    /// `from_envvar`, `from_pyfile`, `from_file`, `from_prefixed_env`.
+    Unknowable,
+}
+
+/// `X.config[key] = v`, `X.config.update(key=v)`, `X.config.update({key:
+/// v})`, `X.config.from_mapping(...)`, `X.config.from_object(o)`, a load
+/// from a file, and for `DEBUG` also `X.debug = v`: returns `(X, write)`.
+fn config_write<'m>(st: &'m Stmt, key: &str) -> Option<(&'m Expr, ConfigWrite<'m>)> {
+    match st {
+        Stmt::Assign { targets, value: Some(v), .. } => targets.iter().find_map(|t| match t {
+            Target::Attr(obj, a) if a == "debug" && key == "DEBUG" => Some((obj, ConfigWrite::Value(v))),
+            Target::Subscript(Expr::Attr(obj, c, _), Expr::Str(Some(k), _)) if c == "config" && k == key => {
+                Some((obj.as_ref(), ConfigWrite::Value(v)))
+            }
+            _ => None,
+        }),
+        Stmt::Call { call: Expr::Call(call), .. } => {
+            let Expr::Attr(cfg, method, _) = &call.func else { return None };
+            let Expr::Attr(obj, c, _) = cfg.as_ref() else { return None };
+            if c != "config" {
+                return None;
+            }
+            match method.as_str() {
+                "from_object" => {
+                    call.positional(0).or_else(|| call.keyword("obj")).map(|o| (obj.as_ref(), ConfigWrite::Object(o)))
+                }
+                "from_envvar" | "from_pyfile" | "from_file" | "from_prefixed_env" => {
+                    Some((obj.as_ref(), ConfigWrite::Unknowable))
+                }
+                "update" | "from_mapping" => {
+                    if let Some(v) = call.keyword(key) {
+                        return Some((obj, ConfigWrite::Value(v)));
+                    }
+                    match call.positional(0) {
+                        Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
+                            DictItem::Pair(Expr::Str(Some(k), _), v) if k == key => {
+                                Some((obj.as_ref(), ConfigWrite::Value(v)))
+                            }
+                            _ => None,
+                        }),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -1053,6 +1474,7 @@ fn dotted_expr(text: &str, span: Span) -> Expr {
 fn unpack(v: Value, target: &Target, name: &str) -> Value {
     match target {
         Target::Name(n) if n == name => v,
+        Target::Attr(..) if target.binds(name) => v,
         Target::Tuple(items) => {
             let Value::Tuple(values) = v.present() else { return Value::Unknown };
             let star = items.iter().position(|t| matches!(t, Target::Starred(_)));
@@ -1123,7 +1545,9 @@ fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, u
             Stmt::Import { bindings, .. } => {
                 bindings.iter().rev().find(|(n, _)| n == name).map(|(_, r)| BindingKind::Import(r))
             }
-            Stmt::StarImport { level, module, .. } => Some(BindingKind::Star { level: *level, module }),
+            Stmt::StarImport { level, module, .. } if !name.contains('.') => {
+                Some(BindingKind::Star { level: *level, module })
+            }
             Stmt::Def { name: n, scope, .. } if n == name => Some(BindingKind::Def(*scope)),
             Stmt::Block { branches, always_runs, span } => {
                 for (i, (_, body)) in branches.iter().enumerate() {
@@ -1174,20 +1598,27 @@ fn collect_returns<'m>(stmts: &'m [Stmt], out: &mut Vec<(Option<&'m Expr>, Span)
     }
 }
 
-/// `this.attr = value` statements in a method body.
-fn collect_attr_assigns<'m>(stmts: &'m [Stmt], this: &str, attr: &str, out: &mut Vec<(Option<&'m Expr>, Span)>) {
+/// `this.attr = value` statements in a method body, each with whether it
+/// always runs (not inside a branch or a loop).
+fn collect_attr_assigns<'m>(
+    stmts: &'m [Stmt],
+    this: &str,
+    attr: &str,
+    always: bool,
+    out: &mut Vec<(Option<&'m Expr>, Span, bool)>,
+) {
     for st in stmts {
         match st {
             Stmt::Assign { targets, value, span, .. } => {
                 let hit =
                     targets.iter().any(|t| matches!(t, Target::Attr(Expr::Name(n, _), a) if n == this && a == attr));
                 if hit {
-                    out.push((value.as_ref(), span.clone()));
+                    out.push((value.as_ref(), span.clone(), always));
                 }
             }
-            Stmt::Block { branches, .. } => {
+            Stmt::Block { branches, always_runs, .. } => {
                 for (_, body) in branches {
-                    collect_attr_assigns(body, this, attr, out);
+                    collect_attr_assigns(body, this, attr, always && *always_runs, out);
                 }
             }
             _ => {}

@@ -14,6 +14,13 @@ pub struct Ctx {
     pub pos: usize,
 }
 
+/// The call that created an instance, and where it was made.
+#[derive(Debug)]
+pub struct Created {
+    pub cx: Ctx,
+    pub call: crate::python::Call,
+}
+
 /// Which development-server entry point a callable is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerKind {
@@ -132,7 +139,9 @@ pub enum Value {
     },
     Class(ModuleRef, ScopeId),
     Function(ModuleRef, ScopeId),
-    Instance(ModuleRef, ScopeId),
+    /// An instance of a class of the project, with the call that created it
+    /// when it is known (its arguments fill the fields).
+    Instance(ModuleRef, ScopeId, Option<Arc<Created>>),
     App(AppKind, Origin),
     SocketIO,
     /// A callable that starts the server (`app.run`, `run_simple`, a
@@ -152,6 +161,8 @@ pub enum Value {
     Str(Box<StrValue>),
     Env(Box<EnvValue>),
     Dict(Box<DictValue>),
+    /// `app.config` of the application created at this origin.
+    Config(Origin),
     /// An `argparse.ArgumentParser` (by where it was created).
     Parser(Origin),
     /// What its `parse_args()` returns.
@@ -206,7 +217,9 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => {
                 a.value == b.value || (binds_all_interfaces(&a.value) && binds_all_interfaces(&b.value))
             }
-            (Value::Parser(a), Value::Parser(b)) | (Value::Parsed(a), Value::Parsed(b)) => a == b,
+            (Value::Parser(a), Value::Parser(b))
+            | (Value::Parsed(a), Value::Parsed(b))
+            | (Value::Config(a), Value::Config(b)) => a == b,
             (Value::Env(a), Value::Env(b)) => {
                 a.var == b.var
                     && a.source == b.source
@@ -221,7 +234,7 @@ impl Value {
             (Value::External(a), Value::External(b)) => a == b,
             (Value::Class(m, a), Value::Class(n, b))
             | (Value::Function(m, a), Value::Function(n, b))
-            | (Value::Instance(m, a), Value::Instance(n, b)) => Arc::ptr_eq(m, n) && a == b,
+            | (Value::Instance(m, a, _), Value::Instance(n, b, _)) => Arc::ptr_eq(m, n) && a == b,
             (Value::Module { module: m, .. }, Value::Module { module: n, .. }) => Arc::ptr_eq(m, n),
             (Value::Tuple(a), Value::Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.agrees_with(y)),
             (Value::Server(a), Value::Server(b)) => a.kind == b.kind && a.bound.is_empty() && b.bound.is_empty(),

@@ -147,6 +147,9 @@ pub struct Scope {
     pub decorators: Vec<String>,
     /// The same decorators as expressions (`click.option("--host", ...)`).
     pub decorator_exprs: Vec<Expr>,
+    /// Class bodies: the annotated names (`host: str = "..."`, `port: int`)
+    /// in order, the fields of a dataclass or a pydantic model.
+    pub fields: Vec<String>,
     /// Names declared `global` in this function.
     pub globals: Vec<String>,
 }
@@ -234,12 +237,14 @@ pub enum Target {
 }
 
 impl Target {
-    /// Does assigning to this target bind `name`?
+    /// Does assigning to this target bind `name`? An attribute path
+    /// `var.attr` is bound by `var.attr = ...`.
     pub fn binds(&self, name: &str) -> bool {
         match self {
             Target::Name(n) => n == name,
             Target::Tuple(items) => items.iter().any(|t| t.binds(name)),
             Target::Starred(t) => t.binds(name),
+            Target::Attr(Expr::Name(var, _), attr) => name.split_once('.').is_some_and(|(v, a)| v == var && a == attr),
             Target::Attr(..) | Target::Subscript(..) => false,
         }
     }

@@ -65,6 +65,7 @@ fn empty_scope(kind: ScopeKind, name: &str, parent: Option<ScopeId>, span: Span)
         bases: Vec::new(),
         decorators: Vec::new(),
         decorator_exprs: Vec::new(),
+        fields: Vec::new(),
         globals: Vec::new(),
     }
 }
@@ -476,6 +477,19 @@ impl<'s> Lower<'s> {
             for base in supers.named_children(&mut c) {
                 if base.kind() != "keyword_argument" {
                     scope.bases.push(self.expr(base, depth));
+                }
+            }
+        }
+        if kind == ScopeKind::Class
+            && let Some(b) = body
+        {
+            let mut c = b.walk();
+            for st in b.named_children(&mut c).filter(|n| n.kind() == "expression_statement") {
+                if let Some(a) =
+                    st.named_child(0).filter(|a| a.kind() == "assignment" && a.child_by_field_name("type").is_some())
+                    && let Some(left) = a.child_by_field_name("left").filter(|l| l.kind() == "identifier")
+                {
+                    scope.fields.push(self.text(left).to_string());
                 }
             }
         }
