@@ -35,6 +35,9 @@ pub struct Evaluator<'p> {
     /// circular import reaches again is seen as Python sees it then,
     /// initialised up to that statement.
     importing: RefCell<Vec<(usize, usize)>>,
+    /// The module being checked: its calls of another module's functions
+    /// count as call sites too (`app = create_app(debug=True)`).
+    root: Option<ModuleRef>,
 }
 
 enum BindingKind<'m> {
@@ -57,7 +60,14 @@ impl<'p> Evaluator<'p> {
             fuel: Cell::new(FUEL),
             active: RefCell::new(HashSet::new()),
             importing: RefCell::new(Vec::new()),
+            root: None,
         }
+    }
+
+    /// The module being checked (see `root`).
+    pub fn with_root(mut self, module: ModuleRef) -> Self {
+        self.root = Some(module);
+        self
     }
 
     pub fn project(&self) -> &'p Project {
@@ -513,14 +523,18 @@ impl<'p> Evaluator<'p> {
         });
         let mut values = Vec::new();
         let mut sites = 0;
-        for (call_scope, call) in m.calls() {
+        let mut modules = vec![m.clone()];
+        if let Some(root) = self.root.as_ref().filter(|r| !Arc::ptr_eq(r, m)) {
+            modules.push(root.clone());
+        }
+        for (cm, call_scope, call) in modules.iter().flat_map(|cm| cm.calls().into_iter().map(move |(s, c)| (cm, s, c))) {
             let by_attr = match &call.func {
                 Expr::Name(n, _) if n == callee => false,
                 Expr::Attr(_, a, _) if a == callee => true,
                 _ => continue,
             };
             // Inside the function itself (recursion) a call tells nothing new.
-            if call_scope == scope {
+            if Arc::ptr_eq(cm, m) && call_scope == scope {
                 continue;
             }
             sites += 1;
@@ -528,7 +542,7 @@ impl<'p> Evaluator<'p> {
                 values.push(Value::Unknown);
                 continue;
             }
-            let cx = Ctx { module: m.clone(), scope: call_scope, pos: call.span.start };
+            let cx = Ctx { module: cm.clone(), scope: call_scope, pos: call.span.start };
             let passed = call.keyword(&p.name).or_else(|| {
                 // Positions skip `self` when called on an instance or class.
                 let skip = usize::from(in_class && !is_static && (by_attr || s.name == "__init__"));
@@ -536,8 +550,8 @@ impl<'p> Evaluator<'p> {
             });
             match passed {
                 Some(e) => {
-                    let line = m.line_of(call.span.start);
-                    let step = Step::Passed { name: p.name.clone(), path: m.path.clone(), line };
+                    let line = cm.line_of(call.span.start);
+                    let step = Step::Passed { name: p.name.clone(), path: cm.path.clone(), line };
                     values.push(self.eval(&cx, e, depth).via(step))
                 }
                 None => values.push(default.clone().unwrap_or(Value::Unknown)),
@@ -707,6 +721,8 @@ impl<'p> Evaluator<'p> {
 
     fn attr(&self, base: Value, attr: &str, depth: u32) -> Value {
         match base.present() {
+            // Read from each object the path may hold.
+            Value::Choice(items) => join(items.into_iter().map(|v| self.attr(v, attr, depth + 1)).collect()),
             Value::External(p) => Value::External(format!("{p}.{attr}")),
             Value::Module { module, submodules } => {
                 let v = self.module_attr(&module, attr, depth);

@@ -285,14 +285,25 @@ fn choice(kept: Vec<Value>, maybe_none: bool) -> Value {
     for v in kept {
         match v {
             Value::Choice(inner) => items.extend(inner),
-            v @ (Value::Str(_) | Value::Env(_) | Value::Bool(_) | Value::Int(_) | Value::Unknown) => items.push(v),
+            // Data, and the objects that hold it (`config = Dev() if x else
+            // Prod()`: `config.HOST` is read from each).
+            v @ (Value::Str(_)
+            | Value::Env(_)
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Unknown
+            | Value::Instance(..)
+            | Value::Class(..)
+            | Value::Module { .. }
+            | Value::Dict(_)
+            | Value::Tuple(_)) => items.push(v),
             _ => return Value::Unknown,
         }
     }
     if maybe_none {
         items.push(Value::None);
     }
-    if items.len() > MAX_CHOICES || !items.iter().any(|v| matches!(v, Value::Str(_) | Value::Env(_))) {
+    if items.len() > MAX_CHOICES || items.iter().all(|v| matches!(v, Value::Unknown | Value::None)) {
         return Value::Unknown;
     }
     Value::Choice(items)
