@@ -167,16 +167,13 @@ fn is_ident(b: u8) -> bool {
 /// `run = app.run`), or the word `run_simple`. A call without arguments
 /// (`app.run()`) never binds every interface.
 pub fn has_run_call(b: &[u8]) -> bool {
-    // A module that defines its own `run_simple` (Werkzeug's serving.py)
-    // calls that one by its bare name: only `x.run_simple` counts there.
-    let defines_run_simple = memmem::find(b, b"def run_simple").is_some();
     for pos in memmem::find_iter(b, b"run") {
         if pos > 0 && is_ident(b[pos - 1]) {
             continue;
         }
         let after = &b[pos + 3..];
         let word = |suffix: &[u8]| after.starts_with(suffix) && after.get(suffix.len()).is_none_or(|&c| !is_ident(c));
-        if word(b"_simple") && (!defines_run_simple || preceded_by_dot(b, pos)) {
+        if word(b"_simple") {
             return true;
         }
         let word_len = match after.first() {
@@ -349,8 +346,8 @@ mod tests {
         assert!(!has_run_call(b"app.run()\nsocketio.run( )\napp.run_server(\n)"));
         assert!(!has_run_call(b"run(main())\nrunner.go()\nx.running = 1\nrun_simpler()\n"));
         assert!(!has_run_call(b"def run(self): pass"));
-        assert!(!has_run_call(b"def run_simple(h, p, a):\n    pass\nrun_simple('0.0.0.0', 1, a)\n"));
-        assert!(has_run_call(b"def run_simple(h, p, a):\n    pass\nserving.run_simple('0.0.0.0', 1, a)\n"));
+        // A `def run_simple` elsewhere in the file does not hide a call.
+        assert!(has_run_call(b"def run_simple_dev():\n    run_simple('0.0.0.0', 1, a)\n"));
     }
 
     #[test]

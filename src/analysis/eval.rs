@@ -9,6 +9,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -38,6 +40,10 @@ pub struct Evaluator<'p> {
     /// The module being checked: its calls of another module's functions
     /// count as call sites too (`app = create_app(debug=True)`).
     root: Option<ModuleRef>,
+    /// `module.name` as already worked out (module, name, position): star
+    /// imports that import each other would otherwise be walked again and
+    /// again.
+    module_attrs: RefCell<FxHashMap<(usize, String, usize), Value>>,
 }
 
 enum BindingKind<'m> {
@@ -61,6 +67,7 @@ impl<'p> Evaluator<'p> {
             active: RefCell::new(HashSet::new()),
             importing: RefCell::new(Vec::new()),
             root: None,
+            module_attrs: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -213,10 +220,16 @@ impl<'p> Evaluator<'p> {
         let mut all = Vec::new();
         collect_bindings(&s.body, name, &mut Vec::new(), &mut all);
         let param = if s.kind == ScopeKind::Function { s.params.iter().position(|p| p.name == name) } else { None };
-        // Star imports bind only the names their module provides: one that
-        // does not provide this name leaves earlier bindings in force.
+        let mut chain = Vec::new();
+        chain_at(&s.body, pos, &mut chain);
+        // The bindings that may reach `pos`, found from the last one back to
+        // the last that surely runs before it (earlier ones are shadowed and
+        // never looked into). A star import binds only the names its module
+        // provides: one that does not provide this name is passed over.
+        let reached: Vec<&Binding> = all.iter().filter(|b| b.span.end <= pos).collect();
         let mut before: Vec<(&Binding, Option<Value>)> = Vec::new();
-        for b in all.iter().filter(|b| b.span.end <= pos) {
+        let mut definite = false;
+        for b in reached.iter().rev() {
             let value = match b.kind {
                 BindingKind::Star { .. } => match self.binding_value(m, scope, b, name, depth) {
                     Value::Absent => continue,
@@ -225,7 +238,12 @@ impl<'p> Evaluator<'p> {
                 _ => None,
             };
             before.push((b, value));
+            if chain.starts_with(&b.chain) {
+                definite = true;
+                break;
+            }
         }
+        before.reverse();
         let only_absent_stars =
             before.is_empty() && all.iter().all(|b| matches!(b.kind, BindingKind::Star { .. }) && b.span.end <= pos);
         // `global name` in functions: what they assign counts too.
@@ -250,15 +268,9 @@ impl<'p> Evaluator<'p> {
                 ScopeKind::Module => builtin(name),
             };
         }
-        let mut chain = Vec::new();
-        chain_at(&s.body, pos, &mut chain);
-        let last_definite = before.iter().rposition(|(b, _)| chain.starts_with(&b.chain));
-        let reaching = match last_definite {
-            Some(i) => before.split_off(i),
-            None => before,
-        };
+        let reaching = before;
         let mut values = Vec::new();
-        if last_definite.is_none() {
+        if !definite {
             if let Some(i) = param {
                 values.push(self.param_value(m, scope, i, depth));
             } else if s.kind == ScopeKind::Class {
@@ -527,7 +539,8 @@ impl<'p> Evaluator<'p> {
         if let Some(root) = self.root.as_ref().filter(|r| !Arc::ptr_eq(r, m)) {
             modules.push(root.clone());
         }
-        for (cm, call_scope, call) in modules.iter().flat_map(|cm| cm.calls().into_iter().map(move |(s, c)| (cm, s, c))) {
+        for (cm, call_scope, call) in modules.iter().flat_map(|cm| cm.calls().into_iter().map(move |(s, c)| (cm, s, c)))
+        {
             let by_attr = match &call.func {
                 Expr::Name(n, _) if n == callee => false,
                 Expr::Attr(_, a, _) if a == callee => true,
@@ -714,7 +727,16 @@ impl<'p> Evaluator<'p> {
             // `__init__.py` finds the submodule instead).
             return Value::Absent;
         }
-        self.lookup(module, 0, at, name, depth)
+        let memo = (key, name.to_string(), at);
+        if let Some(v) = self.module_attrs.borrow().get(&memo) {
+            return v.clone();
+        }
+        let v = self.lookup(module, 0, at, name, depth);
+        // An answer cut short by the fuel running out is not the answer.
+        if self.fuel.get() > 0 {
+            self.module_attrs.borrow_mut().insert(memo, v.clone());
+        }
+        v
     }
 
     // ----- attributes --------------------------------------------------
@@ -1561,7 +1583,9 @@ fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, u
             Stmt::Import { bindings, .. } => {
                 bindings.iter().rev().find(|(n, _)| n == name).map(|(_, r)| BindingKind::Import(r))
             }
-            Stmt::StarImport { level, module, .. } if !name.contains('.') => {
+            // A star import binds public names (`_x` only through an
+            // `__all__` that lists it, which is rare enough to leave out).
+            Stmt::StarImport { level, module, .. } if !name.contains('.') && !name.starts_with('_') => {
                 Some(BindingKind::Star { level: *level, module })
             }
             Stmt::Def { name: n, scope, .. } if n == name => Some(BindingKind::Def(*scope)),
