@@ -145,8 +145,25 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
         "run_in_executor" => 1,
         _ => return None,
     };
+    // A project class's own method of that name is not an executor's.
+    if let Expr::Attr(recv, _, _) = &call.func
+        && let Value::Instance(m, c, _) | Value::Class(m, c) = ev.eval(cx, recv, 0).present()
+        && ev.defines(&m, c, name)
+    {
+        return None;
+    }
+    // The callable: by position, or by keyword (`target=`, `func=`).
     let mut positional = call.args.iter().enumerate().filter(|(_, a)| matches!(a, Arg::Pos(_)));
-    let (index, Arg::Pos(f)) = positional.nth(at)? else { return None };
+    let by_keyword = call.args.iter().enumerate().find(
+        |(_, a)| matches!(a, Arg::Kw(k, _) if matches!(k.as_str(), "target" | "func" | "fn" | "function" | "callback")),
+    );
+    let (index, f) = match positional.nth(at) {
+        Some((i, Arg::Pos(f))) => (i, f),
+        _ => match by_keyword {
+            Some((i, Arg::Kw(_, f))) => (i, f),
+            _ => return None,
+        },
+    };
     let server = target(f)?;
     let mut args = server.bound.clone();
     if name == "apply_async" {
@@ -158,7 +175,15 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
             args.push((cx.clone(), Arg::DoubleStar(e.clone())));
         }
     } else {
-        args.extend(here(&call.args[index + 1..]));
+        // Everything after the callable, and every keyword but its own.
+        let rest: Vec<Arg> = call
+            .args
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i != index && (*i > index || matches!(a, Arg::Kw(..) | Arg::DoubleStar(_))))
+            .map(|(_, a)| a.clone())
+            .collect();
+        args.extend(here(&rest));
     }
     Some(Start { server, args, via: Some(name.to_string()) })
 }
@@ -215,8 +240,12 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
 /// pass nothing that binds. A call of a plain name may be a partial that
 /// holds the host itself, so it always goes on.
 fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
-    if matches!(&call.func, Expr::Name(n, _) if n != "run_simple") {
-        return true;
+    // A partial may hold the host itself: a plain name, a call
+    // (`partial(...)()`), or an attribute bound to one in a class body.
+    match &call.func {
+        Expr::Name(..) | Expr::Call(_) => return true,
+        Expr::Attr(_, a, _) if cx.module.starters.iter().any(|s| s == a) => return true,
+        _ => {}
     }
     fn holds(v: &Value) -> bool {
         match v {

@@ -689,7 +689,7 @@ impl<'p> Evaluator<'p> {
     }
 
     fn star_import(&self, m: &ModuleRef, level: u32, module: &str, name: &str, depth: u32) -> Value {
-        if level == 0 && is_external(module) {
+        if level == 0 && (is_external(module) || self.project.resolve(&m.path, 0, module).is_none()) {
             let path = format!("{module}.{name}");
             let known = self.app_class(&path).is_some()
                 || socketio_class(&path)
@@ -704,8 +704,16 @@ impl<'p> Evaluator<'p> {
         let Some(target) = self.load(m, level, module) else { return Value::Absent };
         // What `*` takes: the names in `__all__` when it is a literal list,
         // else the public names the module binds.
+        // `__all__.append(...)` and friends change it after the fact.
+        let changed = target.statements().into_iter().any(|(scope, st)| {
+            scope == 0
+                && matches!(st, Stmt::Call { call: Expr::Call(c), .. }
+                    if matches!(&c.func, Expr::Attr(b, _, _) if matches!(b.as_ref(), Expr::Name(n, _) if n == "__all__")))
+        });
         let exported = match self.module_attr(&target, "__all__", depth) {
-            Value::Tuple(items) => Some(items.iter().any(|i| matches!(i, Value::Str(s) if s.value == name))),
+            Value::Tuple(items) if !changed => {
+                Some(items.iter().any(|i| matches!(i, Value::Str(s) if s.value == name)))
+            }
             _ => None,
         };
         if exported.unwrap_or(!name.starts_with('_')) { self.module_attr(&target, name, depth) } else { Value::Absent }
@@ -774,12 +782,26 @@ impl<'p> Evaluator<'p> {
                     None => self.instance_attr(&m, c, attr, depth, created.as_deref()),
                 },
             },
+            // A Dash subclass serves through its Flask app too.
+            Value::Instance(m, c, _)
+                if attr == "server" && self.app_class_kind(&m, c, depth) == Some(AppKind::Dash) =>
+            {
+                Value::App(AppKind::Flask, class_origin(&m, c))
+            }
             Value::Instance(m, c, created) => self.instance_attr(&m, c, attr, depth, created.as_deref()),
-            // `super().run` inside a subclass of Flask.
-            Value::Super(m, c) => match self.app_class_kind(&m, c, depth) {
-                Some(kind) => server_method(kind, attr, class_origin(&m, c)).unwrap_or(Value::Unknown),
-                None => Value::Unknown,
-            },
+            // `super().run` inside a subclass of Flask: a project base's
+            // own `run` comes first, as Python's method order has it.
+            Value::Super(m, c) => {
+                for (bm, bc) in self.local_bases(&m, c, depth) {
+                    if let Some(v) = self.class_attr(&bm, bc, attr, depth + 1) {
+                        return v;
+                    }
+                }
+                match self.app_class_kind(&m, c, depth) {
+                    Some(kind) => server_method(kind, attr, class_origin(&m, c)).unwrap_or(Value::Unknown),
+                    None => Value::Unknown,
+                }
+            }
             // A Dash app serves through the Flask app in `.server`.
             Value::App(AppKind::Dash, origin) if attr == "server" => Value::App(AppKind::Flask, origin),
             Value::App(_, origin) if attr == "config" => Value::Config(origin),
@@ -816,6 +838,11 @@ impl<'p> Evaluator<'p> {
             }
         }
         None
+    }
+
+    /// Does the class (or a project base) define `attr` itself?
+    pub fn defines(&self, m: &ModuleRef, class: ScopeId, attr: &str) -> bool {
+        self.class_attr(m, class, attr, 0).is_some()
     }
 
     /// `obj.attr` of an instance: what construction leaves there (a
@@ -1079,6 +1106,8 @@ impl<'p> Evaluator<'p> {
                 }
             }
             Value::External(p) if p == "argparse.ArgumentParser" => Value::Parser(origin()),
+            // `multiprocessing.get_context("spawn").Process(...)`
+            Value::External(p) if p == "multiprocessing.get_context" => Value::External("multiprocessing".into()),
             // `**vars(args)`: the parsed options as a mapping.
             Value::External(p) if p == "builtins.vars" => match call.positional(0) {
                 Some(e) => match self.eval(cx, e, depth).present() {
@@ -1132,10 +1161,10 @@ impl<'p> Evaluator<'p> {
                     Value::Unknown
                 }
             }
-            Value::Class(m, c) => match self.app_class_kind(&m, c, depth) {
-                Some(kind) => Value::App(kind, origin()),
-                None => Value::Instance(m, c, Some(Arc::new(Created { cx: cx.clone(), call: call.clone() }))),
-            },
+            // An instance of a project class (a subclass of Flask too: it
+            // may override `run`, and what its methods set on `self` is
+            // set on it).
+            Value::Class(m, c) => Value::Instance(m, c, Some(Arc::new(Created { cx: cx.clone(), call: call.clone() }))),
             Value::Function(m, f) => self.returns(&m, f, depth),
             _ => Value::Unknown,
         }

@@ -89,6 +89,11 @@ fn codes(rest: &str, nosec: bool) -> CodeList {
     let (list, explicit) = match rest.trim_start().strip_prefix(':') {
         Some(list) => (list, true),
         None if nosec => (rest, false),
+        // `# noqa S104` (colon forgotten): the codes still count as a
+        // list, never as a blanket `# noqa` that would hide every rule.
+        None if rest.split(|c: char| c == ',' || c.is_whitespace()).find(|t| !t.is_empty()).is_some_and(is_code) => {
+            (rest, true)
+        }
         None => return CodeList::All,
     };
     let mut found = Vec::new();
@@ -131,6 +136,8 @@ mod tests {
         assert_eq!(noqa("# noqa: FBG001 S104 -- dev box only"), codes(&["FBG001", "S104"]));
         assert_eq!(noqa("# type: ignore  # noqa: S104"), codes(&["S104"]));
         assert_eq!(noqa("# noqa - reviewed"), Some(CodeList::All));
+        // A forgotten colon does not turn a list into a blanket noqa.
+        assert_eq!(noqa("# noqa S104"), codes(&["S104"]));
     }
 
     #[test]

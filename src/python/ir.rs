@@ -27,6 +27,10 @@ pub struct Module {
     pub scopes: Vec<Scope>,
     /// Every call that may start a server (see [`RunCall`]).
     pub run_calls: Vec<RunCall>,
+    /// Names bound to something that may start a server (`run = app.run`,
+    /// `start = partial(app.run, ...)`, an alias of `run_simple`), in any
+    /// scope, class bodies included.
+    pub starters: Vec<String>,
     /// Suppression comments (`# noqa`, `# nosec`), by 1-based line.
     pub suppressions: Vec<(usize, Directives)>,
     /// tree-sitter had to recover from a syntax error somewhere.

@@ -33,6 +33,7 @@ pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
         lines,
         scopes: Vec::new(),
         run_calls: Vec::new(),
+        starters: Vec::new(),
         suppressions: Vec::new(),
         has_syntax_error: tree.as_ref().is_none_or(|t| t.root_node().has_error()),
         source,
@@ -49,6 +50,7 @@ pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
         collect_calls_and_comments(&tree, module.source.text.as_bytes(), &scopes, &starters, &module.lines);
     module.scopes = scopes;
     module.run_calls = run_calls;
+    module.starters = starters;
     module.suppressions = suppressions;
     module
 }
@@ -635,6 +637,13 @@ impl<'s> Lower<'s> {
             "false" => Expr::Bool(false, sp),
             "none" => Expr::None(sp),
             "integer" => parse_int(self.text(n)).map_or(Expr::Other(sp.clone()), |i| Expr::Int(i, sp)),
+            // `t[-1]`
+            "unary_operator" => match (n.child_by_field_name("operator"), n.child_by_field_name("argument")) {
+                (Some(op), Some(arg)) if op.kind() == "-" && arg.kind() == "integer" => {
+                    parse_int(self.text(arg)).map_or(Expr::Other(sp.clone()), |i| Expr::Int(-i, sp))
+                }
+                _ => Expr::Other(sp),
+            },
             "subscript" => match (n.child_by_field_name("value"), n.child_by_field_name("subscript")) {
                 (Some(v), Some(s)) => Expr::Subscript(Box::new(self.expr(v, depth)), Box::new(self.expr(s, depth)), sp),
                 _ => Expr::Other(sp),
@@ -869,12 +878,19 @@ fn mentions_starter(e: &Expr, names: &[String], depth: usize) -> bool {
 }
 
 /// Is this callee or argument node a (possible) server start?
-fn starter_node(n: Node, src: &[u8], names: &[String]) -> bool {
+fn starter_node(n: Node, src: &[u8], names: &[String], depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
     match n.kind() {
+        // `partial(app.run, host=...)()`, `Thread(target=partial(...))`.
+        "call" => is_candidate_at(n, src, names, depth + 1),
+        "parenthesized_expression" => n.named_child(0).is_some_and(|c| starter_node(c, src, names, depth + 1)),
+        // `app.run`, or `Srv.start` where `start = partial(app.run, ...)`.
         "attribute" => n
             .child_by_field_name("attribute")
             .and_then(|a| a.utf8_text(src).ok())
-            .is_some_and(|a| SERVER_ATTRS.contains(&a)),
+            .is_some_and(|a| SERVER_ATTRS.contains(&a) || names.iter().any(|s| s == a)),
         "identifier" => n.utf8_text(src).is_ok_and(|t| t == "run_simple" || names.iter().any(|s| s == t)),
         _ => false,
     }
@@ -883,7 +899,11 @@ fn starter_node(n: Node, src: &[u8], names: &[String]) -> bool {
 /// A candidate call: its callee, or one of its arguments (`Thread(target=
 /// app.run)`, `executor.submit(run_simple, ...)`), may start a server.
 fn is_candidate(call: Node, src: &[u8], names: &[String]) -> bool {
-    if call.child_by_field_name("function").is_some_and(|f| starter_node(f, src, names)) {
+    is_candidate_at(call, src, names, 0)
+}
+
+fn is_candidate_at(call: Node, src: &[u8], names: &[String], depth: usize) -> bool {
+    if call.child_by_field_name("function").is_some_and(|f| starter_node(f, src, names, depth)) {
         return true;
     }
     let Some(args) = call.child_by_field_name("arguments").filter(|a| a.kind() == "argument_list") else {
@@ -892,7 +912,7 @@ fn is_candidate(call: Node, src: &[u8], names: &[String]) -> bool {
     let mut cursor = args.walk();
     args.named_children(&mut cursor).any(|a| {
         let value = if a.kind() == "keyword_argument" { a.child_by_field_name("value") } else { Some(a) };
-        value.is_some_and(|v| starter_node(v, src, names))
+        value.is_some_and(|v| starter_node(v, src, names, depth))
     })
 }
 
