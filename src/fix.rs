@@ -96,6 +96,14 @@ fn plan(module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> 
         return Err(format!("the host is set in {}; fix it there", literal.path.display()));
     }
     let constant = match &f.origin {
+        // An argument is the caller's to choose; the function may use it
+        // for more than the host.
+        Origin::Passed { line, .. } => {
+            return Err(format!("the host is passed by the call at line {line}; change it there by hand"));
+        }
+        Origin::Constant { name, .. } if name.contains('[') => {
+            return Err(format!("the host is `{name}` of the app's configuration; change its value by hand"));
+        }
         Origin::Constant { name, .. } => Some(name.clone()),
         Origin::EnvDefault { constant: Some((name, _, _)), .. }
         | Origin::Default { constant: Some((name, _, _)), .. } => Some(name.clone()),

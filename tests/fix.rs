@@ -157,3 +157,20 @@ fn generated_files_fix_cleanly() {
         assert_eq!(out.status.code(), Some(0), "round {round}: {}", text(&out));
     }
 }
+
+#[test]
+fn fix_rewrites_the_default_the_verdict_rests_on() {
+    let src = "import argparse\n\nfrom flask import Flask\n\napp = Flask(__name__)\nparser = argparse.ArgumentParser()\nparser.add_argument(\"--host\", default=\"0.0.0.0\")\nargs = parser.parse_args()\nCONFIG = {\"host\": \"::\"}\n\n\ndef serve(host=\"0.0.0.0\"):\n    app.run(host=host)\n\n\ndef start(host):\n    app.run(host=host)\n\n\napp.run(host=args.host)\napp.run(host=CONFIG[\"host\"])\nstart(\"0.0.0.0\")\n";
+    let p = project("app.py", src.as_bytes());
+    let out = bin(p.path()).args(["--fix", "--color", "never", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let got = std::fs::read_to_string(p.path().join("app.py")).unwrap();
+    let want = src
+        .replace("default=\"0.0.0.0\"", "default=\"127.0.0.1\"")
+        .replace("{\"host\": \"::\"}", "{\"host\": \"::1\"}")
+        .replace("def serve(host=\"0.0.0.0\")", "def serve(host=\"127.0.0.1\")");
+    assert_eq!(got, want, "{}", text(&out));
+    // What a caller passes is the caller's: a note, not an edit.
+    assert!(text(&out).contains("passed by the call at line 22"), "{}", text(&out));
+    assert!(text(&out).contains("Fixed 3 findings in 1 file; 1 left to fix by hand."), "{}", text(&out));
+}

@@ -71,6 +71,15 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// The module at `path`: the one being checked when it is that file
+    /// (it may be a fixed copy, not what the project has on disk).
+    fn module_at(&self, path: &std::path::Path) -> Option<ModuleRef> {
+        match &self.root {
+            Some(root) if root.path == path => Some(root.clone()),
+            _ => self.project.load(path).ok(),
+        }
+    }
+
     /// The module being checked (see `root`).
     pub fn with_root(mut self, module: ModuleRef) -> Self {
         self.root = Some(module);
@@ -1195,7 +1204,7 @@ impl<'p> Evaluator<'p> {
     /// stores `dest` (overridden by `set_defaults`), which holds unless the
     /// option is given. A required option is whatever the user passes.
     pub fn option_default(&self, parser: &Origin, dest: &str, depth: u32) -> Value {
-        let Ok(module) = self.project.load(&parser.path) else { return Value::Unknown };
+        let Some(module) = self.module_at(&parser.path) else { return Value::Unknown };
         let mut found: Option<(Value, String, usize)> = None;
         let mut set_default: Option<Value> = None;
         for (scope, st) in module.statements() {
