@@ -7,16 +7,7 @@
 use std::process::Command;
 
 mod common;
-use common::{BIN, Repo, clean, project, text};
-
-/// A project, the findings it must report (`path:line:col: CODE`), and
-/// the look-alike beside it that must report nothing.
-struct Case {
-    name: &'static str,
-    files: &'static [(&'static str, &'static str)],
-    findings: &'static [&'static str],
-    lookalike: &'static [(&'static str, &'static str)],
-}
+use common::{BIN, Case, Repo, clean, project, text};
 
 const CASES: &[Case] = &[
     Case {
@@ -139,51 +130,12 @@ fn audit(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn audit_reports_every_form_and_not_its_lookalike() {
-    for case in CASES {
-        let dir = project(case.files);
-        let out = audit(dir.path(), &["."]);
-        let shown = text(&out);
-        assert_eq!(out.status.code(), Some(1), "{}: {shown}", case.name);
-        for f in case.findings {
-            assert!(shown.contains(f), "{}: missing {f} in\n{shown}", case.name);
-        }
-        let reported = shown.lines().filter(|l| l.contains(": FBG00")).count();
-        assert_eq!(reported, case.findings.len(), "{}: {shown}", case.name);
-
-        let dir = project(case.files);
-        common::write(dir.path(), case.lookalike);
-        let out = audit(dir.path(), &["."]);
-        assert_eq!(out.status.code(), Some(0), "{} (look-alike): {}", case.name, text(&out));
-    }
+    common::audit_cases(CASES);
 }
 
 #[test]
 fn the_hook_blocks_every_form_and_passes_its_lookalike() {
-    for case in CASES {
-        let r = Repo::new();
-        r.install();
-        for (path, body) in case.files {
-            r.write(path, body);
-        }
-        r.ok(&["add", "-A"]);
-        let out = r.commit(&[]);
-        let shown = text(&out);
-        assert!(!out.status.success(), "{}: committed\n{shown}", case.name);
-        for f in case.findings {
-            assert!(shown.contains(f), "{}: missing {f} in\n{shown}", case.name);
-        }
-        assert_eq!(r.head(), None, "{}", case.name);
-
-        let r = Repo::new();
-        r.install();
-        for (path, body) in case.files {
-            r.write(path, body);
-        }
-        common::write(&r.root, case.lookalike);
-        r.ok(&["add", "-A"]);
-        let out = r.commit(&[]);
-        assert!(out.status.success(), "{} (look-alike): {}", case.name, text(&out));
-    }
+    common::hook_cases(CASES);
 }
 
 #[test]

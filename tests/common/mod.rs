@@ -131,3 +131,67 @@ pub fn text(out: &Output) -> String {
 pub fn blocked(out: &Output) -> bool {
     !out.status.success() && text(out).contains("block")
 }
+
+/// A project, the findings it must report (`path:line:col: CODE`), and
+/// the look-alike beside it that must report nothing.
+pub struct Case {
+    pub name: &'static str,
+    pub files: &'static [(&'static str, &'static str)],
+    pub findings: &'static [&'static str],
+    pub lookalike: &'static [(&'static str, &'static str)],
+}
+
+/// Audit each case's project (exit 1, exactly its findings) and the
+/// project with its look-alike laid over it (exit 0).
+pub fn audit_cases(cases: &[Case]) {
+    let audit = |dir: &Path, args: &[&str]| {
+        let mut cmd = clean(Command::new(BIN));
+        cmd.current_dir(dir).args(args).output().unwrap()
+    };
+    for case in cases {
+        let dir = project(case.files);
+        let out = audit(dir.path(), &["."]);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{}: {shown}", case.name);
+        for f in case.findings {
+            assert!(shown.contains(f), "{}: missing {f} in\n{shown}", case.name);
+        }
+        let reported = shown.lines().filter(|l| l.contains(": FBG00")).count();
+        assert_eq!(reported, case.findings.len(), "{}: {shown}", case.name);
+
+        let dir = project(case.files);
+        write(dir.path(), case.lookalike);
+        let out = audit(dir.path(), &["."]);
+        assert_eq!(out.status.code(), Some(0), "{} (look-alike): {}", case.name, text(&out));
+    }
+}
+
+/// Commit each case's files through the installed hook (blocked, with its
+/// findings) and, in another repository, with the look-alike (passes).
+pub fn hook_cases(cases: &[Case]) {
+    for case in cases {
+        let r = Repo::new();
+        r.install();
+        for (path, body) in case.files {
+            r.write(path, body);
+        }
+        r.ok(&["add", "-A"]);
+        let out = r.commit(&[]);
+        let shown = text(&out);
+        assert!(!out.status.success(), "{}: committed\n{shown}", case.name);
+        for f in case.findings {
+            assert!(shown.contains(f), "{}: missing {f} in\n{shown}", case.name);
+        }
+        assert_eq!(r.head(), None, "{}", case.name);
+
+        let r = Repo::new();
+        r.install();
+        for (path, body) in case.files {
+            r.write(path, body);
+        }
+        write(&r.root, case.lookalike);
+        r.ok(&["add", "-A"]);
+        let out = r.commit(&[]);
+        assert!(out.status.success(), "{} (look-alike): {}", case.name, text(&out));
+    }
+}
