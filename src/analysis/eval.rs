@@ -469,14 +469,7 @@ impl<'p> Evaluator<'p> {
             if !matches!(path.as_str(), "click.option" | "click.argument" | "click.decorators.option") {
                 continue;
             }
-            let decls: Vec<&str> = call
-                .args
-                .iter()
-                .filter_map(|a| match a {
-                    Arg::Pos(Expr::Str(Some(d), _)) => Some(d.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let decls = call.string_args();
             if click_name(&decls).as_deref() != Some(p.name.as_str()) {
                 continue;
             }
@@ -1223,14 +1216,7 @@ impl<'p> Evaluator<'p> {
                 }
                 continue;
             }
-            let names: Vec<&str> = call
-                .args
-                .iter()
-                .filter_map(|a| match a {
-                    Arg::Pos(Expr::Str(Some(n), _)) => Some(n.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let names = call.string_args();
             let Some(first) = names.first() else { continue };
             let positional = !first.starts_with('-');
             let own_dest = match call.keyword("dest") {

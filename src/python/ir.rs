@@ -373,6 +373,17 @@ impl Call {
         None
     }
 
+    /// The positional string literals (`add_argument("-p", "--port")`).
+    pub fn string_args(&self) -> Vec<&str> {
+        self.args
+            .iter()
+            .filter_map(|a| match a {
+                Arg::Pos(Expr::Str(Some(s), _)) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn double_stars(&self) -> impl Iterator<Item = &Expr> {
         self.args.iter().filter_map(|a| match a {
             Arg::DoubleStar(e) => Some(e),

@@ -108,30 +108,21 @@ fn origin(o: &Origin) -> JsonOrigin {
             line: constant.as_ref().map(|c| c.2),
         },
         // The option, parameter or key, and where it is defined.
-        Origin::Default { source, .. } => match source {
-            Source::Option { flag, path, line } => JsonOrigin {
-                kind: "option-default",
-                name: Some(flag.clone()),
-                path: Some(path.display().to_string()),
-                line: Some(*line),
-                ..none
-            },
-            Source::Param { name, path, line } => JsonOrigin {
-                kind: "param-default",
+        Origin::Default { source, .. } => {
+            let (kind, name, path, line) = match source {
+                Source::Option { flag, path, line } => ("option-default", flag, path, line),
+                Source::Param { name, path, line } => ("param-default", name, path, line),
+                Source::Key { key, path, line } => ("key-default", key, path, line),
+                Source::Env => return JsonOrigin { kind: "env-default", ..none },
+            };
+            JsonOrigin {
+                kind,
                 name: Some(name.clone()),
                 path: Some(path.display().to_string()),
                 line: Some(*line),
                 ..none
-            },
-            Source::Key { key, path, line } => JsonOrigin {
-                kind: "key-default",
-                name: Some(key.clone()),
-                path: Some(path.display().to_string()),
-                line: Some(*line),
-                ..none
-            },
-            Source::Env => JsonOrigin { kind: "env-default", ..none },
-        },
+            }
+        }
     }
 }
 
