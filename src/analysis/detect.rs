@@ -203,7 +203,7 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     let (name, pos) = sig.host;
     let (host_value, host_span) = argument(ev, m, call_span, &start.args, name, Some(pos))?;
     let (host, origin, literal) = binding_host(&host_value)?;
-    let debugger = debugger(ev, m, call_span, &start.args, &sig, app.as_ref());
+    let debugger = debugger(ev, m, rc.scope, call_span, &start.args, &sig, app.as_ref());
     let rule = if debugger.is_some() { Rule::DebuggerAllInterfaces } else { Rule::AllInterfaces };
     let text = m.text();
     let pos = |offset: usize| {
@@ -396,6 +396,7 @@ fn origin_of(via: &[Step], env: Option<Option<String>>) -> HostOrigin {
 fn debugger(
     ev: &Evaluator,
     m: &ModuleRef,
+    scope: ScopeId,
     call: &Span,
     args: &[(Ctx, Arg)],
     sig: &Signature,
@@ -416,7 +417,8 @@ fn debugger(
     // one that created it; the last one in file order wins (a write the
     // code cannot know leaves the verdict as it was).
     let mut verdict = None;
-    for (value, path, line) in ev.app_config_writes(app, m, "DEBUG") {
+    let at = Ctx { module: m.clone(), scope, pos: call.start };
+    for (value, path, line) in ev.app_config_writes(app, &at, "DEBUG") {
         match value.truthy() {
             Some(true) => verdict = Some(DebugSource::AppConfig { path, line }),
             Some(false) => verdict = None,

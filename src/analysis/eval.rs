@@ -44,6 +44,8 @@ pub struct Evaluator<'p> {
     /// imports that import each other would otherwise be walked again and
     /// again.
     module_attrs: RefCell<FxHashMap<(usize, String, usize), Value>>,
+    /// Parameter values (module, function, index) as already worked out.
+    params: RefCell<FxHashMap<(usize, ScopeId, usize), Value>>,
 }
 
 enum BindingKind<'m> {
@@ -57,6 +59,9 @@ struct Binding<'m> {
     kind: BindingKind<'m>,
     span: Span,
     chain: Vec<(usize, usize)>,
+    /// Inside a block (by its start) every branch of which binds the name,
+    /// one of them surely: the block as a whole replaces earlier bindings.
+    covers: Option<usize>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -68,6 +73,7 @@ impl<'p> Evaluator<'p> {
             importing: RefCell::new(Vec::new()),
             root: None,
             module_attrs: RefCell::new(FxHashMap::default()),
+            params: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -178,7 +184,7 @@ impl<'p> Evaluator<'p> {
                     None => Value::Unknown,
                 },
                 Value::Config(app) => match self.str_of(cx, index, d) {
-                    Some(key) => self.app_config_key(&app, &cx.module, &key).unwrap_or(Value::Unknown),
+                    Some(key) => self.app_config_key(&app, cx, &key).unwrap_or(Value::Unknown),
                     None => Value::Unknown,
                 },
                 // `create_app()[0]` of a factory that returns a tuple.
@@ -238,7 +244,12 @@ impl<'p> Evaluator<'p> {
         let reached: Vec<&Binding> = all.iter().filter(|b| b.span.end <= pos).collect();
         let mut before: Vec<(&Binding, Option<Value>)> = Vec::new();
         let mut definite = false;
+        let mut closing: Option<usize> = None;
         for b in reached.iter().rev() {
+            if closing.is_some() && b.covers != closing {
+                definite = true;
+                break;
+            }
             let value = match b.kind {
                 BindingKind::Star { .. } => match self.binding_value(m, scope, b, name, depth) {
                     Value::Absent => continue,
@@ -250,6 +261,13 @@ impl<'p> Evaluator<'p> {
             if chain.starts_with(&b.chain) {
                 definite = true;
                 break;
+            }
+            // The block all of whose branches bind it lies on the way here:
+            // its bindings are collected, and nothing before them.
+            if let Some(k) = b.covers
+                && b.chain.iter().position(|(start, _)| *start == k).is_some_and(|i| chain.starts_with(&b.chain[..i]))
+            {
+                closing = Some(k);
             }
         }
         before.reverse();
@@ -518,14 +536,28 @@ impl<'p> Evaluator<'p> {
     /// pass, or its default where a call leaves it out (and when no call
     /// is seen: an entry point, or one called from elsewhere).
     fn passed_or_default(&self, m: &ModuleRef, scope: ScopeId, index: usize, depth: u32) -> Value {
+        // Parameters handed from function to function are worked out once.
+        let memo = (Arc::as_ptr(m) as usize, scope, index);
+        if let Some(v) = self.params.borrow().get(&memo) {
+            return v.clone();
+        }
+        let v = self.passed_or_default_uncached(m, scope, index, depth);
+        if self.fuel.get() > 0 {
+            self.params.borrow_mut().insert(memo, v.clone());
+        }
+        v
+    }
+
+    fn passed_or_default_uncached(&self, m: &ModuleRef, scope: ScopeId, index: usize, depth: u32) -> Value {
         let s = &m.scopes[scope];
         let p = &s.params[index];
         let parent = s.parent.unwrap_or(0);
         let in_class = m.scopes[parent].kind == ScopeKind::Class;
         let is_static = s.decorators.iter().any(|d| d == "staticmethod");
+        let init = in_class && s.name == "__init__";
         // Calls by name: `serve(...)`, `obj.serve(...)`, and for
-        // `__init__`, `ClassName(...)`.
-        let callee = if in_class && s.name == "__init__" { &m.scopes[parent].name } else { &s.name };
+        // `__init__`, `ClassName(...)` and `super().__init__(...)`.
+        let names: &[&str] = if init { &[m.scopes[parent].name.as_str(), "__init__"] } else { &[s.name.as_str()] };
         let default = p.default.as_ref().map(|d| {
             let cx = Ctx { module: m.clone(), scope: parent, pos: s.span.start };
             Value::Env(Box::new(EnvValue {
@@ -541,36 +573,62 @@ impl<'p> Evaluator<'p> {
         if let Some(root) = self.root.as_ref().filter(|r| !Arc::ptr_eq(r, m)) {
             modules.push(root.clone());
         }
-        for (cm, call_scope, call) in modules.iter().flat_map(|cm| cm.calls().into_iter().map(move |(s, c)| (cm, s, c)))
-        {
-            let by_attr = match &call.func {
-                Expr::Name(n, _) if n == callee => false,
-                Expr::Attr(_, a, _) if a == callee => true,
-                _ => continue,
-            };
-            // Inside the function itself (recursion) a call tells nothing new.
-            if Arc::ptr_eq(cm, m) && call_scope == scope {
-                continue;
-            }
-            sites += 1;
-            if call.args.iter().any(|a| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) {
-                values.push(Value::Unknown);
-                continue;
-            }
-            let cx = Ctx { module: cm.clone(), scope: call_scope, pos: call.span.start };
-            let passed = call.keyword(&p.name).or_else(|| {
-                // Positions skip `self` when called on an instance or class.
-                let skip = usize::from(in_class && !is_static && (by_attr || s.name == "__init__"));
-                (!p.keyword_only && index >= skip).then(|| call.positional(index - skip)).flatten()
-            });
-            match passed {
-                Some(e) => {
-                    let line = cm.line_of(call.span.start);
-                    let step = Step::Passed { name: p.name.clone(), path: cm.path.clone(), line };
-                    values.push(self.eval(&cx, e, depth).via(step))
+        for cm in &modules {
+            for (call_scope, call) in cm.calls() {
+                // The function handed on (`Thread(target=serve)`,
+                // `partial(serve, ...)`, `run = serve`): called with
+                // arguments this cannot see.
+                let named =
+                    |e: &Expr| matches!(e, Expr::Name(n, _) | Expr::Attr(_, n, _) if names.contains(&n.as_str()));
+                if call.args.iter().any(|a| matches!(a, Arg::Pos(e) | Arg::Kw(_, e) if named(e))) {
+                    return Value::Unknown;
                 }
-                None => values.push(default.clone().unwrap_or(Value::Unknown)),
+                let by_attr = match &call.func {
+                    Expr::Name(n, _) if names.contains(&n.as_str()) => false,
+                    Expr::Attr(_, a, _) if names.contains(&a.as_str()) => true,
+                    _ => continue,
+                };
+                // Inside the function itself (recursion) a call tells nothing new.
+                if Arc::ptr_eq(cm, m) && call_scope == scope {
+                    continue;
+                }
+                let cx = Ctx { module: cm.clone(), scope: call_scope, pos: call.span.start };
+                // Only calls of this very function (not a method of another
+                // class, or another function of the same name).
+                let this = match self.eval(&cx, &call.func, depth + 1).present() {
+                    Value::Function(fm, f) => Arc::ptr_eq(&fm, m) && f == scope,
+                    Value::Class(cm2, c) => init && Arc::ptr_eq(&cm2, m) && c == parent,
+                    _ => false,
+                };
+                if !this {
+                    continue;
+                }
+                sites += 1;
+                if call.args.iter().any(|a| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) {
+                    values.push(Value::Unknown);
+                    continue;
+                }
+                let passed = call.keyword(&p.name).or_else(|| {
+                    // Positions skip `self` when called on an instance or class.
+                    let skip = usize::from(in_class && !is_static && (by_attr || init));
+                    (!p.keyword_only && index >= skip).then(|| call.positional(index - skip)).flatten()
+                });
+                match passed {
+                    Some(e) => {
+                        let line = cm.line_of(call.span.start);
+                        let step = Step::Passed { name: p.name.clone(), path: cm.path.clone(), line };
+                        values.push(self.eval(&cx, e, depth).via(step))
+                    }
+                    None => values.push(default.clone().unwrap_or(Value::Unknown)),
+                }
             }
+        }
+        // Value references to the function outside calls (`run_local = serve`).
+        let referenced = modules.iter().flat_map(|cm| cm.statements()).any(
+            |(_, st)| matches!(st, Stmt::Assign { value: Some(Expr::Name(n, _)), .. } if names.contains(&n.as_str())),
+        );
+        if referenced {
+            return Value::Unknown;
         }
         if sites == 0 {
             return default.unwrap_or(Value::Unknown);
@@ -1056,7 +1114,7 @@ impl<'p> Evaluator<'p> {
                         Lookup::Absent => default,
                         Lookup::Unknown => maybe_absent(default),
                     },
-                    Value::Config(app) => match self.app_config_key(&app, &cx.module, &key) {
+                    Value::Config(app) => match self.app_config_key(&app, cx, &key) {
                         Some(Value::Unknown) => maybe_absent(default),
                         Some(v) => v,
                         // Flask always sets DEBUG (false unless FLASK_DEBUG).
@@ -1264,16 +1322,32 @@ impl<'p> Evaluator<'p> {
     /// created at `app`, in the module that created it and in `here`, in
     /// file order: (value, path, line). A load the code cannot see into
     /// (`from_envvar`, `from_pyfile`) is a write of an unknown value.
-    pub fn app_config_writes(&self, app: &Origin, here: &ModuleRef, key: &str) -> Vec<(Value, PathBuf, usize)> {
-        let mut modules = vec![here.clone()];
-        if app.path != here.path
-            && let Ok(origin_module) = self.project.load(&app.path)
+    pub fn app_config_writes(&self, app: &Origin, here: &Ctx, key: &str) -> Vec<(Value, PathBuf, usize)> {
+        // `app.config["X"] = app.config.get("X")` reads while it writes.
+        let guard = (Arc::as_ptr(&here.module) as usize, usize::MAX - app.offset, format!("config:{key}"), 0);
+        if !self.burn() || !self.active.borrow_mut().insert(guard.clone()) {
+            return Vec::new();
+        }
+        let out = self.app_config_writes_inner(app, here, key);
+        self.active.borrow_mut().remove(&guard);
+        out
+    }
+
+    fn app_config_writes_inner(&self, app: &Origin, here: &Ctx, key: &str) -> Vec<(Value, PathBuf, usize)> {
+        let here_module = &here.module;
+        let mut modules = vec![here_module.clone()];
+        if app.path != here_module.path
+            && let Some(origin_module) = self.module_at(&app.path)
         {
             modules.insert(0, origin_module);
         }
         let mut out = Vec::new();
         for module in &modules {
             for (scope, st) in module.statements() {
+                // What the same code does after the use has not happened yet.
+                if Arc::ptr_eq(module, here_module) && scope == here.scope && st.span().start > here.pos {
+                    continue;
+                }
                 let Some((obj, write)) = config_write(st, key) else { continue };
                 let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
                 let same = match self.eval(&cx, obj, 0).present() {
@@ -1303,7 +1377,7 @@ impl<'p> Evaluator<'p> {
     }
 
     /// `app.config[key]` as it stands: the last write, if any.
-    fn app_config_key(&self, app: &Origin, here: &ModuleRef, key: &str) -> Option<Value> {
+    fn app_config_key(&self, app: &Origin, here: &Ctx, key: &str) -> Option<Value> {
         self.app_config_writes(app, here, key).pop().map(|(v, _, _)| v)
     }
 
@@ -1613,14 +1687,26 @@ fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, u
                 Some(BindingKind::Star { level: *level, module })
             }
             Stmt::Def { name: n, scope, .. } if n == name => Some(BindingKind::Def(*scope)),
-            Stmt::Block { branches, always_runs, span } => {
+            Stmt::Block { branches, always_runs, exhaustive, span } => {
+                let first = out.len();
+                let mut every_branch_binds = *exhaustive && !branches.is_empty();
                 for (i, (_, body)) in branches.iter().enumerate() {
                     if !always_runs {
                         chain.push((span.start, i));
                     }
+                    let start = out.len();
                     collect_bindings(body, name, chain, out);
+                    // Bound for sure within the branch (not in a nested one).
+                    every_branch_binds &= out[start..].iter().any(|b| b.chain.len() == chain.len());
                     if !always_runs {
                         chain.pop();
+                    }
+                }
+                // Every branch of a block one of which always runs binds it:
+                // whatever came before is replaced.
+                if every_branch_binds && !always_runs {
+                    for b in &mut out[first..] {
+                        b.covers = Some(span.start);
                     }
                 }
                 None
@@ -1628,7 +1714,7 @@ fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, u
             _ => None,
         };
         if let Some(kind) = kind {
-            out.push(Binding { kind, span: st.span().clone(), chain: chain.clone() });
+            out.push(Binding { kind, span: st.span().clone(), chain: chain.clone(), covers: None });
         }
     }
 }
@@ -1638,7 +1724,7 @@ fn chain_at(stmts: &[Stmt], pos: usize, chain: &mut Vec<(usize, usize)>) {
     let Some(st) = stmts.iter().find(|s| s.span().contains(&pos)) else {
         return;
     };
-    if let Stmt::Block { branches, always_runs, span } = st
+    if let Stmt::Block { branches, always_runs, span, .. } = st
         && let Some((i, (_, body))) = branches.iter().enumerate().find(|(_, (sp, _))| sp.contains(&pos))
     {
         if !always_runs {

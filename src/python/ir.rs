@@ -202,6 +202,9 @@ pub enum Stmt {
         branches: Vec<(Span, Vec<Stmt>)>,
         /// `with` runs its body: bindings in it are as good as outside it.
         always_runs: bool,
+        /// One of the branches always runs (`if` with `else`, `try` with
+        /// `except`, `match` with `case _`).
+        exhaustive: bool,
         span: Span,
     },
     Return {

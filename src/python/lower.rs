@@ -140,13 +140,15 @@ impl<'s> Lower<'s> {
                     branches.push((span(b), self.block(b, scope, depth)));
                 }
                 let mut cursor = n.walk();
+                let mut exhaustive = false;
                 for alt in n.children_by_field_name("alternative", &mut cursor) {
+                    exhaustive |= alt.kind() == "else_clause";
                     let body = alt.child_by_field_name("consequence").or_else(|| alt.child_by_field_name("body"));
                     if let Some(b) = body {
                         branches.push((span(alt), self.block(b, scope, depth)));
                     }
                 }
-                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, span: span(n) });
             }
             "for_statement" | "while_statement" => {
                 let mut branches = Vec::new();
@@ -163,7 +165,7 @@ impl<'s> Lower<'s> {
                 {
                     branches.push((span(alt), self.block(b, scope, depth)));
                 }
-                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive: false, span: span(n) });
             }
             "try_statement" => {
                 let mut branches = Vec::new();
@@ -236,7 +238,13 @@ impl<'s> Lower<'s> {
                     }
                     branches.push((span(clause), body));
                 }
-                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
+                // The body or a handler runs (else/finally branches make it
+                // more than a choice of one).
+                let mut c3 = n.walk();
+                let kinds: Vec<&str> = n.named_children(&mut c3).map(|c| c.kind()).collect();
+                let exhaustive = kinds.iter().any(|k| k.starts_with("except"))
+                    && !kinds.iter().any(|k| matches!(*k, "else_clause" | "finally_clause"));
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, span: span(n) });
             }
             "with_statement" => {
                 let mut body = Vec::new();
@@ -258,19 +266,31 @@ impl<'s> Lower<'s> {
                     body.extend(self.block(b, scope, depth));
                 }
                 let sp = span(n);
-                out.push(Stmt::Block { branches: vec![(sp.clone(), body)], always_runs: true, span: sp });
+                out.push(Stmt::Block {
+                    branches: vec![(sp.clone(), body)],
+                    always_runs: true,
+                    exhaustive: true,
+                    span: sp,
+                });
             }
             "match_statement" => {
                 let mut branches = Vec::new();
+                let mut exhaustive = false;
                 if let Some(body) = n.child_by_field_name("body") {
                     let mut cursor = body.walk();
                     for case in body.named_children(&mut cursor) {
+                        // `case _:` matches whatever the others do not.
+                        let mut c2 = case.walk();
+                        let wildcard = case
+                            .named_children(&mut c2)
+                            .any(|p| p.kind() == "case_pattern" && self.text(p).trim() == "_");
+                        exhaustive |= wildcard;
                         if let Some(b) = case.child_by_field_name("consequence") {
                             branches.push((span(case), self.block(b, scope, depth)));
                         }
                     }
                 }
-                out.push(Stmt::Block { branches, always_runs: false, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, span: span(n) });
             }
             "global_statement" => {
                 let mut cursor = n.walk();
