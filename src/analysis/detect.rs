@@ -328,7 +328,15 @@ fn argument(
     }
     for (cx, a) in args.iter().rev() {
         let Arg::DoubleStar(e) = a else { continue };
-        match ev.eval(cx, e, 0).present() {
+        let mapping = match ev.eval(cx, e, 0).present() {
+            // `def serve(opts={"host": ...})`: the default dict.
+            Value::Env(env) => match env.default {
+                Some(d @ Value::Dict(_)) => d,
+                _ => Value::Unknown,
+            },
+            v => v,
+        };
+        match mapping {
             Value::Dict(d) => {
                 if let Some((v, _)) = ev.dict_get(&d, name, 0) {
                     return Some((v, shown(cx, e.span())));

@@ -660,11 +660,24 @@ impl<'p> Evaluator<'p> {
                 };
                 // `app, socketio = create_app()`: the item this name gets.
                 let v = if targets.iter().any(|t| matches!(t, Target::Name(n) if n == name)) {
-                    match v {
-                        Value::Dict(dict) => {
+                    match (v, value) {
+                        (Value::Dict(dict), _) => {
                             Value::Dict(Box::new(self.dict_changes(m, scope, name, *dict, span.end, pos)))
                         }
-                        v => v,
+                        // A mapping of unknown content (`json.load(f)`,
+                        // `vars(args)`) whose keys are then set.
+                        (v @ (Value::Unknown | Value::Parsed(_)), Some(e)) => {
+                            let unknown = DictValue {
+                                module: m.clone(),
+                                scope,
+                                pos: span.start,
+                                items: Arc::new(vec![DictItem::Splat(e.clone())]),
+                                line: m.line_of(span.start),
+                            };
+                            let changed = self.dict_changes(m, scope, name, unknown, span.end, pos);
+                            if changed.items.len() > 1 { Value::Dict(Box::new(changed)) } else { v }
+                        }
+                        (v, _) => v,
                     }
                 } else {
                     match targets.iter().find(|t| t.binds(name)) {
@@ -1090,12 +1103,17 @@ impl<'p> Evaluator<'p> {
         // is absent (as for an environment variable).
         if let Expr::Attr(recv, method, _) = &call.func
             && method == "get"
-            && let Some(key_expr) = call.positional(0)
+            // ConfigParser: `get(section, option, fallback=...)`.
+            && let Some(key_expr) = if call.keyword("fallback").is_some() {
+                call.positional(1).or_else(|| call.keyword("option"))
+            } else {
+                call.positional(0)
+            }
         {
             let mapping = self.eval(cx, recv, depth).present();
             if matches!(mapping, Value::Dict(_) | Value::Config(_) | Value::Unknown) {
                 let Some(key) = self.str_of(cx, key_expr, depth) else { return Value::Unknown };
-                let default = match call.positional(1).or_else(|| call.keyword("fallback")) {
+                let default = match call.keyword("fallback").or_else(|| call.positional(1)) {
                     Some(e) => self.eval(cx, e, depth),
                     None => Value::None,
                 };
@@ -1125,6 +1143,14 @@ impl<'p> Evaluator<'p> {
                 };
             }
         }
+        // `DEFAULTS.copy()`
+        if let Expr::Attr(recv, method, _) = &call.func
+            && method == "copy"
+            && call.args.is_empty()
+            && let v @ Value::Dict(_) = self.eval(cx, recv, depth).present()
+        {
+            return v;
+        }
         // argparse: `parser.parse_args()` and argument groups.
         if let Expr::Attr(recv, method, _) = &call.func
             && matches!(
@@ -1137,6 +1163,10 @@ impl<'p> Evaluator<'p> {
             )
             && let Value::Parser(o) = self.eval(cx, recv, depth).present()
         {
+            // `parse_args(["--host", ...])`: not the command line.
+            if method.starts_with("parse") && !call.args.is_empty() {
+                return Value::Unknown;
+            }
             return match method.as_str() {
                 "parse_args" | "parse_intermixed_args" => Value::Parsed(o),
                 "parse_known_args" => Value::Tuple(vec![Value::Parsed(o), Value::Unknown]),
@@ -1202,9 +1232,23 @@ impl<'p> Evaluator<'p> {
                             _ => None,
                         })
                         .collect::<Vec<_>>();
-                    if call.args.iter().any(|a| matches!(a, Arg::Pos(_) | Arg::Star(_))) {
+                    // `dict(DEFAULTS, port=1)`: a copy of a known dict.
+                    let base = match call.args.first() {
+                        Some(Arg::Pos(e)) => match self.eval(cx, e, depth) {
+                            Value::Dict(d) => Some(e.clone()).filter(|_| d.items.len() < 1_000),
+                            _ => return Value::Unknown,
+                        },
+                        _ => None,
+                    };
+                    if call
+                        .args
+                        .iter()
+                        .skip(usize::from(base.is_some()))
+                        .any(|a| matches!(a, Arg::Pos(_) | Arg::Star(_)))
+                    {
                         return Value::Unknown;
                     }
+                    let items: Vec<DictItem> = base.map(DictItem::Splat).into_iter().chain(items).collect();
                     Value::Dict(Box::new(DictValue {
                         module: cx.module.clone(),
                         scope: cx.scope,
@@ -1256,8 +1300,8 @@ impl<'p> Evaluator<'p> {
     /// option is given. A required option is whatever the user passes.
     pub fn option_default(&self, parser: &Origin, dest: &str, depth: u32) -> Value {
         let Some(module) = self.module_at(&parser.path) else { return Value::Unknown };
-        let mut found: Option<(Value, String, usize)> = None;
-        let mut set_default: Option<Value> = None;
+        let mut found: Option<(Value, String, usize, bool)> = None;
+        let mut set_default: Option<(Value, usize, bool)> = None;
         for (scope, st) in module.statements() {
             let Stmt::Call { call: Expr::Call(call), span } = st else { continue };
             let Expr::Attr(recv, method, _) = &call.func else { continue };
@@ -1270,8 +1314,13 @@ impl<'p> Evaluator<'p> {
             }
             if method == "set_defaults" {
                 if let Some(e) = call.keyword(dest) {
-                    set_default = Some(self.eval(&cx, e, depth + 1));
+                    let line = module.line_of(span.start);
+                    set_default = Some((self.eval(&cx, e, depth + 1), line, found.is_some()));
                 }
+                continue;
+            }
+            // Two options with one `dest`: argparse keeps the first's default.
+            if found.is_some() {
                 continue;
             }
             let names = call.string_args();
@@ -1303,10 +1352,18 @@ impl<'p> Evaluator<'p> {
                     _ => Value::None,
                 }
             };
-            found = Some((default, first.to_string(), module.line_of(span.start)));
+            let explicit = call.keyword("default").is_some();
+            found = Some((default, first.to_string(), module.line_of(span.start), explicit));
         }
-        let Some((default, flag, line)) = found else { return Value::Unknown };
-        let default = set_default.unwrap_or(default);
+        let Some((mut default, flag, mut line, explicit)) = found else { return Value::Unknown };
+        // `set_defaults` wins when it comes after the option, or when the
+        // option gives no default of its own.
+        if let Some((v, at, after)) = set_default
+            && (after || !explicit)
+        {
+            default = v;
+            line = at;
+        }
         if matches!(default, Value::Unknown) {
             return Value::Unknown;
         }
@@ -1385,6 +1442,15 @@ impl<'p> Evaluator<'p> {
     /// project (bases included), an instance, a module, or an import
     /// string naming one (`"config.DevConfig"`). `Unknown` otherwise.
     pub fn config_object_key(&self, cx: &Ctx, e: &Expr, key: &str) -> Value {
+        // `config.HOST = ...` before `from_object(config)` counts, as when
+        // reading `config.HOST` there; a choice of objects is read from each.
+        if !matches!(e, Expr::Str(..)) {
+            let read = Expr::Attr(Box::new(e.clone()), key.to_string(), e.span());
+            return match self.eval(cx, &read, 0) {
+                Value::Absent => Value::Unknown,
+                v => v,
+            };
+        }
         let found = match self.eval(cx, e, 0).present() {
             Value::Class(m, c) => self.class_attr(&m, c, key, 0),
             Value::Instance(m, c, created) => Some(self.instance_attr(&m, c, key, 0, created.as_deref())),
@@ -1444,6 +1510,13 @@ impl<'p> Evaluator<'p> {
                         Lookup::Absent => {}
                         found => return found,
                     },
+                    // `vars(args)`: the parser's options.
+                    Value::Parsed(o) => {
+                        return match self.option_default(&o, key, depth + 1) {
+                            Value::Unknown => Lookup::Unknown,
+                            v => Lookup::Found(v, e.span()),
+                        };
+                    }
                     _ => return Lookup::Unknown,
                 },
             }

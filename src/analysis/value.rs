@@ -180,8 +180,9 @@ impl Value {
             Value::Int(i) => Some(*i != 0),
             Value::Str(s) => Some(!s.value.is_empty()),
             Value::None => Some(false),
-            // An option's or a parameter's default holds unless it is given.
-            Value::Env(e) if e.source != Source::Env => e.default.as_ref().and_then(Value::truthy),
+            // A default holds unless the variable, option, parameter or key
+            // is given (Flask applies `bool()` to `debug`: `"0"` is true).
+            Value::Env(e) => e.default.as_ref().and_then(Value::truthy),
             Value::Choice(items) => {
                 let first = items.first()?.truthy()?;
                 items.iter().all(|v| v.truthy() == Some(first)).then_some(first)
@@ -232,9 +233,19 @@ impl Value {
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::External(a), Value::External(b)) => a == b,
-            (Value::Class(m, a), Value::Class(n, b))
-            | (Value::Function(m, a), Value::Function(n, b))
-            | (Value::Instance(m, a, _), Value::Instance(n, b, _)) => Arc::ptr_eq(m, n) && a == b,
+            (Value::Class(m, a), Value::Class(n, b)) | (Value::Function(m, a), Value::Function(n, b)) => {
+                Arc::ptr_eq(m, n) && a == b
+            }
+            // Two instances are the same only if made by the same call.
+            (Value::Instance(m, a, x), Value::Instance(n, b, y)) => {
+                Arc::ptr_eq(m, n)
+                    && a == b
+                    && match (x, y) {
+                        (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }
             (Value::Module { module: m, .. }, Value::Module { module: n, .. }) => Arc::ptr_eq(m, n),
             (Value::Tuple(a), Value::Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.agrees_with(y)),
             (Value::Server(a), Value::Server(b)) => a.kind == b.kind && a.bound.is_empty() && b.bound.is_empty(),
