@@ -20,8 +20,8 @@ pub enum Origin {
     Literal,
     /// A constant (`HOST`, `Config.HOST`), in this file or another.
     Constant { name: String, path: PathBuf, line: usize },
-    /// A key of a dict passed with `**`.
-    DictKey { path: PathBuf, line: usize },
+    /// A key of a dict (passed with `**`, or read as `CONFIG["host"]`).
+    DictKey { key: String, path: PathBuf, line: usize },
     /// Passed for parameter `name` by a call of the function.
     Passed { name: String, path: PathBuf, line: usize },
     /// The default of an environment lookup; `constant` is the name the
@@ -107,8 +107,8 @@ impl Finding {
             Origin::Constant { name, path, line } => {
                 format!("host `{name}` = \"{}\" (set at {})", self.host, place(path, *line, &self.path))
             }
-            Origin::DictKey { path, line } => {
-                format!("host \"{}\" from a `**` dict ({})", self.host, place(path, *line, &self.path))
+            Origin::DictKey { key, path, line } => {
+                format!("host \"{}\" from dict key \"{key}\" (set at {})", self.host, place(path, *line, &self.path))
             }
             Origin::Passed { name, path, line } => {
                 format!("host `{name}` = \"{}\" (passed by the call at {})", self.host, place(path, *line, &self.path))

@@ -393,7 +393,7 @@ fn origin_of(via: &[Step], env: Option<Option<String>>) -> HostOrigin {
         (Some(var), constant) => HostOrigin::EnvDefault { var, constant },
         (None, None) => HostOrigin::Literal,
         (None, Some((name, path, line))) => match &via[0] {
-            Step::DictKey { .. } => HostOrigin::DictKey { path, line },
+            Step::DictKey { key, .. } => HostOrigin::DictKey { key: key.clone(), path, line },
             Step::Constant { .. } => HostOrigin::Constant { name, path, line },
             Step::Passed { .. } => HostOrigin::Passed { name, path, line },
         },

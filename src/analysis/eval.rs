@@ -1497,8 +1497,10 @@ impl<'p> Evaluator<'p> {
             match item {
                 DictItem::Pair(k, v) => match self.str_of(&cx, k, depth) {
                     Some(k) if k == key => {
-                        let step =
-                            Step::DictKey { key: key.to_string(), path: dict.module.path.clone(), line: dict.line };
+                        // The line that sets the key (a literal's, or a later
+                        // `opts["host"] = ...`).
+                        let line = dict.module.line_of(v.span().start);
+                        let step = Step::DictKey { key: key.to_string(), path: dict.module.path.clone(), line };
                         return Lookup::Found(self.eval(&cx, v, depth).via(step), v.span());
                     }
                     Some(_) => {}

@@ -97,9 +97,13 @@ fn origin(o: &Origin) -> JsonOrigin {
             line: Some(*line),
             ..none
         },
-        Origin::DictKey { path, line } => {
-            JsonOrigin { kind: "dict-key", path: Some(path.display().to_string()), line: Some(*line), ..none }
-        }
+        Origin::DictKey { key, path, line } => JsonOrigin {
+            kind: "dict-key",
+            name: Some(key.clone()),
+            path: Some(path.display().to_string()),
+            line: Some(*line),
+            ..none
+        },
         Origin::EnvDefault { var, constant } => JsonOrigin {
             kind: "env-default",
             env_var: var.clone(),
