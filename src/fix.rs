@@ -75,14 +75,22 @@ pub fn rewrite_literal(text: &str, value: &str) -> Option<String> {
     Some(format!("{prefix}{quote}{value}{quote}"))
 }
 
-/// Whole-word occurrences of `name` in `text`.
+/// Whole-word occurrences of `name` in `text`, keyword-argument names
+/// (`app.run(host=host)`: the first `host`) left out.
 fn word_count(text: &str, name: &str) -> usize {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     text.match_indices(name)
         .filter(|(i, _)| {
             let before = text[..*i].chars().next_back();
-            let after = text[i + name.len()..].chars().next();
-            !before.is_some_and(ident) && !after.is_some_and(ident)
+            let rest = &text[i + name.len()..];
+            let after = rest.chars().next();
+            if before.is_some_and(ident) || after.is_some_and(ident) {
+                return false;
+            }
+            let keyword = rest.trim_start().starts_with('=')
+                && !rest.trim_start().starts_with("==")
+                && matches!(text[..*i].trim_end().chars().next_back(), Some('(' | ','));
+            !keyword
         })
         .count()
 }
@@ -179,9 +187,31 @@ pub fn fix_all(
         }
     }
     let mut fixes = Vec::new();
-    for (module, edits, fixed) in targets {
+    for (module, mut edits, mut fixed) in targets {
         let own: Vec<&Finding> = all.iter().copied().filter(|f| f.path == module.path).collect();
-        let plain: Vec<Edit> = edits.iter().map(|(e, _)| e.clone()).collect();
+        let mut plain: Vec<Edit> = edits.iter().map(|(e, _)| e.clone()).collect();
+        // One edit that would not hold (a caller still passes "0.0.0.0")
+        // must not cost the others: keep those that hold on their own.
+        if plain.len() > 1 && verify(project, &module, &plain, &own).is_err() {
+            let (keep, drop): (Vec<_>, Vec<_>) =
+                edits.into_iter().partition(|(e, _)| verify(project, &module, std::slice::from_ref(e), &own).is_ok());
+            for (_, keys) in &drop {
+                for (path, at) in keys {
+                    unfixable.push(Unfixable {
+                        path: path.clone(),
+                        line: at.line,
+                        column: at.column,
+                        reason: "fix refused: a finding would remain after it".into(),
+                    });
+                }
+            }
+            fixed -= drop.iter().map(|(_, keys)| keys.len()).sum::<usize>();
+            edits = keep;
+            plain = edits.iter().map(|(e, _)| e.clone()).collect();
+            if edits.is_empty() {
+                continue;
+            }
+        }
         match verify(project, &module, &plain, &own).and_then(|new| encoded(project, &module, new)) {
             Ok((new, old_bytes, new_bytes)) => {
                 let old = module.text().to_string();

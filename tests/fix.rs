@@ -174,3 +174,21 @@ fn fix_rewrites_the_default_the_verdict_rests_on() {
     assert!(text(&out).contains("passed by the call at line 22"), "{}", text(&out));
     assert!(text(&out).contains("Fixed 3 findings in 1 file; 1 left to fix by hand."), "{}", text(&out));
 }
+
+#[test]
+fn one_fix_that_cannot_hold_does_not_cost_the_others() {
+    // `serve`'s default is the host of its first call, but its second call
+    // passes "0.0.0.0" too: rewriting the default would not end the
+    // finding. The dict and the local variable are fixed all the same.
+    let src = "from flask import Flask\n\napp = Flask(__name__)\nCONFIG = {\"host\": \"0.0.0.0\"}\n\n\ndef serve(host=\"0.0.0.0\"):\n    app.run(host=host)\n\n\ndef main():\n    bind = \"0.0.0.0\"\n    app.run(host=bind)\n\n\nserve()\nserve(\"0.0.0.0\")\napp.run(host=CONFIG[\"host\"])\n";
+    let p = project("app.py", src.as_bytes());
+    let out = bin(p.path()).args(["--fix", "--color", "never", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let got = std::fs::read_to_string(p.path().join("app.py")).unwrap();
+    let want = src
+        .replace("{\"host\": \"0.0.0.0\"}", "{\"host\": \"127.0.0.1\"}")
+        .replace("bind = \"0.0.0.0\"", "bind = \"127.0.0.1\"");
+    assert_eq!(got, want, "{}", text(&out));
+    assert!(text(&out).contains("fix refused: a finding would remain after it"), "{}", text(&out));
+    assert!(text(&out).contains("Fixed 2 findings in 1 file; 1 left to fix by hand."), "{}", text(&out));
+}
