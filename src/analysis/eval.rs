@@ -733,6 +733,17 @@ impl<'p> Evaluator<'p> {
                 }
                 match self.load(m, r.level, &r.module) {
                     Some(module) => Value::Module { module, submodules: r.submodules.clone() },
+                    // `import src.app` where `src` has no `__init__.py`.
+                    None if r.level == 0
+                        && !r.submodules.is_empty()
+                        && self.project.resolve(&m.path, 0, &format!("{}.{}", r.module, r.submodules)).is_some() =>
+                    {
+                        Value::Namespace {
+                            dotted: r.module.clone(),
+                            importer: m.path.clone(),
+                            submodules: r.submodules.clone(),
+                        }
+                    }
                     None if r.level == 0 => Value::External(r.module.clone()),
                     None => Value::Unknown,
                 }
@@ -841,6 +852,20 @@ impl<'p> Evaluator<'p> {
                     return Value::Module { module: sub, submodules: rest.to_string() };
                 }
                 Value::Unknown
+            }
+            Value::Namespace { dotted, importer, submodules } => {
+                let (first, rest) = submodules.split_once('.').unwrap_or((&submodules, ""));
+                if first != attr {
+                    return Value::Unknown;
+                }
+                let path = format!("{dotted}.{attr}");
+                match self.project.resolve(&importer, 0, &path).and_then(|p| self.project.load(&p).ok()) {
+                    Some(module) => Value::Module { module, submodules: rest.to_string() },
+                    None if !rest.is_empty() => {
+                        Value::Namespace { dotted: path, importer, submodules: rest.to_string() }
+                    }
+                    None => Value::Unknown,
+                }
             }
             Value::Class(m, c) => self.class_attr(&m, c, attr, depth).unwrap_or(Value::Unknown),
             // `self.run` in a subclass of Flask: its own `run` if it

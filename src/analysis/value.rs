@@ -137,6 +137,14 @@ pub enum Value {
         module: ModuleRef,
         submodules: String,
     },
+    /// A package of the repository without `__init__.py` (a namespace
+    /// package), by dotted name, as `importer` sees it; `submodules` as
+    /// for `Module`.
+    Namespace {
+        dotted: String,
+        importer: PathBuf,
+        submodules: String,
+    },
     Class(ModuleRef, ScopeId),
     Function(ModuleRef, ScopeId),
     /// An instance of a class of the project, with the call that created it
