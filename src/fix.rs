@@ -126,6 +126,24 @@ fn plan(module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> 
             return Err(format!("`{name}` is used for more than the server host; change its value by hand"));
         }
     }
+    // (A dict written in the call itself, `**{"host": ...}`, is read there only.)
+    let inline = f.span.start <= literal.span.start && literal.span.end <= f.span.end;
+    if let Origin::DictKey { key, .. } = &f.origin
+        && !inline
+    {
+        // A dict value may be rewritten only when the key is read for
+        // nothing else: its quoted name appears in the dict and in the
+        // calls it is the host of, no more.
+        let quoted = |t: &str| t.matches(&format!("\"{key}\"")).count() + t.matches(&format!("'{key}'")).count();
+        let in_calls: usize = all
+            .iter()
+            .filter(|g| g.literal == f.literal && g.path == module.path)
+            .map(|g| module.text().get(g.span.clone()).map_or(0, quoted))
+            .sum();
+        if quoted(module.text()) > 1 + in_calls {
+            return Err(format!("key \"{key}\" is read for more than the server host; change its value by hand"));
+        }
+    }
     let text = module.text().get(literal.span.clone()).ok_or("the literal is out of range")?;
     let replacement = rewrite_literal(text, loopback_for(&f.host)).ok_or("the literal cannot be rewritten")?;
     Ok(Edit { span: literal.span.clone(), replacement })

@@ -192,3 +192,13 @@ fn one_fix_that_cannot_hold_does_not_cost_the_others() {
     assert!(text(&out).contains("fix refused: a finding would remain after it"), "{}", text(&out));
     assert!(text(&out).contains("Fixed 2 findings in 1 file; 1 left to fix by hand."), "{}", text(&out));
 }
+
+#[test]
+fn a_dict_value_read_for_more_than_the_host_is_left_alone() {
+    let src = "import socket\n\nfrom flask import Flask\n\napp = Flask(__name__)\nCONFIG = {\"host\": \"0.0.0.0\"}\nsocket.socket().bind((CONFIG[\"host\"], 9100))\napp.run(host=CONFIG[\"host\"])\n";
+    let p = project("app.py", src.as_bytes());
+    let out = bin(p.path()).args(["--fix", "--color", "never", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), src);
+    assert!(text(&out).contains("key \"host\" is read for more than the server host"), "{}", text(&out));
+}
