@@ -59,9 +59,20 @@ struct Binding<'m> {
     kind: BindingKind<'m>,
     span: Span,
     chain: Vec<(usize, usize)>,
+    /// The branch holding it ends in `return`/`raise`/`sys.exit()`: it
+    /// reaches nothing outside that branch.
+    ends_in: Option<Span>,
     /// Inside a block (by its start) every branch of which binds the name,
     /// one of them surely: the block as a whole replaces earlier bindings.
     covers: Option<usize>,
+}
+
+impl Binding<'_> {
+    /// Can this binding be what `pos` sees (it ran before, and its branch
+    /// does not end first)?
+    fn reaches(&self, pos: usize) -> bool {
+        self.span.end <= pos && self.ends_in.as_ref().is_none_or(|b| b.contains(&pos))
+    }
 }
 
 impl<'p> Evaluator<'p> {
@@ -241,7 +252,7 @@ impl<'p> Evaluator<'p> {
         // the last that surely runs before it (earlier ones are shadowed and
         // never looked into). A star import binds only the names its module
         // provides: one that does not provide this name is passed over.
-        let reached: Vec<&Binding> = all.iter().filter(|b| b.span.end <= pos).collect();
+        let reached: Vec<&Binding> = all.iter().filter(|b| b.reaches(pos)).collect();
         let mut before: Vec<(&Binding, Option<Value>)> = Vec::new();
         let mut definite = false;
         let mut closing: Option<usize> = None;
@@ -386,7 +397,7 @@ impl<'p> Evaluator<'p> {
             let s = &m.scopes[scope];
             let mut all = Vec::new();
             collect_bindings(&s.body, &path, &mut Vec::new(), &mut all);
-            let before: Vec<&Binding> = all.iter().filter(|b| b.span.end <= pos).collect();
+            let before: Vec<&Binding> = all.iter().filter(|b| b.reaches(pos)).collect();
             if !before.is_empty() {
                 let mut chain = Vec::new();
                 chain_at(&s.body, pos, &mut chain);
@@ -1775,6 +1786,16 @@ fn rename_last_step(v: Value, class: &str) -> Value {
 }
 
 fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, usize)>, out: &mut Vec<Binding<'m>>) {
+    collect_bindings_in(stmts, name, chain, None, out);
+}
+
+fn collect_bindings_in<'m>(
+    stmts: &'m [Stmt],
+    name: &str,
+    chain: &mut Vec<(usize, usize)>,
+    ends_in: Option<&Span>,
+    out: &mut Vec<Binding<'m>>,
+) {
     for st in stmts {
         let kind = match st {
             Stmt::Assign { targets, .. } => targets.iter().any(|t| t.binds(name)).then_some(BindingKind::Assign(st)),
@@ -1790,21 +1811,24 @@ fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, u
             Stmt::Block { branches, always_runs, exhaustive, span } => {
                 let first = out.len();
                 let mut every_branch_binds = *exhaustive && !branches.is_empty();
-                for (i, (_, body)) in branches.iter().enumerate() {
+                for (i, (branch_span, body)) in branches.iter().enumerate() {
                     if !always_runs {
                         chain.push((span.start, i));
                     }
                     let start = out.len();
-                    collect_bindings(body, name, chain, out);
-                    // Bound for sure within the branch (not in a nested one).
-                    every_branch_binds &= out[start..].iter().any(|b| b.chain.len() == chain.len());
+                    let ends = body.last().is_some_and(Stmt::ends_flow);
+                    let inner = if ends && !always_runs { Some(branch_span) } else { ends_in };
+                    collect_bindings_in(body, name, chain, inner, out);
+                    // Bound for sure within the branch (not in a nested one),
+                    // or the branch never falls through.
+                    every_branch_binds &= ends || out[start..].iter().any(|b| b.chain.len() == chain.len());
                     if !always_runs {
                         chain.pop();
                     }
                 }
                 // Every branch of a block one of which always runs binds it:
                 // whatever came before is replaced.
-                if every_branch_binds && !always_runs {
+                if every_branch_binds && !always_runs && out.len() > first {
                     for b in &mut out[first..] {
                         b.covers = Some(span.start);
                     }
@@ -1814,7 +1838,13 @@ fn collect_bindings<'m>(stmts: &'m [Stmt], name: &str, chain: &mut Vec<(usize, u
             _ => None,
         };
         if let Some(kind) = kind {
-            out.push(Binding { kind, span: st.span().clone(), chain: chain.clone(), covers: None });
+            out.push(Binding {
+                kind,
+                span: st.span().clone(),
+                chain: chain.clone(),
+                covers: None,
+                ends_in: ends_in.cloned(),
+            });
         }
     }
 }

@@ -207,6 +207,10 @@ pub enum Stmt {
         exhaustive: bool,
         span: Span,
     },
+    /// `raise`: nothing after it in the block runs.
+    Raise {
+        span: Span,
+    },
     Return {
         value: Option<Expr>,
         span: Span,
@@ -219,6 +223,18 @@ pub enum Stmt {
 }
 
 impl Stmt {
+    /// Does a block ending with this statement never fall through
+    /// (`return`, `raise`, `sys.exit(...)`)?
+    pub fn ends_flow(&self) -> bool {
+        match self {
+            Stmt::Return { .. } | Stmt::Raise { .. } => true,
+            Stmt::Call { call: Expr::Call(c), .. } => {
+                matches!(c.func.dotted().as_deref(), Some("sys.exit" | "exit" | "quit" | "os._exit"))
+            }
+            _ => false,
+        }
+    }
+
     pub fn span(&self) -> &Span {
         match self {
             Stmt::Assign { span, .. }
@@ -227,6 +243,7 @@ impl Stmt {
             | Stmt::Def { span, .. }
             | Stmt::Block { span, .. }
             | Stmt::Return { span, .. }
+            | Stmt::Raise { span }
             | Stmt::Call { span, .. } => span,
         }
     }

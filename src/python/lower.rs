@@ -301,6 +301,7 @@ impl<'s> Lower<'s> {
                     .collect();
                 self.scopes[scope].globals.extend(names);
             }
+            "raise_statement" => out.push(Stmt::Raise { span: span(n) }),
             "return_statement" => {
                 let mut cursor = n.walk();
                 let value = n.named_children(&mut cursor).next().map(|v| self.expr(v, depth));
