@@ -34,8 +34,10 @@ pub enum Origin {
 /// What turns the interactive debugger on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DebugSource {
-    /// `debug=True` / `use_debugger=True` at the call.
-    Argument { name: String, line: usize },
+    /// `debug=True` / `use_debugger=True` at the call; `default` names what
+    /// the value is the default of when it is one (`option --debug`,
+    /// `$FLASK_DEBUG`, `parameter debug`).
+    Argument { name: String, line: usize, default: Option<String> },
     /// `app.debug = True`, `app.config["DEBUG"] = True`, ...
     AppConfig { path: PathBuf, line: usize },
 }
@@ -149,7 +151,10 @@ impl Finding {
         };
         let debug = match &self.debugger {
             None => String::new(),
-            Some(DebugSource::Argument { name, .. }) => format!("; {name}=True"),
+            Some(DebugSource::Argument { name, default: None, .. }) => format!("; {name}=True"),
+            Some(DebugSource::Argument { name, default: Some(of), .. }) => {
+                format!("; {name} is on by default ({of})")
+            }
             Some(DebugSource::AppConfig { path, line }) => {
                 format!("; debug mode set at {}", place(path, *line, &self.path))
             }

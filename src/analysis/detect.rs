@@ -264,6 +264,19 @@ fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
     })
 }
 
+/// What a debug value is the default of, if it is one.
+fn default_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Env(e) => Some(match &e.source {
+            Source::Env => format!("${}", e.var.as_deref().unwrap_or("<variable>")),
+            Source::Option { flag, .. } => format!("option {flag}"),
+            Source::Param { name, .. } => format!("parameter {name}"),
+            Source::Key { key, .. } => format!("key \"{key}\""),
+        }),
+        _ => None,
+    }
+}
+
 /// The application a value stands for (`socketio.run(app)`).
 fn app_of(ev: &Evaluator, v: Value) -> Option<Origin> {
     match v.present() {
@@ -413,8 +426,11 @@ fn debugger(
     // `use_debugger` wins over `debug`, which wins over the app's setting.
     for &(name, pos) in sig.debugger {
         if let Some((v, span)) = argument(ev, m, call, args, name, pos) {
-            return (v.truthy() == Some(true))
-                .then(|| DebugSource::Argument { name: name.to_string(), line: m.line_of(span.start) });
+            return (v.truthy() == Some(true)).then(|| DebugSource::Argument {
+                name: name.to_string(),
+                line: m.line_of(span.start),
+                default: default_of(&v),
+            });
         }
     }
     if !sig.app_config {

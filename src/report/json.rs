@@ -132,7 +132,7 @@ fn origin(o: &Origin) -> JsonOrigin {
 
 fn debugger(d: &DebugSource) -> JsonDebugger {
     match d {
-        DebugSource::Argument { name, line } => {
+        DebugSource::Argument { name, line, .. } => {
             JsonDebugger { kind: "argument", argument: Some(name.clone()), path: None, line: *line }
         }
         DebugSource::AppConfig { path, line } => {
