@@ -71,7 +71,8 @@ impl Binding<'_> {
     /// Can this binding be what `pos` sees (it ran before, and its branch
     /// does not end first)?
     fn reaches(&self, pos: usize) -> bool {
-        self.span.end <= pos && self.ends_in.as_ref().is_none_or(|b| b.contains(&pos))
+        // A closure defined in the branch sees it too (read "at the end").
+        self.span.end <= pos && (pos == END || self.ends_in.as_ref().is_none_or(|b| b.contains(&pos)))
     }
 }
 
