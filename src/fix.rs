@@ -210,7 +210,7 @@ pub fn fix_all(
         let mut plain: Vec<Edit> = edits.iter().map(|(e, _)| e.clone()).collect();
         // One edit that would not hold (a caller still passes "0.0.0.0")
         // must not cost the others: keep those that hold on their own.
-        if plain.len() > 1 && verify(project, &module, &plain, &own).is_err() {
+        if verify(project, &module, &plain, &own).is_err() {
             let (keep, drop): (Vec<_>, Vec<_>) =
                 edits.into_iter().partition(|(e, _)| verify(project, &module, std::slice::from_ref(e), &own).is_ok());
             for (_, keys) in &drop {

@@ -131,12 +131,42 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
+/// Indentation levels tree-sitter-python's scanner can hold: its state is
+/// at most 1 KB, and past about 500 levels it aborts the whole process.
+pub const MAX_INDENT_LEVELS: usize = 400;
+
+/// Does the text open more than `limit` indented blocks at once? (Blank and
+/// comment lines do not count; lines inside brackets or strings may, which
+/// only errs towards refusing a pathological file.)
+pub fn indent_depth_over(text: &str, limit: usize) -> bool {
+    let mut stack: Vec<usize> = Vec::new();
+    for line in text.lines() {
+        let body = line.trim_start_matches([' ', '\t', '\x0c']);
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let width: usize = line[..line.len() - body.len()].chars().map(|c| if c == '\t' { 8 } else { 1 }).sum();
+        while stack.last().is_some_and(|&w| w > width) {
+            stack.pop();
+        }
+        if stack.last().is_none_or(|&w| w < width) {
+            stack.push(width);
+            if stack.len() > limit {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Why a file could not be analysed.
 #[derive(Debug, Clone)]
 pub enum LoadError {
     Io(String),
     Decode(DecodeError),
     TooLarge(u64),
+    /// Indented more levels deep than the parser can hold.
+    TooDeep(usize),
 }
 
 impl std::fmt::Display for LoadError {
@@ -145,6 +175,10 @@ impl std::fmt::Display for LoadError {
             LoadError::Io(e) => write!(f, "cannot read: {e}"),
             LoadError::Decode(e) => write!(f, "cannot decode: {e}"),
             LoadError::TooLarge(n) => write!(f, "skipped: {n} bytes is over the size limit"),
+            LoadError::TooDeep(n) => write!(
+                f,
+                "cannot check: blocks nested over {n} levels deep (the parser cannot hold them); exclude the file if it is generated"
+            ),
         }
     }
 }
@@ -224,6 +258,9 @@ impl Project {
         }
         let bytes = self.tree.read(path).map_err(|e| LoadError::Io(e.to_string()))?;
         let text = source::decode(&bytes).map_err(LoadError::Decode)?;
+        if indent_depth_over(&text.text, MAX_INDENT_LEVELS) {
+            return Err(LoadError::TooDeep(MAX_INDENT_LEVELS));
+        }
         Ok(Arc::new(parse_module(path.to_path_buf(), text)))
     }
 

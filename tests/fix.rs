@@ -202,3 +202,18 @@ fn a_dict_value_read_for_more_than_the_host_is_left_alone() {
     assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), src);
     assert!(text(&out).contains("key \"host\" is read for more than the server host"), "{}", text(&out));
 }
+
+#[test]
+fn a_single_fix_that_cannot_hold_is_a_note_at_its_finding() {
+    // Rewriting the default would leave the second call's "0.0.0.0".
+    let src = "from flask import Flask\n\napp = Flask(__name__)\n\n\ndef serve(host=\"0.0.0.0\"):\n    app.run(host=host)\n\n\nserve()\nserve(\"0.0.0.0\")\n";
+    let p = project("app.py", src.as_bytes());
+    let out = bin(p.path()).args(["--fix", "--color", "never", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), src);
+    assert!(
+        text(&out).contains("app.py:7:5: not auto-fixable: fix refused: a finding would remain after it"),
+        "{}",
+        text(&out)
+    );
+}

@@ -600,10 +600,6 @@ impl<'p> Evaluator<'p> {
                     Expr::Attr(_, a, _) if names.contains(&a.as_str()) => true,
                     _ => continue,
                 };
-                // Inside the function itself (recursion) a call tells nothing new.
-                if Arc::ptr_eq(cm, m) && call_scope == scope {
-                    continue;
-                }
                 let cx = Ctx { module: cm.clone(), scope: call_scope, pos: call.span.start };
                 // Only calls of this very function (not a method of another
                 // class, or another function of the same name).
@@ -635,10 +631,12 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
-        // Value references to the function outside calls (`run_local = serve`).
-        let referenced = modules.iter().flat_map(|cm| cm.statements()).any(
-            |(_, st)| matches!(st, Stmt::Assign { value: Some(Expr::Name(n, _)), .. } if names.contains(&n.as_str())),
-        );
+        // Value references to the function outside calls (`run_local =
+        // serve`, `{"serve": serve}`, `return serve`).
+        let referenced = modules.iter().flat_map(|cm| cm.statements()).any(|(_, st)| match st {
+            Stmt::Assign { value: Some(e), .. } | Stmt::Return { value: Some(e), .. } => mentions(e, names, 0),
+            _ => false,
+        });
         if referenced {
             return Value::Unknown;
         }
@@ -1637,6 +1635,29 @@ fn config_write<'m>(st: &'m Stmt, key: &str) -> Option<(&'m Expr, ConfigWrite<'m
     }
 }
 
+/// Does `e` use one of `names` as a value (not as the callee of a call)?
+fn mentions(e: &Expr, names: &[&str], depth: usize) -> bool {
+    if depth > 32 {
+        return false;
+    }
+    let d = depth + 1;
+    match e {
+        Expr::Name(n, _) => names.contains(&n.as_str()),
+        Expr::Attr(b, a, _) => names.contains(&a.as_str()) || mentions(b, names, d),
+        Expr::Call(c) => c.args.iter().any(|a| match a {
+            Arg::Pos(e) | Arg::Kw(_, e) | Arg::Star(e) | Arg::DoubleStar(e) => mentions(e, names, d),
+        }),
+        Expr::Tuple(items, _) => items.iter().any(|i| mentions(i, names, d)),
+        Expr::Dict(items, _) => items.iter().any(|i| match i {
+            DictItem::Pair(k, v) => mentions(k, names, d) || mentions(v, names, d),
+            DictItem::Splat(v) => mentions(v, names, d),
+        }),
+        Expr::IfExp(a, b, _) | Expr::BoolOp { left: a, right: b, .. } => mentions(a, names, d) || mentions(b, names, d),
+        Expr::Starred(b, _) => mentions(b, names, d),
+        _ => false,
+    }
+}
+
 /// The parameter name click gives an option declared with `decls`: an
 /// explicit name (no dashes), else the longest option name without its
 /// dashes (`--bind-host` -> `bind_host`).
@@ -1809,7 +1830,7 @@ fn collect_bindings_in<'m>(
                 Some(BindingKind::Star { level: *level, module })
             }
             Stmt::Def { name: n, scope, .. } if n == name => Some(BindingKind::Def(*scope)),
-            Stmt::Block { branches, always_runs, exhaustive, span } => {
+            Stmt::Block { branches, always_runs, exhaustive, choice, span } => {
                 let first = out.len();
                 let mut every_branch_binds = *exhaustive && !branches.is_empty();
                 for (i, (branch_span, body)) in branches.iter().enumerate() {
@@ -1818,11 +1839,18 @@ fn collect_bindings_in<'m>(
                     }
                     let start = out.len();
                     let ends = body.last().is_some_and(Stmt::ends_flow);
-                    let inner = if ends && !always_runs { Some(branch_span) } else { ends_in };
+                    // Only an `if`/`match` branch is left at its end alone (a
+                    // `try` body by any exception, a loop body by `break`).
+                    let inner = if ends && *choice { Some(branch_span) } else { ends_in };
                     collect_bindings_in(body, name, chain, inner, out);
-                    // Bound for sure within the branch (not in a nested one),
-                    // or the branch never falls through.
-                    every_branch_binds &= ends || out[start..].iter().any(|b| b.chain.len() == chain.len());
+                    // Bound for sure within the branch (directly, or by a block
+                    // in it all of whose branches bind), or the branch never
+                    // falls through (`except: raise` too).
+                    let depth = chain.len();
+                    every_branch_binds &= (ends && (*choice || i > 0))
+                        || out[start..]
+                            .iter()
+                            .any(|b| b.chain.len() == depth || (b.covers.is_some() && b.chain.len() == depth + 1));
                     if !always_runs {
                         chain.pop();
                     }

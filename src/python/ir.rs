@@ -205,6 +205,9 @@ pub enum Stmt {
         /// One of the branches always runs (`if` with `else`, `try` with
         /// `except`, `match` with `case _`).
         exhaustive: bool,
+        /// Exactly one branch runs, from its start (`if`, `match`): unlike a
+        /// `try` body or a loop, a branch is left only at its end.
+        choice: bool,
         span: Span,
     },
     /// `raise`: nothing after it in the block runs.

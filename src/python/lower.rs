@@ -148,7 +148,7 @@ impl<'s> Lower<'s> {
                         branches.push((span(alt), self.block(b, scope, depth)));
                     }
                 }
-                out.push(Stmt::Block { branches, always_runs: false, exhaustive, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: true, span: span(n) });
             }
             "for_statement" | "while_statement" => {
                 let mut branches = Vec::new();
@@ -165,7 +165,7 @@ impl<'s> Lower<'s> {
                 {
                     branches.push((span(alt), self.block(b, scope, depth)));
                 }
-                out.push(Stmt::Block { branches, always_runs: false, exhaustive: false, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive: false, choice: false, span: span(n) });
             }
             "try_statement" => {
                 let mut branches = Vec::new();
@@ -244,7 +244,7 @@ impl<'s> Lower<'s> {
                 let kinds: Vec<&str> = n.named_children(&mut c3).map(|c| c.kind()).collect();
                 let exhaustive = kinds.iter().any(|k| k.starts_with("except"))
                     && !kinds.iter().any(|k| matches!(*k, "else_clause" | "finally_clause"));
-                out.push(Stmt::Block { branches, always_runs: false, exhaustive, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: false, span: span(n) });
             }
             "with_statement" => {
                 let mut body = Vec::new();
@@ -270,6 +270,7 @@ impl<'s> Lower<'s> {
                     branches: vec![(sp.clone(), body)],
                     always_runs: true,
                     exhaustive: true,
+                    choice: false,
                     span: sp,
                 });
             }
@@ -279,18 +280,21 @@ impl<'s> Lower<'s> {
                 if let Some(body) = n.child_by_field_name("body") {
                     let mut cursor = body.walk();
                     for case in body.named_children(&mut cursor) {
-                        // `case _:` matches whatever the others do not.
+                        // `case _:` (or a bare capture, `case other:`) without a
+                        // guard matches whatever the others do not.
                         let mut c2 = case.walk();
-                        let wildcard = case
-                            .named_children(&mut c2)
-                            .any(|p| p.kind() == "case_pattern" && self.text(p).trim() == "_");
+                        let irrefutable = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_');
+                        let wildcard = case.child_by_field_name("guard").is_none()
+                            && case
+                                .named_children(&mut c2)
+                                .any(|p| p.kind() == "case_pattern" && irrefutable(self.text(p).trim()));
                         exhaustive |= wildcard;
                         if let Some(b) = case.child_by_field_name("consequence") {
                             branches.push((span(case), self.block(b, scope, depth)));
                         }
                     }
                 }
-                out.push(Stmt::Block { branches, always_runs: false, exhaustive, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: true, span: span(n) });
             }
             "global_statement" => {
                 let mut cursor = n.walk();
