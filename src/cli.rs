@@ -14,10 +14,7 @@ use crate::rules::{Rule, Severity};
 use crate::scan::{ScanOptions, ScanOutcome, scan_paths};
 use crate::staged::run_with_repo;
 
-/// Exit codes: 0 no finding, 1 findings, 2 error.
-pub const EXIT_CLEAN: u8 = 0;
-pub const EXIT_FINDINGS: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
+pub use crate::exit::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -232,8 +232,8 @@ impl Exclude {
         let rel = match &self.cwd {
             // `base` is above the working directory: compare absolute paths.
             Some(cwd) => {
-                absolute = crate::project::clean(&cwd.join(path));
-                absolute.strip_prefix(crate::project::clean(&cwd.join(&self.base)))
+                absolute = crate::paths::clean(&cwd.join(path));
+                absolute.strip_prefix(crate::paths::clean(&cwd.join(&self.base)))
             }
             None => path.strip_prefix(&self.base),
         };
@@ -290,7 +290,7 @@ impl Request {
         let (config, base) = match found {
             Some((file, config)) => {
                 let dir = cwd.join(file).parent().map(Path::to_path_buf).unwrap_or_default();
-                (config, crate::project::relative_to(&dir, cwd))
+                (config, crate::paths::relative_to(&dir, cwd))
             }
             None => (Config::default(), PathBuf::new()),
         };
@@ -299,7 +299,7 @@ impl Request {
 
     /// Settings for staged mode: the `pyproject.toml` at the root of the
     /// snapshot being committed (paths there are relative to that root).
-    pub fn in_tree(&self, tree: &dyn crate::project::SourceTree) -> Result<Settings, ConfigError> {
+    pub fn in_tree(&self, tree: &dyn crate::source::SourceTree) -> Result<Settings, ConfigError> {
         let name = Path::new("pyproject.toml");
         let config = match &self.lookup {
             Lookup::Isolated => None,

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{EXIT_CLEAN, EXIT_ERROR};
+use crate::exit::{EXIT_CLEAN, EXIT_ERROR};
 use crate::git;
 use crate::report::human::safe;
 

@@ -5,11 +5,13 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod exit;
 pub mod finding;
 pub mod fix;
 pub mod git;
 pub mod git_index;
 pub mod hook;
+pub mod paths;
 pub mod prefilter;
 pub mod project;
 pub mod python;

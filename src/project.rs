@@ -13,24 +13,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub use crate::paths::{clean, relative_to};
 use crate::python::{ModuleRef, parse_module};
+pub use crate::source::SourceTree;
 use crate::source::{self, DecodeError};
 
 /// Files over this size are not analysed (generated code, data dumps).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
-
-/// Read access to the files of a project.
-pub trait SourceTree: Send + Sync {
-    /// The bytes of a file.
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
-    /// Whether a regular file exists at `path`.
-    fn is_file(&self, path: &Path) -> bool;
-    /// The size of a file, if known without reading it.
-    fn size(&self, path: &Path) -> Option<u64>;
-    /// The root of the project holding `dir` (a directory of `sys.path`
-    /// for absolute imports), if any.
-    fn project_root(&self, dir: &Path) -> Option<PathBuf>;
-}
 
 /// The Python files of one or more project directories on disk, as a walk
 /// honouring `.gitignore` lists them: the "same repository" that imports are
@@ -92,43 +81,6 @@ pub fn find_project_root(path: &Path) -> Option<PathBuf> {
         }
         dir = dir.parent()?;
     }
-}
-
-/// `path` made relative to `base` when it is under it (both absolute);
-/// `..` steps when it is beside it. Lexical: `.` and `..` are folded first.
-pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    let path = clean(path);
-    if let Ok(rest) = path.strip_prefix(base) {
-        return rest.to_path_buf();
-    }
-    let mut up = PathBuf::new();
-    let mut b = base;
-    while let Some(parent) = b.parent() {
-        up.push("..");
-        if let Ok(rest) = path.strip_prefix(parent) {
-            return up.join(rest);
-        }
-        b = parent;
-    }
-    path
-}
-
-/// Fold `.` and `..` components without touching the file system.
-pub fn clean(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Indentation levels tree-sitter-python's scanner can hold: its state is

@@ -120,7 +120,7 @@ impl ScanOutcome {
 /// `path` (relative to `base`) relative to `root` (`Ok`), or absolute when
 /// outside it (`Err`); `base` and `root` are absolute.
 pub fn from_root(base: &Path, root: &Path, path: &Path) -> Result<PathBuf, PathBuf> {
-    let absolute = crate::project::clean(&base.join(path));
+    let absolute = crate::paths::clean(&base.join(path));
     match absolute.strip_prefix(root) {
         Ok(rel) => Ok(rel.to_path_buf()),
         Err(_) => Err(absolute),
@@ -132,7 +132,7 @@ pub fn from_root(base: &Path, root: &Path, path: &Path) -> Result<PathBuf, PathB
 /// without paths. The configuration and the repository root are found
 /// upwards from there.
 pub fn start_dir(paths: &[PathBuf], cwd: &Path) -> PathBuf {
-    let first = paths.first().map(|p| crate::project::clean(&cwd.join(p))).unwrap_or_else(|| cwd.to_path_buf());
+    let first = paths.first().map(|p| crate::paths::clean(&cwd.join(p))).unwrap_or_else(|| cwd.to_path_buf());
     if first.is_dir() { first } else { first.parent().map(Path::to_path_buf).unwrap_or_default() }
 }
 
@@ -155,7 +155,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let norm = |p: &Path| relative_to(&cwd.join(p), &cwd);
     let mut outcome = ScanOutcome {
-        root: crate::report::sarif::repository_root(&start_dir(paths, &cwd)),
+        root: crate::paths::repository_root(&start_dir(paths, &cwd)),
         base: cwd.clone(),
         ..ScanOutcome::default()
     };

@@ -213,6 +213,19 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// Read access to the files of a project.
+pub trait SourceTree: Send + Sync {
+    /// The bytes of a file.
+    fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>>;
+    /// Whether a regular file exists at `path`.
+    fn is_file(&self, path: &std::path::Path) -> bool;
+    /// The size of a file, if known without reading it.
+    fn size(&self, path: &std::path::Path) -> Option<u64>;
+    /// The root of the project holding `dir` (a directory of `sys.path`
+    /// for absolute imports), if any.
+    fn project_root(&self, dir: &std::path::Path) -> Option<std::path::PathBuf>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

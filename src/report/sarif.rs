@@ -5,7 +5,7 @@
 //! fix. `tests/sarif.rs` validates the output against the official schema.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -215,12 +215,6 @@ fn pascal(name: &str) -> String {
             c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
         })
         .collect()
-}
-
-/// The repository root holding `dir` (absolute): the nearest directory
-/// upwards with a `.git`, else `dir` itself.
-pub fn repository_root(dir: &Path) -> PathBuf {
-    dir.ancestors().find(|d| d.join(".git").exists()).unwrap_or(dir).to_path_buf()
 }
 
 #[cfg(test)]
