@@ -1477,21 +1477,13 @@ impl<'p> Evaluator<'p> {
     /// project (bases included), an instance, a module, or an import
     /// string naming one (`"config.DevConfig"`). `Unknown` otherwise.
     pub fn config_object_key(&self, cx: &Ctx, e: &Expr, key: &str) -> Value {
-        // `config.HOST = ...` before `from_object(config)` counts, as when
-        // reading `config.HOST` there; a choice of objects is read from each.
-        if !matches!(e, Expr::Str(..)) {
-            let read = Expr::Attr(Box::new(e.clone()), key.to_string(), e.span());
-            return match self.eval(cx, &read, 0) {
-                Value::Absent => Value::Unknown,
-                v => v,
-            };
-        }
         let found = match self.eval(cx, e, 0).present() {
-            Value::Class(m, c) => self.class_attr(&m, c, key, 0),
-            Value::Instance(m, c, created) => Some(self.instance_attr(&m, c, key, 0, created.as_deref())),
-            Value::Module { module, .. } => Some(self.module_attr(&module, key, 0)),
+            // An import string, written there or held in a name.
             Value::Str(s) => self.import_string(&cx.module, &s.value, key),
-            _ => None,
+            // An object: read `e.KEY` as the code would there, so that
+            // `config.HOST = ...` before `from_object(config)` counts and a
+            // choice of objects is read from each.
+            _ => Some(self.eval(cx, &Expr::Attr(Box::new(e.clone()), key.to_string(), e.span()), 0)),
         };
         match found {
             Some(Value::Absent) | None => Value::Unknown,
