@@ -88,6 +88,10 @@ pub struct Finding {
     /// The comment that silences it; reported findings have none.
     pub suppressed: Option<Suppression>,
     pub message: String,
+    /// Staged mode: which part of the change brought the finding in, when
+    /// it is not the call's own lines ("host now \"0.0.0.0\": config.py:1
+    /// changed in this commit").
+    pub cause: Option<String>,
 }
 
 fn place(path: &Path, line: usize, here: &Path) -> String {
@@ -95,6 +99,14 @@ fn place(path: &Path, line: usize, here: &Path) -> String {
 }
 
 impl Finding {
+    /// The message, with what brought the finding in when that is known.
+    pub fn message_with_cause(&self) -> String {
+        match &self.cause {
+            Some(cause) => format!("{} (brought in: {cause})", self.message),
+            None => self.message.clone(),
+        }
+    }
+
     /// The one-line message: what, which host, and how it got there.
     pub fn describe(&self) -> String {
         let server = self.server;

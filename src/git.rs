@@ -8,7 +8,7 @@
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 use rustc_hash::FxHashMap;
@@ -91,13 +91,40 @@ pub struct ChangedFile {
     pub added: Added,
 }
 
+/// One path whose content differs between the base snapshot and the one
+/// judged: a Python file (by name or shebang) or the root `pyproject.toml`.
+/// A rename is one delta with both sides.
+#[derive(Debug, Clone)]
+pub struct PathChange {
+    /// The path and blob in the base (`None`: added, or not Python there).
+    pub old: Option<(PathBuf, Oid)>,
+    /// The path and blob in the snapshot judged (`None`: deleted).
+    pub new: Option<(PathBuf, Oid)>,
+}
+
+impl PathChange {
+    pub fn is_config(&self) -> bool {
+        let config = |side: &Option<(PathBuf, Oid)>| side.as_ref().is_some_and(|(p, _)| p == Path::new(CONFIG));
+        config(&self.old) || config(&self.new)
+    }
+}
+
 /// What is judged: the changed Python files, the tree of files the commit
-/// will hold (to resolve imports in), and notes about skipped files.
+/// will hold (to resolve imports in), the base it is compared with, and
+/// notes about skipped files.
 pub struct Change {
     pub files: Vec<ChangedFile>,
     pub tree: GitTree,
+    /// The snapshot the change starts from (HEAD, the amended commit's
+    /// parent, or the pushed-from ref), as an overlay of `tree`.
+    pub base: GitTree,
+    /// Every Python or configuration path that differs from the base.
+    pub deltas: Vec<PathChange>,
     pub notes: Vec<(PathBuf, String)>,
 }
+
+/// The configuration file a snapshot is judged by.
+const CONFIG: &str = "pyproject.toml";
 
 /// Which change to judge.
 #[derive(Debug, Clone, Default)]
@@ -115,6 +142,59 @@ pub struct ChangeSpec {
     /// use a temporary one). Set by whoever opened the repository from the
     /// environment.
     pub index_file: Option<PathBuf>,
+    /// The commit amends HEAD (`git commit --amend`): judge it against
+    /// HEAD's parent, so what the amended commit brought in (perhaps with
+    /// `--no-verify`) is judged too. See [`committing_amend`].
+    pub amend: bool,
+}
+
+/// Is the hook running for `git commit --amend`? git tells a pre-commit
+/// hook nothing about it (no variable, no argument), so the arguments of
+/// the `git commit` that runs us are read where the system shows them
+/// (Linux's `/proc`); elsewhere this answers `false` and the pre-push stage
+/// is what catches a finding an amended `--no-verify` commit kept.
+pub fn committing_amend() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // Up a few parents: git runs the hook directly, frameworks
+        // (pre-commit, prek) put one or two processes between.
+        let mut pid = std::os::unix::process::parent_id();
+        for _ in 0..6 {
+            if pid <= 1 {
+                return false;
+            }
+            let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            let is_git = args.first().is_some_and(|a| a.rsplit(|&b| b == b'/').next() == Some(b"git"));
+            if is_git && args.iter().any(|a| *a == b"commit") {
+                // Before `--`; `-m --amend` is a message, not the option.
+                let mut prev: &[u8] = b"";
+                for a in args.iter().skip(1) {
+                    if *a == b"--" {
+                        break;
+                    }
+                    let takes_value = matches!(prev, b"-m" | b"-F" | b"-c" | b"-C" | b"--message" | b"--file");
+                    if *a == b"--amend" && !takes_value {
+                        return true;
+                    }
+                    prev = a;
+                }
+                return false;
+            }
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+            // `pid (comm) state ppid ...`; comm may hold spaces and `)`.
+            let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return false };
+            match after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+                Some(parent) => pid = parent,
+                None => return false,
+            }
+        }
+        false
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 fn is_python_name(path: &Path) -> bool {
@@ -123,7 +203,7 @@ fn is_python_name(path: &Path) -> bool {
 
 /// The paths a snapshot answers for.
 fn is_listed(path: &Path) -> bool {
-    is_python_name(path) || path == Path::new("pyproject.toml")
+    is_python_name(path) || path == Path::new(CONFIG)
 }
 
 fn is_blob_mode(mode: u32) -> bool {
@@ -139,7 +219,11 @@ pub struct GitTree {
     /// `.py` paths of the snapshot, when listed up front (libgit2 path).
     entries: FxHashMap<OsString, Oid>,
     /// The parsed index, searched in place (fast path).
-    index: Option<git_index::Index>,
+    index: Option<Arc<git_index::Index>>,
+    /// Paths whose blob differs from what `entries`/`index` say (`None`:
+    /// absent): how the base snapshot is told apart from the judged one
+    /// without listing it again.
+    overrides: FxHashMap<OsString, Option<Oid>>,
 }
 
 impl GitTree {
@@ -147,7 +231,51 @@ impl GitTree {
         // A handle of its own on the same object database: blobs are read
         // from several threads, one at a time.
         let handle = Repository::open(repo.path())?;
-        Ok(GitTree { repo: Mutex::new(handle), entries: FxHashMap::default(), index })
+        Ok(GitTree {
+            repo: Mutex::new(handle),
+            entries: FxHashMap::default(),
+            index: index.map(Arc::new),
+            overrides: FxHashMap::default(),
+        })
+    }
+
+    /// The base snapshot: this one with the deltas undone.
+    fn base(&self, repo: &Repository, deltas: &[PathChange]) -> Result<GitTree, GitError> {
+        let mut overrides = FxHashMap::default();
+        for (path, _) in deltas.iter().filter_map(|d| d.new.as_ref()) {
+            overrides.insert(path.clone().into_os_string(), None);
+        }
+        for (path, oid) in deltas.iter().filter_map(|d| d.old.as_ref()) {
+            overrides.insert(path.clone().into_os_string(), Some(*oid));
+        }
+        Ok(GitTree {
+            repo: Mutex::new(Repository::open(repo.path())?),
+            entries: self.entries.clone(),
+            index: self.index.clone(),
+            overrides,
+        })
+    }
+
+    /// Every Python file of the snapshot (by name, and the shebang scripts
+    /// the change touches), sorted.
+    pub fn python_paths(&self) -> Vec<PathBuf> {
+        // `entries` holds `.py` paths, the configuration and the shebang
+        // scripts of the change.
+        let mut paths: Vec<PathBuf> = self.entries.keys().map(PathBuf::from).collect();
+        if let Some(index) = &self.index {
+            for e in &index.entries {
+                let path = bytes_to_path(index.path(e));
+                if is_python_name(&path) && is_blob_mode(e.mode) {
+                    paths.push(path);
+                }
+            }
+        }
+        paths.retain(|p| !self.overrides.contains_key(p.as_os_str()));
+        paths.extend(self.overrides.iter().filter(|(_, o)| o.is_some()).map(|(p, _)| PathBuf::from(p)));
+        paths.retain(|p| p != Path::new(CONFIG));
+        paths.sort();
+        paths.dedup();
+        paths
     }
 
     fn insert(&mut self, path: &[u8], oid: Oid, mode: u32) {
@@ -161,6 +289,9 @@ impl GitTree {
     }
 
     fn lookup(&self, path: &Path) -> Option<Oid> {
+        if let Some(oid) = self.overrides.get(path.as_os_str()) {
+            return *oid;
+        }
         if let Some(oid) = self.entries.get(path.as_os_str()) {
             return Some(*oid);
         }
@@ -177,9 +308,9 @@ impl GitTree {
         read_blob(&self.repo.lock().unwrap_or_else(|e| e.into_inner()), oid)
     }
 
-    /// The Python files listed.
-    pub fn paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
-        self.entries.keys().map(PathBuf::from).filter(|p| is_python_name(p))
+    /// The blob id at `path`, if the snapshot holds one.
+    pub fn blob_id(&self, path: &Path) -> Option<Oid> {
+        self.lookup(path)
     }
 }
 
@@ -220,6 +351,7 @@ impl SourceTree for GitTree {
 pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> {
     if spec.refs.is_none()
         && !spec.all
+        && !spec.amend
         && !spec.libgit2_only
         && let Some(change) = fast_change(repo, spec)?
     {
@@ -257,42 +389,78 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
             for entry in index.iter() {
                 tree.insert(&entry.path, entry.id, entry.mode);
             }
-            old = head_tree(repo)?;
+            old = if spec.amend { amended_parent_tree(repo)? } else { head_tree(repo)? };
             repo.diff_tree_to_index(old.as_ref(), Some(&index), Some(&mut diff_options()))?
         }
     };
     if spec.all {
-        let mut files: Vec<ChangedFile> = tree.paths().map(|path| ChangedFile { path, added: Added::All }).collect();
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        return Ok(Change { files, tree, notes });
+        let files: Vec<ChangedFile> =
+            tree.python_paths().into_iter().map(|path| ChangedFile { path, added: Added::All }).collect();
+        let base = tree.base(repo, &[])?;
+        return Ok(Change { files, tree, base, deltas: Vec::new(), notes });
     }
-    diff.find_similar(Some(DiffFindOptions::new().renames(true).copies(true)))?;
-    let mut files = Vec::new();
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+    let (mut files, mut deltas) = (Vec::new(), Vec::new());
     for (i, delta) in diff.deltas().enumerate() {
+        let status = delta.status();
         if !matches!(
-            delta.status(),
-            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+            status,
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange | Delta::Deleted
         ) {
             continue;
         }
+        // The base side, when it was a Python file (or the configuration).
+        let old_side = match status {
+            Delta::Added | Delta::Copied => None,
+            _ => side(repo, &delta.old_file()),
+        };
+        let new_side = match status {
+            Delta::Deleted => None,
+            _ => side(repo, &delta.new_file()),
+        };
         let new = delta.new_file();
-        let Some(path) = new.path().map(Path::to_path_buf) else { continue };
-        if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
-            continue;
+        let python = match (status, new.path()) {
+            (Delta::Deleted, _) | (_, None) => None,
+            _ if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) => None,
+            (_, Some(path)) if path == Path::new(CONFIG) => None,
+            (_, Some(path)) => {
+                let path = path.to_path_buf();
+                match repo.find_blob(new.id()) {
+                    Ok(blob) => python_blob(&blob, &path, spec, &mut notes).map(|p| (path, p)),
+                    Err(_) => None,
+                }
+            }
+        };
+        if let Some((path, python)) = python {
+            if python == Python::ByShebang {
+                // Shebang scripts are not importable, but they are checked.
+                tree.entries.insert(path.clone().into_os_string(), new.id());
+            }
+            let patch = git2::Patch::from_diff(&diff, i)?;
+            if let Some(added) = patch.map(|p| added_lines(&p)).transpose()?.flatten() {
+                files.push(ChangedFile { path, added });
+            }
         }
-        let Ok(blob) = repo.find_blob(new.id()) else { continue };
-        let Some(python) = python_blob(&blob, &path, spec, &mut notes) else { continue };
-        if python == Python::ByShebang {
-            // Shebang scripts are not importable, but they are checked.
-            tree.entries.insert(path.clone().into_os_string(), new.id());
-        }
-        let patch = git2::Patch::from_diff(&diff, i)?;
-        if let Some(added) = patch.map(|p| added_lines(&p)).transpose()?.flatten() {
-            files.push(ChangedFile { path, added });
+        if old_side.is_some() || new_side.is_some() {
+            deltas.push(PathChange { old: old_side, new: new_side });
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Change { files, tree, notes })
+    let base = tree.base(repo, &deltas)?;
+    Ok(Change { files, tree, base, deltas, notes })
+}
+
+/// One side of a diff delta, when it is a Python file (by name, or by
+/// shebang for a file without an extension) or the configuration.
+fn side(repo: &Repository, file: &git2::DiffFile) -> Option<(PathBuf, Oid)> {
+    let path = file.path()?;
+    if !matches!(file.mode(), FileMode::Blob | FileMode::BlobExecutable) || file.id().is_zero() {
+        return None;
+    }
+    let listed = is_listed(path)
+        || (path.extension().is_none()
+            && repo.find_blob(file.id()).is_ok_and(|b| crate::scan::has_python_shebang(b.content())));
+    listed.then(|| (path.to_path_buf(), file.id()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,7 +518,7 @@ pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change
         None => None,
     };
     let mut tree = GitTree::new(repo, Some(index))?;
-    let (mut files, mut notes) = (Vec::new(), Vec::new());
+    let (mut files, mut notes, mut deltas) = (Vec::new(), Vec::new(), Vec::new());
     for (path_bytes, entry) in changed {
         let Some(entry) = entry else { continue };
         if !is_blob_mode(entry.mode) {
@@ -358,15 +526,33 @@ pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change
         }
         let path = bytes_to_path(&path_bytes);
         let oid = Oid::from_bytes(&entry.oid)?;
+        let old_blob = match head_tree.as_ref().map(|t| t.get_path(&path)) {
+            Some(Ok(e)) if e.kind() == Some(git2::ObjectType::Blob) && is_blob_mode(e.filemode() as u32) => {
+                Some(repo.find_blob(e.id())?)
+            }
+            _ => None,
+        };
+        let old_side = |python: bool| old_blob.as_ref().filter(|_| python).map(|b| (path.clone(), b.id()));
+        if path == Path::new(CONFIG) {
+            deltas.push(PathChange { old: old_side(true), new: Some((path, oid)) });
+            continue;
+        }
         let new_blob = repo.find_blob(oid)?;
-        let Some(python) = python_blob(&new_blob, &path, spec, &mut notes) else { continue };
+        let old_python = is_python_name(&path)
+            || (path.extension().is_none()
+                && old_blob.as_ref().is_some_and(|b| crate::scan::has_python_shebang(b.content())));
+        let Some(python) = python_blob(&new_blob, &path, spec, &mut notes) else {
+            if old_python {
+                // No longer checked (grown over the limit, made binary):
+                // the base still counts its findings.
+                deltas.push(PathChange { old: old_side(true), new: None });
+            }
+            continue;
+        };
         if python == Python::ByShebang {
             tree.entries.insert(path.clone().into_os_string(), oid);
         }
-        let old_blob = match head_tree.as_ref().map(|t| t.get_path(&path)) {
-            Some(Ok(e)) if e.kind() == Some(git2::ObjectType::Blob) => Some(repo.find_blob(e.id())?),
-            _ => None,
-        };
+        deltas.push(PathChange { old: old_side(old_python), new: Some((path.clone(), oid)) });
         let mut opts = diff_options();
         let old = old_blob.as_ref().map_or(&[][..], |b| b.content());
         let patch = git2::Patch::from_buffers(old, Some(&path), new_blob.content(), Some(&path), Some(&mut opts))?;
@@ -375,13 +561,28 @@ pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Some(Change { files, tree, notes }))
+    let base = tree.base(repo, &deltas)?;
+    Ok(Some(Change { files, tree, base, deltas, notes }))
 }
 
 fn diff_options() -> DiffOptions {
     let mut o = DiffOptions::new();
     o.context_lines(0).include_typechange(true).ignore_submodules(true);
     o
+}
+
+/// The tree of the commit an amend replaces HEAD's with: HEAD's first
+/// parent (`None` when HEAD is a root commit, or before the first commit).
+fn amended_parent_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>, GitError> {
+    let head = match repo.head() {
+        Ok(head) => head.peel_to_commit()?,
+        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match head.parent(0) {
+        Ok(parent) => Ok(Some(parent.tree()?)),
+        Err(_) => Ok(None),
+    }
 }
 
 /// HEAD's tree, or `None` before the first commit.

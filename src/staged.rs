@@ -1,13 +1,28 @@
-//! Staged mode: judge exactly what is about to be committed (or pushed),
-//! and report findings only on the lines the change adds.
+//! Staged mode: judge exactly what is about to be committed (or pushed).
+//!
+//! The verdict is by findings, not lines: a change is blocked for every
+//! finding of the snapshot it makes that its base (HEAD, the amended
+//! commit's parent, or the pushed-from ref) does not have, and for every
+//! finding whose call or host literal sits on a line it adds. So a commit
+//! that changes only a constant, deletes a reassignment or a `# noqa`,
+//! renames a file out of an excluded directory or changes the
+//! configuration is judged by what it does to every call, not only by the
+//! calls it touches. Only files whose verdict can change are analysed in
+//! both snapshots: the changed ones and their (transitive) importers, or
+//! every file when the configuration changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use git2::Repository;
+use rayon::prelude::*;
 
-use crate::git::{self, Added, ChangeSpec, GitError};
+use crate::analysis::check_module;
+use crate::finding::Finding;
+use crate::git::{self, Added, Change, ChangeSpec, GitError, PathChange};
+use crate::prefilter::{self, Facts};
 use crate::project::Project;
-use crate::scan::{FileProblem, ScanOptions, ScanOutcome, check_files, facts_of};
+use crate::scan::{FileProblem, FileReport, ScanOptions, ScanOutcome, check_files, facts_of, problem, reach_importers};
 
 /// Check the change `spec` names in `repo`: the seam tests drive with real
 /// repositories (the CLI opens the repository from the environment).
@@ -15,6 +30,7 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     let change = git::change(repo, spec)?;
     // The configuration as staged: what is committed is judged by the
     // rules committed with it.
+    let request = opts.config.clone();
     let configured;
     let opts = match &opts.config {
         Some(request) => {
@@ -31,39 +47,349 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     for (path, message) in &change.notes {
         outcome.problems.push(FileProblem { path: path.clone(), message: message.clone(), is_error: false });
     }
-    let added: HashMap<_, _> = change.files.iter().map(|f| (f.path.clone(), f.added.clone())).collect();
+    if spec.all {
+        audit_snapshot(change, spec, opts, &mut outcome);
+    } else {
+        judge_change(change, spec, opts, request.as_ref(), &mut outcome);
+    }
+    outcome.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(outcome)
+}
+
+/// `--all`: every finding of every Python file of the snapshot.
+fn audit_snapshot(change: Change, spec: &ChangeSpec, opts: &ScanOptions, outcome: &mut ScanOutcome) {
     let project = Project::new(Box::new(change.tree))
         .with_max_file_size(spec.max_file_size)
         .with_analysis(opts.settings.analysis.clone());
-    let mut scanned = Vec::new();
-    for file in change.files.iter().filter(|f| !opts.settings.exclude.matches(&f.path)) {
-        let bytes = match project.tree().read(&file.path) {
-            Ok(b) => b,
-            Err(e) => {
-                let message = format!("cannot read the staged blob: {e}");
-                outcome.problems.push(FileProblem { path: file.path.clone(), message, is_error: true });
-                continue;
-            }
-        };
-        match facts_of(&file.path, &bytes, opts) {
-            Ok(f) => {
-                scanned.push((file.path.clone(), f));
-            }
-            Err(p) => outcome.problems.push(p),
-        }
-    }
+    let files: Vec<&Path> =
+        change.files.iter().map(|f| f.path.as_path()).filter(|p| !opts.settings.exclude.matches(p)).collect();
+    let scanned = read_facts(&project, &files, opts, &mut outcome.problems);
     outcome.files = scanned.len();
-    // With `--all` every Python file of the snapshot is scanned, so
-    // importers can be searched backwards; otherwise forwards, reading
-    // other modules from the snapshot as needed.
-    let keep =
-        |f: &crate::finding::Finding| added.get(&f.path).is_some_and(|a: &Added| a.overlaps(f.start.line, f.end.line));
-    let (reports, problems, parsed) = check_files(&project, &scanned, spec.all, opts, keep);
+    // Every file of the snapshot is read, so importers are searched
+    // backwards.
+    let (reports, problems, parsed) = check_files(&project, &scanned, true, opts, |_| true);
     outcome.reports = reports;
     outcome.parsed = parsed;
     outcome.project = Some(std::sync::Arc::new(project));
-    outcome.changed = Some(added.keys().cloned().collect());
+    outcome.changed = Some(files.iter().map(|p| p.to_path_buf()).collect());
     outcome.problems.extend(problems);
-    outcome.problems.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(outcome)
+}
+
+/// The facts of `paths` in `project`'s snapshot; a file that cannot be
+/// read or decoded becomes a problem.
+fn read_facts(
+    project: &Project,
+    paths: &[&Path],
+    opts: &ScanOptions,
+    problems: &mut Vec<FileProblem>,
+) -> Vec<(PathBuf, Facts)> {
+    let read: Vec<Result<(PathBuf, Facts), FileProblem>> = paths
+        .par_iter()
+        .map(|path| {
+            let bytes = project.tree().read(path).map_err(|e| FileProblem {
+                path: path.to_path_buf(),
+                message: format!("cannot read the staged blob: {e}"),
+                is_error: true,
+            })?;
+            facts_of(path, &bytes, opts).map(|f| (path.to_path_buf(), f))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(read.len());
+    for r in read {
+        match r {
+            Ok(f) => out.push(f),
+            Err(p) => problems.push(p),
+        }
+    }
+    out
+}
+
+/// A snapshot with every file's facts, to search importers in.
+struct Snapshot {
+    project: Project,
+    files: Vec<(PathBuf, Facts)>,
+}
+
+impl Snapshot {
+    /// The files that are, or import (transitively), one of `seeds`.
+    fn importers_of(&self, seeds: &HashSet<&Path>) -> HashSet<PathBuf> {
+        let mut reached: Vec<bool> = self.files.iter().map(|(p, _)| seeds.contains(p.as_path())).collect();
+        let mut out: HashSet<PathBuf> =
+            self.files.iter().filter(|(p, _)| seeds.contains(p.as_path())).map(|(p, _)| p.clone()).collect();
+        reach_importers(&self.project, &self.files, &mut reached, |i| {
+            out.insert(self.files[i].0.clone());
+        });
+        out
+    }
+
+    fn facts(&self, path: &Path) -> Option<&Facts> {
+        let i = self.files.binary_search_by(|(p, _)| p.as_path().cmp(path)).ok()?;
+        Some(&self.files[i].1)
+    }
+}
+
+/// The facts of every Python file of a snapshot, reusing `known` (the other
+/// snapshot's) for blobs both hold.
+fn snapshot_facts(
+    project: &Project,
+    paths: Vec<PathBuf>,
+    opts: &ScanOptions,
+    known: Option<&Snapshot>,
+    same_blob: impl Fn(&Path) -> bool + Sync,
+) -> Vec<(PathBuf, Facts)> {
+    let mut files: Vec<(PathBuf, Facts)> = paths
+        .into_par_iter()
+        .map(|path| {
+            if let Some(f) = known.filter(|_| same_blob(&path)).and_then(|k| k.facts(&path)) {
+                return (path, f.clone());
+            }
+            // A file that cannot be read or decoded imports nothing here;
+            // a changed one is reported by the changed files' check.
+            let facts =
+                project.tree().read(&path).map(|b| prefilter::facts(&path, &b, &opts.extra_tokens)).unwrap_or_default();
+            (path, facts)
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+/// The staged (or pushed) change against its base: see the module docs.
+fn judge_change(
+    change: Change,
+    spec: &ChangeSpec,
+    opts: &ScanOptions,
+    request: Option<&crate::config::Request>,
+    outcome: &mut ScanOutcome,
+) {
+    let Change { files, tree, base, deltas, .. } = change;
+    let added: HashMap<PathBuf, Added> = files.iter().map(|f| (f.path.clone(), f.added.clone())).collect();
+    outcome.changed = Some(added.keys().cloned().collect());
+    if deltas.is_empty() {
+        return;
+    }
+    let config_changed = deltas.iter().any(PathChange::is_config);
+    // The base is judged by its own configuration (what it was committed
+    // under); one that does not parse counts as the judged one.
+    let base_opts = match request.filter(|_| config_changed).map(|r| r.in_tree(&base)) {
+        Some(Ok(settings)) => opts.clone().with_settings(settings),
+        _ => opts.clone(),
+    };
+    let code = |d: &PathChange| !d.is_config();
+    let changed_new: HashSet<&Path> =
+        deltas.iter().filter(|d| code(d)).filter_map(|d| d.new.as_ref()).map(|n| n.0.as_path()).collect();
+    let changed_old: HashSet<&Path> =
+        deltas.iter().filter(|d| code(d)).filter_map(|d| d.old.as_ref()).map(|o| o.0.as_path()).collect();
+    // New path -> base path, for renames.
+    let renamed: HashMap<PathBuf, PathBuf> = deltas
+        .iter()
+        .filter_map(|d| match (&d.old, &d.new) {
+            (Some((o, _)), Some((n, _))) if o != n => Some((n.clone(), o.clone())),
+            _ => None,
+        })
+        .collect();
+    let renamed_to: HashMap<&Path, &Path> = renamed.iter().map(|(n, o)| (o.as_path(), n.as_path())).collect();
+
+    let new_paths = tree.python_paths();
+    // The changed files themselves must decode (reported as in every mode).
+    let project = Project::new(Box::new(tree))
+        .with_max_file_size(spec.max_file_size)
+        .with_analysis(opts.settings.analysis.clone());
+    // Every changed file, whether it adds lines or only removes some.
+    let mut checked: Vec<&Path> = changed_new.iter().copied().filter(|p| !opts.settings.exclude.matches(p)).collect();
+    checked.sort();
+    let mut problems = Vec::new();
+    let decoded: HashSet<PathBuf> =
+        read_facts(&project, &checked, opts, &mut problems).into_iter().map(|(p, _)| p).collect();
+    outcome.problems.extend(problems);
+
+    let base_paths = base.python_paths();
+    let base_project = Project::new(Box::new(base))
+        .with_max_file_size(spec.max_file_size)
+        .with_analysis(base_opts.settings.analysis.clone());
+    let new_snap = Snapshot { files: snapshot_facts(&project, new_paths, opts, None, |_| false), project };
+    let base_files = snapshot_facts(&base_project, base_paths, &base_opts, Some(&new_snap), |p| {
+        !changed_new.contains(p) && !changed_old.contains(p)
+    });
+    let base_snap = Snapshot { project: base_project, files: base_files };
+    outcome.files = new_snap.files.len();
+
+    // The files whose verdict can differ from the base's.
+    let affected: Vec<PathBuf> = if config_changed {
+        new_snap.files.iter().map(|(p, _)| p.clone()).collect()
+    } else {
+        let mut set = new_snap.importers_of(&changed_new);
+        for p in base_snap.importers_of(&changed_old) {
+            let now = renamed_to.get(p.as_path()).map_or(p.clone(), |n| n.to_path_buf());
+            set.insert(now);
+        }
+        let mut v: Vec<PathBuf> = set.into_iter().collect();
+        v.sort();
+        v
+    };
+    let candidates: Vec<&PathBuf> = affected
+        .iter()
+        .filter(|p| !opts.prefilter || new_snap.facts(p).is_some_and(|f| f.run_call))
+        .filter(|p| !opts.settings.exclude.matches(p))
+        .filter(|p| !changed_new.contains(p.as_path()) || decoded.contains(p.as_path()))
+        .collect();
+    outcome.parsed = candidates.len();
+
+    let results: Vec<(Option<FileReport>, Vec<Finding>, Option<FileProblem>)> = candidates
+        .par_iter()
+        .map(|path| {
+            let old_path = renamed.get(path.as_path()).unwrap_or(path);
+            let base_findings = if base_snap.facts(old_path).is_some() && !base_opts.settings.exclude.matches(old_path)
+            {
+                base_snap.project.load(old_path).map(|m| check_module(&base_snap.project, &m)).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            match new_snap.project.load(path) {
+                Ok(module) => {
+                    let findings = check_module(&new_snap.project, &module);
+                    let report = FileReport { module, findings, suppressed: Vec::new() };
+                    (Some(report), base_findings, None)
+                }
+                Err(e) if changed_new.contains(path.as_path()) => (None, base_findings, Some(problem(path, &e))),
+                // An unchanged file that cannot be analysed was not
+                // analysable before either: noted, not an error.
+                Err(e) => {
+                    let mut p = problem(path, &e);
+                    p.is_error = false;
+                    (None, base_findings, Some(p))
+                }
+            }
+        })
+        .collect();
+
+    let why = Why { deltas: &deltas, added: &added, config_changed, renamed: &renamed, snapshot: &new_snap };
+    for (report, base_findings, problem) in results {
+        outcome.problems.extend(problem);
+        let Some(mut report) = report else { continue };
+        let old_path = renamed.get(&report.module.path).cloned().unwrap_or_else(|| report.module.path.clone());
+        let verdicts = brought_in(&report.findings, report.module.text(), &base_findings, &base_snap, &old_path);
+        let (mut findings, mut suppressed) = (Vec::new(), Vec::new());
+        for (mut f, (is_new, base_mark)) in report.findings.drain(..).zip(verdicts) {
+            let direct = why.direct(&f);
+            if !is_new && direct.is_none() {
+                continue;
+            }
+            f.cause = match direct {
+                Some(cause) => cause,
+                None => Some(why.indirect(&f, base_mark)),
+            };
+            if f.suppressed.is_some() { suppressed.push(f) } else { findings.push(f) }
+        }
+        if findings.is_empty() && suppressed.is_empty() {
+            continue;
+        }
+        report.findings = findings;
+        report.suppressed = suppressed;
+        outcome.reports.push(report);
+    }
+    outcome.reports.sort_by(|a, b| a.module.path.cmp(&b.module.path));
+    outcome.project = Some(std::sync::Arc::new(new_snap.project));
+}
+
+/// What identifies a finding across the two snapshots: its rule, its file
+/// (followed through renames) and its call's text without blanks.
+type Identity = (crate::rules::Rule, PathBuf, String);
+
+fn identity(f: &Finding, text: &str, path: &Path) -> Identity {
+    let call: String = text.get(f.span.clone()).unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
+    (f.rule, path.to_path_buf(), call)
+}
+
+/// For each of `findings` (of one file, in the judged snapshot): is it
+/// new (more of its identity than the base reports), and the comment that
+/// silenced it in the base, if one did.
+fn brought_in(
+    findings: &[Finding],
+    text: &str,
+    base: &[Finding],
+    base_snap: &Snapshot,
+    old_path: &Path,
+) -> Vec<(bool, Option<String>)> {
+    let base_module = if base.is_empty() { None } else { base_snap.project.load(old_path).ok() };
+    let base_text = base_module.as_ref().map_or("", |m| m.text());
+    // How often each identity is reported in the base, and silenced there.
+    let mut counts: HashMap<Identity, usize> = HashMap::new();
+    let mut silenced: HashMap<Identity, String> = HashMap::new();
+    for f in base {
+        let id = identity(f, base_text, old_path);
+        match &f.suppressed {
+            None => *counts.entry(id).or_default() += 1,
+            Some(s) => {
+                silenced.insert(id, s.marker().to_string());
+            }
+        }
+    }
+    let mut seen: HashMap<Identity, usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let id = identity(f, text, old_path);
+            let k = seen.entry(id.clone()).or_default();
+            *k += 1;
+            let new = f.suppressed.is_none() && *k > counts.get(&id).copied().unwrap_or(0);
+            (new, silenced.get(&id).cloned())
+        })
+        .collect()
+}
+
+/// Says which change brought a finding in.
+struct Why<'a> {
+    deltas: &'a [PathChange],
+    added: &'a HashMap<PathBuf, Added>,
+    config_changed: bool,
+    renamed: &'a HashMap<PathBuf, PathBuf>,
+    snapshot: &'a Snapshot,
+}
+
+impl Why<'_> {
+    fn on_added(&self, path: &Path, first: usize, last: usize) -> bool {
+        self.added.get(path).is_some_and(|a| a.overlaps(first, last))
+    }
+
+    /// A finding the change touches itself: `Some(None)` when it adds a
+    /// line of the call (the call is the change), `Some(Some(why))` when it
+    /// adds the line of the host's literal (a constant set elsewhere).
+    fn direct(&self, f: &Finding) -> Option<Option<String>> {
+        if self.on_added(&f.path, f.start.line, f.end.line) {
+            return Some(None);
+        }
+        let loc = f.literal.as_ref()?;
+        let module = self.snapshot.project.load(&loc.path).ok()?;
+        let line = module.line_of(loc.span.start);
+        self.on_added(&loc.path, line, line)
+            .then(|| Some(format!("host now \"{}\": {}:{line} changed in this commit", f.host, loc.path.display())))
+    }
+
+    /// Why an unchanged call is reported: what else the change did.
+    fn indirect(&self, f: &Finding, base_mark: Option<String>) -> String {
+        if let Some(mark) = base_mark {
+            return format!("`{mark}` silenced it before this commit");
+        }
+        if let Some(old) = self.renamed.get(&f.path) {
+            return format!("{} was renamed from {} in this commit", f.path.display(), old.display());
+        }
+        if self.config_changed {
+            return "the configuration (pyproject.toml) changed in this commit".into();
+        }
+        if let Some(Added::Lines(ranges)) = self.added.get(&f.path)
+            && let Some((first, _)) = ranges.first()
+        {
+            return format!("the call is unchanged; {}:{first} changed in this commit", f.path.display());
+        }
+        let mut changed: Vec<String> = self
+            .deltas
+            .iter()
+            .filter_map(|d| d.new.as_ref().or(d.old.as_ref()))
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        changed.sort();
+        changed.truncate(3);
+        format!("the call is unchanged; it depends on {} changed in this commit", changed.join(", "))
+    }
 }

@@ -228,6 +228,7 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
         via: start.via,
         suppressed: None,
         message: String::new(),
+        cause: None,
     };
     f.message = f.describe();
     Some(f)

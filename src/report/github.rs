@@ -34,7 +34,7 @@ pub fn print(
             _ => "notice",
         };
         let title = format!("{} ({}) {}", f.rule.code(), f.severity.as_str(), f.rule.title());
-        let message = format!("{}\nhelp: {}", f.message, f.rule.help(&f.host));
+        let message = format!("{}\nhelp: {}", f.message_with_cause(), f.rule.help(&f.host));
         writeln!(
             w,
             "::{level} file={},line={},endLine={},col={},endColumn={},title={}::{}",

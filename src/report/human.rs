@@ -96,6 +96,9 @@ impl Human {
             }
         }
         writeln!(w, "{pad} {bar}")?;
+        if let Some(cause) = &f.cause {
+            writeln!(w, "{pad} {} {}", self.paint("= brought in:", Style::Help), safe(cause))?;
+        }
         writeln!(w, "{pad} {} {}", self.paint("= why:", Style::Help), f.rule.why())?;
         writeln!(w, "{pad} {} {}", self.paint("= help:", Style::Help), f.rule.help(&f.host))?;
         writeln!(w)

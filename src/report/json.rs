@@ -31,6 +31,10 @@ struct JsonFinding<'a> {
     /// With `--show-suppressed`: the comment that silences this finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<JsonSuppression<'a>>,
+    /// Staged mode: what in the change brought the finding in, when it is
+    /// not the call's own lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -164,6 +168,7 @@ fn to_json(f: &Finding) -> JsonFinding<'_> {
             },
             comment: s.marker(),
         }),
+        cause: f.cause.as_deref(),
     }
 }
 

@@ -115,7 +115,7 @@ fn result(f: &Finding, module: &ModuleRef, same_file: &[Finding], cx: &Context) 
         "ruleId": f.rule.code(),
         "ruleIndex": Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0),
         "level": f.severity.level(),
-        "message": { "text": format!("{} (help: {})", f.message, f.rule.help(&f.host)) },
+        "message": { "text": format!("{} (help: {})", f.message_with_cause(), f.rule.help(&f.host)) },
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": artifact(&f.path, cx),

@@ -1,0 +1,202 @@
+//! The staged verdict is by findings: a commit is blocked for every finding
+//! its snapshot has that its base does not, wherever the change that made
+//! it is. Each case is a real repository, the installed hook and a real
+//! `git commit`.
+
+mod common;
+
+use common::{Repo, text};
+
+const APP_HOST: &str = "from flask import Flask\nfrom config import HOST\napp = Flask(__name__)\napp.run(host=HOST)\n";
+
+/// Seed `before` (without the hook), install the hook, apply `change`
+/// (paths to write; `None` deletes) plus the `git` commands, and commit.
+fn commit_after(before: &[(&str, &str)], change: &[(&str, Option<&str>)], git: &[&[&str]]) -> (Repo, String, bool) {
+    let r = Repo::new();
+    r.seed(before);
+    r.install();
+    for (path, body) in change {
+        match body {
+            Some(b) => r.write(path, b),
+            None => std::fs::remove_file(r.root.join(path)).unwrap(),
+        }
+    }
+    for args in git {
+        r.ok(args);
+    }
+    r.ok(&["add", "-A"]);
+    let head = r.head();
+    let out = r.commit(&[]);
+    let committed = r.head() != head;
+    assert_eq!(committed, out.status.success(), "{}", text(&out));
+    (r, text(&out), committed)
+}
+
+fn assert_blocked(name: &str, shown: &str, committed: bool, expect: &[&str]) {
+    assert!(!committed, "{name}: committed\n{shown}");
+    for e in expect {
+        assert!(shown.contains(e), "{name}: missing {e:?} in\n{shown}");
+    }
+}
+
+#[test]
+fn a_changed_constant_in_another_module_blocks() {
+    let (_, shown, committed) = commit_after(
+        &[("config.py", "HOST = \"127.0.0.1\"\n"), ("app.py", APP_HOST)],
+        &[("config.py", Some("HOST = \"0.0.0.0\"\n"))],
+        &[],
+    );
+    assert_blocked(
+        "constant",
+        &shown,
+        committed,
+        &["app.py:4:1: FBG001", "host now \"0.0.0.0\": config.py:1 changed in this commit"],
+    );
+}
+
+#[test]
+fn a_changed_constant_in_the_same_file_blocks() {
+    let before = "from flask import Flask\nHOST = \"127.0.0.1\"\napp = Flask(__name__)\napp.run(host=HOST)\n";
+    let after = before.replace("127.0.0.1", "0.0.0.0");
+    let (_, shown, committed) = commit_after(&[("app.py", before)], &[("app.py", Some(&after))], &[]);
+    assert_blocked("same file", &shown, committed, &["app.py:4:1: FBG001", "app.py:2 changed in this commit"]);
+}
+
+#[test]
+fn deleting_a_reassignment_blocks() {
+    let before = "from flask import Flask\nHOST = \"0.0.0.0\"\nHOST = \"127.0.0.1\"\napp = Flask(__name__)\napp.run(host=HOST)\n";
+    let after = before.replace("HOST = \"127.0.0.1\"\n", "");
+    let (_, shown, committed) = commit_after(&[("app.py", before)], &[("app.py", Some(&after))], &[]);
+    assert_blocked("reassignment", &shown, committed, &["app.py:4:1: FBG001", "the call is unchanged"]);
+}
+
+#[test]
+fn deleting_a_noqa_line_inside_the_call_blocks() {
+    let before =
+        "from flask import Flask\napp = Flask(__name__)\napp.run(\n    # noqa: FBG001\n    host=\"0.0.0.0\",\n)\n";
+    let after = before.replace("    # noqa: FBG001\n", "");
+    let (_, shown, committed) = commit_after(&[("app.py", before)], &[("app.py", Some(&after))], &[]);
+    assert_blocked("noqa removed", &shown, committed, &["app.py:3:1: FBG001"]);
+}
+
+#[test]
+fn turning_the_debugger_on_under_a_noqa_for_fbg001_blocks() {
+    let before = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")  # noqa: FBG001\n";
+    let after = before.replace("app = Flask(__name__)\n", "app = Flask(__name__)\napp.debug = True\n");
+    let (_, shown, committed) = commit_after(&[("app.py", before)], &[("app.py", Some(&after))], &[]);
+    assert_blocked("debug", &shown, committed, &["app.py:4:1: FBG002", "the call is unchanged; app.py:3 changed"]);
+}
+
+#[test]
+fn a_module_that_shadows_the_imported_one_blocks() {
+    let app = "from flask import Flask\nfrom config import HOST\napp = Flask(__name__)\napp.run(host=HOST)\n";
+    let (_, shown, committed) = commit_after(
+        &[("config.py", "HOST = \"127.0.0.1\"\n"), ("pkg/app.py", app)],
+        &[("pkg/config.py", Some("HOST = \"0.0.0.0\"\n"))],
+        &[],
+    );
+    assert_blocked("shadow", &shown, committed, &["pkg/app.py:4:1: FBG001", "pkg/config.py:1 changed"]);
+}
+
+#[test]
+fn an_object_that_becomes_a_flask_app_blocks() {
+    let before = "from bottle import Bottle\nfrom flask import Flask\napp = Bottle()\napp.run(host=\"0.0.0.0\")\n";
+    let after = before.replace("app = Bottle()", "app = Flask(__name__)");
+    let (_, shown, committed) = commit_after(&[("app.py", before)], &[("app.py", Some(&after))], &[]);
+    assert_blocked("bottle", &shown, committed, &["app.py:4:1: FBG001", "app.py:3 changed in this commit"]);
+}
+
+#[test]
+fn renames_into_view_block() {
+    let config = "[tool.flask-bind-guard]\nexclude = [\"legacy/\"]\n";
+    let (_, shown, committed) = commit_after(
+        &[("pyproject.toml", config), ("legacy/a.py", common::BAD)],
+        &[],
+        &[&["mv", "legacy/a.py", "a.py"]],
+    );
+    assert_blocked("out of exclude", &shown, committed, &["a.py:3:1: FBG001", "renamed from legacy/a.py"]);
+
+    let (_, shown, committed) = commit_after(&[("a.txt", common::BAD)], &[], &[&["mv", "a.txt", "a.py"]]);
+    assert_blocked("txt to py", &shown, committed, &["a.py:3:1: FBG001"]);
+}
+
+#[test]
+fn a_shebang_that_makes_a_script_python_blocks() {
+    let with = format!("#!/usr/bin/env python3\n{}", common::BAD);
+    let (_, shown, committed) = commit_after(&[("serve", common::BAD)], &[("serve", Some(&with))], &[]);
+    assert_blocked("shebang", &shown, committed, &["serve:4:1: FBG001"]);
+}
+
+#[test]
+fn removing_the_configuration_that_allowed_a_host_blocks() {
+    let config = "[tool.flask-bind-guard]\nextend-safe-hosts = [\"0.0.0.0\"]\n";
+    let (_, shown, committed) =
+        commit_after(&[("pyproject.toml", config), ("app.py", common::BAD)], &[("pyproject.toml", None)], &[]);
+    assert_blocked(
+        "config removed",
+        &shown,
+        committed,
+        &["app.py:3:1: FBG001", "configuration (pyproject.toml) changed"],
+    );
+}
+
+#[test]
+fn changes_that_bring_nothing_in_pass() {
+    // An existing finding elsewhere, an unrelated change.
+    let (_, shown, committed) =
+        commit_after(&[("legacy.py", common::BAD), ("util.py", "X = 1\n")], &[("util.py", Some("X = 2\n"))], &[]);
+    assert!(committed, "unrelated: {shown}");
+    // An existing finding in the same file, a line elsewhere changed.
+    let before = format!("{}\nX = 1\n", common::BAD);
+    let (_, shown, committed) =
+        commit_after(&[("app.py", &before)], &[("app.py", Some(&before.replace("X = 1", "X = 2")))], &[]);
+    assert!(committed, "same file: {shown}");
+    // A file with an existing finding renamed.
+    let (_, shown, committed) = commit_after(&[("a.py", common::BAD)], &[], &[&["mv", "a.py", "b.py"]]);
+    assert!(committed, "rename: {shown}");
+    // The constant made safe; the constant's module changed elsewhere.
+    let (_, shown, committed) = commit_after(
+        &[("config.py", "HOST = \"0.0.0.0\"\n"), ("app.py", APP_HOST)],
+        &[("config.py", Some("HOST = \"127.0.0.1\"\n"))],
+        &[],
+    );
+    assert!(committed, "made safe: {shown}");
+    let (_, shown, committed) = commit_after(
+        &[("config.py", "HOST = \"0.0.0.0\"\n"), ("app.py", APP_HOST)],
+        &[("config.py", Some("HOST = \"0.0.0.0\"\nPORT = 1\n"))],
+        &[],
+    );
+    assert!(committed, "other line of the module: {shown}");
+}
+
+#[test]
+fn amending_a_commit_made_without_the_hook_is_judged_with_it() {
+    let r = Repo::new();
+    r.seed(&[("README", "x\n")]);
+    r.install();
+    r.write("app.py", common::BAD);
+    r.ok(&["add", "app.py"]);
+    r.ok(&["commit", "-q", "--no-verify", "-m", "skip the hook"]);
+    r.write("README", "y\n");
+    r.ok(&["add", "README"]);
+    let head = r.head();
+    let out = r.git(&["commit", "--amend", "--no-edit"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("app.py:3:1: FBG001"), "{}", text(&out));
+    assert_eq!(r.head(), head);
+    // A plain commit on top of it is not blamed for it.
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_push_range_is_judged_by_findings_too() {
+    let r = Repo::new();
+    r.seed(&[("config.py", "HOST = \"127.0.0.1\"\n"), ("app.py", APP_HOST)]);
+    let from = r.head().unwrap();
+    r.write("config.py", "HOST = \"0.0.0.0\"\n");
+    r.ok(&["commit", "-qam", "widen"]);
+    let out = r.fbg(&["--from-ref", &from, "--to-ref", "HEAD"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("host now \"0.0.0.0\": config.py:1 changed"), "{}", text(&out));
+}
