@@ -310,6 +310,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             // What `open_from_env` reads too; relative to where git runs us.
             index_file: std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from),
             amend: refs.is_none() && !all && std::env::var_os("GIT_INDEX_FILE").is_some() && git::committing_amend(),
+            no_cache: false,
         };
         let checked = git::open_repo().and_then(|repo| {
             let outcome = run_with_repo(&repo, &spec, &opts)?;

@@ -146,6 +146,8 @@ pub struct ChangeSpec {
     /// HEAD's parent, so what the amended commit brought in (perhaps with
     /// `--no-verify`) is judged too. See [`committing_amend`].
     pub amend: bool,
+    /// Read every blob instead of the facts cache (tests compare the two).
+    pub no_cache: bool,
 }
 
 /// Is the hook running for `git commit --amend`? git tells a pre-commit
@@ -257,25 +259,40 @@ impl GitTree {
     }
 
     /// Every Python file of the snapshot (by name, and the shebang scripts
-    /// the change touches), sorted.
-    pub fn python_paths(&self) -> Vec<PathBuf> {
+    /// the change touches) with its blob, sorted by path bytes.
+    pub fn python_blobs(&self) -> Vec<(PathBuf, Oid)> {
         // `entries` holds `.py` paths, the configuration and the shebang
         // scripts of the change.
-        let mut paths: Vec<PathBuf> = self.entries.keys().map(PathBuf::from).collect();
+        let mut files: Vec<(PathBuf, Oid)> = self.entries.iter().map(|(p, o)| (PathBuf::from(p), *o)).collect();
         if let Some(index) = &self.index {
             for e in &index.entries {
-                let path = bytes_to_path(index.path(e));
-                if is_python_name(&path) && is_blob_mode(e.mode) {
-                    paths.push(path);
+                let bytes = index.path(e);
+                let python = bytes.ends_with(b".py") || bytes.ends_with(b".pyw");
+                if python
+                    && is_blob_mode(e.mode)
+                    && let Ok(oid) = Oid::from_bytes(&e.oid)
+                {
+                    files.push((bytes_to_path(bytes), oid));
                 }
             }
         }
-        paths.retain(|p| !self.overrides.contains_key(p.as_os_str()));
-        paths.extend(self.overrides.iter().filter(|(_, o)| o.is_some()).map(|(p, _)| PathBuf::from(p)));
-        paths.retain(|p| p != Path::new(CONFIG));
-        paths.sort();
-        paths.dedup();
-        paths
+        if !self.overrides.is_empty() {
+            files.retain(|(p, _)| !self.overrides.contains_key(p.as_os_str()));
+            files.extend(self.overrides.iter().filter_map(|(p, o)| o.map(|o| (PathBuf::from(p), o))));
+        }
+        // Compared as bytes: `Path`'s own comparisons walk components, and
+        // the index is already in this order (the common case sorts nothing).
+        files.retain(|(p, _)| p.as_os_str().as_encoded_bytes() != CONFIG.as_bytes());
+        if !files.is_sorted_by(|a, b| a.0.as_os_str().as_encoded_bytes() < b.0.as_os_str().as_encoded_bytes()) {
+            files.sort_unstable_by(|a, b| a.0.as_os_str().as_encoded_bytes().cmp(b.0.as_os_str().as_encoded_bytes()));
+            files.dedup_by(|a, b| a.0.as_os_str() == b.0.as_os_str());
+        }
+        files
+    }
+
+    /// The Python files of the snapshot, sorted.
+    pub fn python_paths(&self) -> Vec<PathBuf> {
+        self.python_blobs().into_iter().map(|(p, _)| p).collect()
     }
 
     fn insert(&mut self, path: &[u8], oid: Oid, mode: u32) {

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod exit;
+pub mod facts_cache;
 pub mod finding;
 pub mod fix;
 pub mod git;

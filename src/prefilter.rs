@@ -141,7 +141,18 @@ impl Imports {
     }
 }
 
-fn split_level(line: &str) -> (u32, &str) {
+impl Facts {
+    /// What these facts are apart from the file's path (import keys depend
+    /// on it): whether a start may be here, whether an app module may be
+    /// imported, and the imports as written, one per line (see
+    /// [`split_level`]): what a cache keyed by content stores.
+    pub fn portable(&self) -> (bool, bool, &str) {
+        (self.run_call, self.app_import, &self.imports.text)
+    }
+}
+
+/// `(level, dotted)` of one line of [`Facts::portable`]'s imports text.
+pub fn split_level(line: &str) -> (u32, &str) {
     let dotted = line.trim_start_matches('.');
     ((line.len() - dotted.len()) as u32, dotted)
 }

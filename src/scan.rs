@@ -439,23 +439,6 @@ fn read_whole(file: &mut std::fs::File, buf: &mut Vec<u8>, limit: u64) -> std::i
 /// walking the import graph backwards from those modules. Used when every
 /// file of the project was read (so every importer is known).
 fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found: impl FnMut(&Path)) {
-    let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
-    reach_importers(project, files, &mut reached, |fi| {
-        if files[fi].1.run_call {
-            found(&files[fi].0);
-        }
-    });
-}
-
-/// Marks in `reached` every file of `files` (all of a project's) that
-/// imports, directly or not, a file already marked; `on_reach` hears of
-/// each one newly marked.
-pub(crate) fn reach_importers(
-    project: &Project,
-    files: &[(PathBuf, Facts)],
-    reached: &mut [bool],
-    mut on_reach: impl FnMut(usize),
-) {
     // Importers by the key of the module they name (see `import_key`).
     // A sorted list: one allocation, and sorting integers is cheaper than
     // growing a map of vectors.
@@ -470,6 +453,7 @@ pub(crate) fn reach_importers(
         let start = index.partition_point(|e| e.0 < key);
         index[start..].iter().take_while(move |e| e.0 == key).map(|e| (e.1, e.2))
     };
+    let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
     let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
     let (mut keys, mut dotted) = (Vec::new(), String::new());
     while let Some(mi) = stack.pop() {
@@ -499,7 +483,9 @@ pub(crate) fn reach_importers(
                 if project.resolve(importer, level, dotted).as_ref() == Some(module) {
                     reached[fi] = true;
                     stack.push(fi);
-                    on_reach(fi);
+                    if facts.run_call {
+                        found(importer);
+                    }
                 }
             }
         }

@@ -11,18 +11,21 @@
 //! both snapshots: the changed ones and their (transitive) importers, or
 //! every file when the configuration changed.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use git2::Repository;
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use crate::analysis::check_module;
+use crate::facts_cache::FactsCache;
 use crate::finding::Finding;
 use crate::git::{self, Added, Change, ChangeSpec, GitError, PathChange};
 use crate::prefilter::{self, Facts};
 use crate::project::Project;
-use crate::scan::{FileProblem, FileReport, ScanOptions, ScanOutcome, check_files, facts_of, problem, reach_importers};
+use crate::scan::{FileProblem, FileReport, ScanOptions, ScanOutcome, check_files, facts_of, problem};
 
 /// Check the change `spec` names in `repo`: the seam tests drive with real
 /// repositories (the CLI opens the repository from the environment).
@@ -50,7 +53,11 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     if spec.all {
         audit_snapshot(change, spec, opts, &mut outcome);
     } else {
-        judge_change(change, spec, opts, request.as_ref(), &mut outcome);
+        // Facts of the blobs earlier runs read (see `facts_cache`).
+        let cache =
+            if spec.no_cache { FactsCache::none() } else { FactsCache::open(repo.commondir(), &opts.extra_tokens) };
+        judge_change(change, spec, opts, request.as_ref(), &cache, &mut outcome);
+        cache.save();
     }
     outcome.problems.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(outcome)
@@ -104,53 +111,108 @@ fn read_facts(
     out
 }
 
-/// A snapshot with every file's facts, to search importers in.
-struct Snapshot {
+/// A snapshot with what every Python file imports, to search importers in.
+struct Snapshot<'c> {
     project: Project,
-    files: Vec<(PathBuf, Facts)>,
+    /// Sorted by path bytes.
+    files: Vec<(PathBuf, Imports<'c>)>,
 }
 
-impl Snapshot {
+/// What the importer search needs of one file: whether it may start a
+/// server, and its imports as [`Facts::portable`] writes them.
+#[derive(Clone)]
+struct Imports<'c> {
+    run_call: bool,
+    text: Cow<'c, str>,
+}
+
+impl<'c> Snapshot<'c> {
     /// The files that are, or import (transitively), one of `seeds`.
-    fn importers_of(&self, seeds: &HashSet<&Path>) -> HashSet<PathBuf> {
+    fn importers_of(&self, seeds: &FxHashSet<&Path>) -> HashSet<PathBuf> {
         let mut reached: Vec<bool> = self.files.iter().map(|(p, _)| seeds.contains(p.as_path())).collect();
-        let mut out: HashSet<PathBuf> =
-            self.files.iter().filter(|(p, _)| seeds.contains(p.as_path())).map(|(p, _)| p.clone()).collect();
-        reach_importers(&self.project, &self.files, &mut reached, |i| {
-            out.insert(self.files[i].0.clone());
-        });
-        out
+        let mut frontier: Vec<usize> = (0..self.files.len()).filter(|&i| reached[i]).collect();
+        while !frontier.is_empty() {
+            // An import can name a module only by its last component (a
+            // package by its directory): test that before resolving.
+            let targets: FxHashSet<&Path> = frontier.iter().map(|&i| self.files[i].0.as_path()).collect();
+            let names: FxHashSet<&str> = targets.iter().filter_map(|p| module_name(p)).collect();
+            frontier.clear();
+            for (i, (path, imports)) in self.files.iter().enumerate() {
+                if reached[i] {
+                    continue;
+                }
+                // Most files name none of them: one substring search each.
+                let text = imports.text.as_bytes();
+                let relative = text.first() == Some(&b'.') || memchr::memmem::find(text, b"\n.").is_some();
+                if !relative && !names.iter().any(|n| memchr::memmem::find(text, n.as_bytes()).is_some()) {
+                    continue;
+                }
+                let hit = imports.text.lines().any(|line| {
+                    let (level, dotted) = prefilter::split_level(line);
+                    let last = dotted.rsplit('.').next().unwrap_or(dotted);
+                    (last.is_empty() || names.contains(last))
+                        && self.project.resolve(path, level, dotted).is_some_and(|m| targets.contains(m.as_path()))
+                });
+                if hit {
+                    reached[i] = true;
+                    frontier.push(i);
+                }
+            }
+        }
+        self.files.iter().zip(reached).filter(|(_, r)| *r).map(|((p, _), _)| p.clone()).collect()
     }
 
-    fn facts(&self, path: &Path) -> Option<&Facts> {
-        let i = self.files.binary_search_by(|(p, _)| p.as_path().cmp(path)).ok()?;
+    fn get(&self, path: &Path) -> Option<&Imports<'c>> {
+        let key = path.as_os_str().as_encoded_bytes();
+        let i = self.files.binary_search_by(|(p, _)| p.as_os_str().as_encoded_bytes().cmp(key)).ok()?;
         Some(&self.files[i].1)
     }
 }
 
-/// The facts of every Python file of a snapshot, reusing `known` (the other
-/// snapshot's) for blobs both hold.
-fn snapshot_facts(
+/// The name an import uses for the module at `path`: `b` for `a/b.py`,
+/// `a` for `a/__init__.py`.
+fn module_name(path: &Path) -> Option<&str> {
+    match path.file_stem()?.to_str()? {
+        "__init__" => path.parent()?.file_name()?.to_str(),
+        stem => Some(stem),
+    }
+}
+
+/// What every Python file of a snapshot (`listing`: paths and blob ids)
+/// imports, from `cache` where it holds the blob, reusing `known` (the
+/// other snapshot's) for paths whose blob both hold.
+fn snapshot_imports<'c>(
     project: &Project,
-    paths: Vec<PathBuf>,
+    listing: Vec<(PathBuf, git2::Oid)>,
     opts: &ScanOptions,
-    known: Option<&Snapshot>,
+    cache: &'c FactsCache,
+    known: Option<&Snapshot<'c>>,
     same_blob: impl Fn(&Path) -> bool + Sync,
-) -> Vec<(PathBuf, Facts)> {
-    let mut files: Vec<(PathBuf, Facts)> = paths
+) -> Vec<(PathBuf, Imports<'c>)> {
+    let mut files: Vec<(PathBuf, Imports<'c>)> = listing
         .into_par_iter()
-        .map(|path| {
-            if let Some(f) = known.filter(|_| same_blob(&path)).and_then(|k| k.facts(&path)) {
-                return (path, f.clone());
+        .map(|(path, id)| {
+            if let Some(f) = known.filter(|_| same_blob(&path)).and_then(|k| k.get(&path)) {
+                let f = f.clone();
+                return (path, f);
+            }
+            let id: [u8; 20] = id.as_bytes().try_into().unwrap_or_default();
+            if let Some((run_call, _, text)) = cache.get(&id) {
+                return (path, Imports { run_call, text: Cow::Borrowed(text) });
             }
             // A file that cannot be read or decoded imports nothing here;
             // a changed one is reported by the changed files' check.
             let facts =
                 project.tree().read(&path).map(|b| prefilter::facts(&path, &b, &opts.extra_tokens)).unwrap_or_default();
-            (path, facts)
+            cache.put(id, &facts);
+            let (run_call, _, text) = facts.portable();
+            let imports = Imports { run_call, text: Cow::Owned(text.to_string()) };
+            (path, imports)
         })
         .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    // Sorted by bytes, as `Snapshot::get` searches (cheaper than by path
+    // components).
+    files.sort_unstable_by(|a, b| a.0.as_os_str().as_encoded_bytes().cmp(b.0.as_os_str().as_encoded_bytes()));
     files
 }
 
@@ -160,6 +222,7 @@ fn judge_change(
     spec: &ChangeSpec,
     opts: &ScanOptions,
     request: Option<&crate::config::Request>,
+    cache: &FactsCache,
     outcome: &mut ScanOutcome,
 ) {
     let Change { files, tree, base, deltas, .. } = change;
@@ -176,9 +239,9 @@ fn judge_change(
         _ => opts.clone(),
     };
     let code = |d: &PathChange| !d.is_config();
-    let changed_new: HashSet<&Path> =
+    let changed_new: FxHashSet<&Path> =
         deltas.iter().filter(|d| code(d)).filter_map(|d| d.new.as_ref()).map(|n| n.0.as_path()).collect();
-    let changed_old: HashSet<&Path> =
+    let changed_old: FxHashSet<&Path> =
         deltas.iter().filter(|d| code(d)).filter_map(|d| d.old.as_ref()).map(|o| o.0.as_path()).collect();
     // New path -> base path, for renames.
     let renamed: HashMap<PathBuf, PathBuf> = deltas
@@ -190,7 +253,7 @@ fn judge_change(
         .collect();
     let renamed_to: HashMap<&Path, &Path> = renamed.iter().map(|(n, o)| (o.as_path(), n.as_path())).collect();
 
-    let new_paths = tree.python_paths();
+    let new_listing = tree.python_blobs();
     // The changed files themselves must decode (reported as in every mode).
     let project = Project::new(Box::new(tree))
         .with_max_file_size(spec.max_file_size)
@@ -203,12 +266,18 @@ fn judge_change(
         read_facts(&project, &checked, opts, &mut problems).into_iter().map(|(p, _)| p).collect();
     outcome.problems.extend(problems);
 
-    let base_paths = base.python_paths();
+    // The base's importers matter only for modules the change deletes or
+    // renames away: for a module edited in place or added, every file that
+    // imports it (then or now) imports it in the judged snapshot too, as
+    // no other file's name moved.
+    let gone: Vec<&Path> = changed_old.iter().copied().filter(|p| !changed_new.contains(p)).collect();
+    let base_listing = if gone.is_empty() { Vec::new() } else { base.python_blobs() };
     let base_project = Project::new(Box::new(base))
         .with_max_file_size(spec.max_file_size)
         .with_analysis(base_opts.settings.analysis.clone());
-    let new_snap = Snapshot { files: snapshot_facts(&project, new_paths, opts, None, |_| false), project };
-    let base_files = snapshot_facts(&base_project, base_paths, &base_opts, Some(&new_snap), |p| {
+    let new_files = snapshot_imports(&project, new_listing, opts, cache, None, |_| false);
+    let new_snap = Snapshot { files: new_files, project };
+    let base_files = snapshot_imports(&base_project, base_listing, &base_opts, cache, Some(&new_snap), |p| {
         !changed_new.contains(p) && !changed_old.contains(p)
     });
     let base_snap = Snapshot { project: base_project, files: base_files };
@@ -219,7 +288,8 @@ fn judge_change(
         new_snap.files.iter().map(|(p, _)| p.clone()).collect()
     } else {
         let mut set = new_snap.importers_of(&changed_new);
-        for p in base_snap.importers_of(&changed_old) {
+        let gone: FxHashSet<&Path> = gone.into_iter().collect();
+        for p in base_snap.importers_of(&gone) {
             let now = renamed_to.get(p.as_path()).map_or(p.clone(), |n| n.to_path_buf());
             set.insert(now);
         }
@@ -229,7 +299,7 @@ fn judge_change(
     };
     let candidates: Vec<&PathBuf> = affected
         .iter()
-        .filter(|p| !opts.prefilter || new_snap.facts(p).is_some_and(|f| f.run_call))
+        .filter(|p| !opts.prefilter || new_snap.get(p).is_some_and(|f| f.run_call))
         .filter(|p| !opts.settings.exclude.matches(p))
         .filter(|p| !changed_new.contains(p.as_path()) || decoded.contains(p.as_path()))
         .collect();
@@ -239,12 +309,12 @@ fn judge_change(
         .par_iter()
         .map(|path| {
             let old_path = renamed.get(path.as_path()).unwrap_or(path);
-            let base_findings = if base_snap.facts(old_path).is_some() && !base_opts.settings.exclude.matches(old_path)
-            {
-                base_snap.project.load(old_path).map(|m| check_module(&base_snap.project, &m)).unwrap_or_default()
-            } else {
-                Vec::new()
-            };
+            let base_findings =
+                if base_snap.project.tree().is_file(old_path) && !base_opts.settings.exclude.matches(old_path) {
+                    base_snap.project.load(old_path).map(|m| check_module(&base_snap.project, &m)).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
             match new_snap.project.load(path) {
                 Ok(module) => {
                     let findings = check_module(&new_snap.project, &module);
@@ -344,7 +414,7 @@ struct Why<'a> {
     added: &'a HashMap<PathBuf, Added>,
     config_changed: bool,
     renamed: &'a HashMap<PathBuf, PathBuf>,
-    snapshot: &'a Snapshot,
+    snapshot: &'a Snapshot<'a>,
 }
 
 impl Why<'_> {

@@ -200,3 +200,88 @@ fn a_push_range_is_judged_by_findings_too() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("host now \"0.0.0.0\": config.py:1 changed"), "{}", text(&out));
 }
+
+#[test]
+fn a_warm_or_corrupt_facts_cache_gives_the_same_verdict() {
+    let r = Repo::new();
+    r.seed(&[("config.py", "HOST = \"127.0.0.1\"\n"), ("app.py", APP_HOST), ("util.py", "X = 1\n")]);
+    r.install();
+    // A clean commit fills the cache with every blob's facts.
+    r.write("util.py", "X = 2\n");
+    r.ok(&["add", "-A"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let cache = r.root.join(".git/flask-bind-guard/facts");
+    assert!(cache.is_file(), "the hook keeps the facts of the blobs it read");
+    // Warm: the importer is found from the cached facts.
+    r.write("config.py", "HOST = \"0.0.0.0\"\n");
+    r.ok(&["add", "-A"]);
+    let out = r.commit(&[]);
+    assert!(!out.status.success() && text(&out).contains("app.py:4:1: FBG001"), "{}", text(&out));
+    // Garbage or a truncated file: read as empty, same verdict.
+    for bytes in [b"FBGFACTS\x01\x02".to_vec(), std::fs::read(&cache).unwrap()[..30].to_vec(), vec![0xff; 4096]] {
+        std::fs::write(&cache, &bytes).unwrap();
+        let out = r.commit(&[]);
+        assert!(!out.status.success() && text(&out).contains("app.py:4:1: FBG001"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn importers_are_found_through_every_import_form_and_chain() {
+    let forms: &[(&str, &[(&str, &str)])] = &[
+        (
+            "relative module",
+            &[
+                ("pkg/__init__.py", ""),
+                (
+                    "pkg/app.py",
+                    "from flask import Flask\nfrom . import config\napp = Flask(__name__)\napp.run(host=config.HOST)\n",
+                ),
+            ],
+        ),
+        (
+            "relative name",
+            &[
+                ("pkg/__init__.py", ""),
+                (
+                    "pkg/app.py",
+                    "from flask import Flask\nfrom .config import HOST\napp = Flask(__name__)\napp.run(host=HOST)\n",
+                ),
+            ],
+        ),
+        (
+            "dotted",
+            &[
+                ("pkg/__init__.py", ""),
+                (
+                    "main.py",
+                    "from flask import Flask\nimport pkg.config as c\napp = Flask(__name__)\napp.run(host=c.HOST)\n",
+                ),
+            ],
+        ),
+        (
+            "chain",
+            &[
+                ("pkg/__init__.py", ""),
+                ("pkg/settings.py", "from pkg.config import *\n"),
+                (
+                    "main.py",
+                    "from flask import Flask\nfrom pkg import settings\napp = Flask(__name__)\napp.run(host=settings.HOST)\n",
+                ),
+            ],
+        ),
+        (
+            "package",
+            &[
+                ("pkg/__init__.py", "from .config import HOST\n"),
+                ("main.py", "from flask import Flask\nimport pkg\napp = Flask(__name__)\napp.run(host=pkg.HOST)\n"),
+            ],
+        ),
+    ];
+    for (name, files) in forms {
+        let mut before: Vec<(&str, &str)> = files.to_vec();
+        before.push(("pkg/config.py", "HOST = \"127.0.0.1\"\n"));
+        let (_, shown, committed) = commit_after(&before, &[("pkg/config.py", Some("HOST = \"0.0.0.0\"\n"))], &[]);
+        assert_blocked(name, &shown, committed, &["FBG001", "pkg/config.py:1 changed in this commit"]);
+    }
+}

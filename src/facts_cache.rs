@@ -1,0 +1,222 @@
+//! The prefilter's facts of git blobs, kept between hook runs, by blob id.
+//!
+//! The staged verdict needs the imports of every Python file of the
+//! snapshot (to find the importers of a changed module), but a commit
+//! changes a few blobs: the rest were read by the previous run. A blob's
+//! facts depend only on its content (and on this binary and the configured
+//! app names, which salt the file), so they are stored by id in
+//! `<git common dir>/flask-bind-guard/facts` and a run reads only the blobs
+//! it has not seen. The file is a cache: anything unexpected in it (another
+//! version, a short or corrupt file) makes it empty, and failing to write
+//! it only costs the next run time. It holds the entries the last run
+//! used, so it stays the size of the snapshots in use.
+//!
+//! Layout (integers little-endian): `FBGFACTS`, salt (u64), count (u32),
+//! then `count` records sorted by id (id: 20 bytes, flags: u8, text offset:
+//! u32, text length: u32), then the imports text the records point into.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::prefilter::Facts;
+
+const MAGIC: &[u8; 8] = b"FBGFACTS";
+const HEADER: usize = 8 + 8 + 4;
+const RECORD: usize = 20 + 1 + 4 + 4;
+const RUN_CALL: u8 = 1;
+const APP_IMPORT: u8 = 2;
+
+pub type BlobId = [u8; 20];
+
+pub struct FactsCache {
+    path: Option<PathBuf>,
+    salt: u64,
+    /// The file as read (validated), searched in place.
+    bytes: Vec<u8>,
+    count: usize,
+    /// The imports text the records point into.
+    text: String,
+    /// Which records this run looked up: what is written back with the
+    /// new entries.
+    hit: Vec<AtomicBool>,
+    /// Entries computed in this run.
+    fresh: Mutex<Vec<(BlobId, u8, String)>>,
+}
+
+impl FactsCache {
+    /// The cache of the repository whose common directory is `common_dir`,
+    /// for facts computed with `extra_tokens`.
+    pub fn open(common_dir: &Path, extra_tokens: &[String]) -> FactsCache {
+        let path = common_dir.join("flask-bind-guard").join("facts");
+        let salt = salt(extra_tokens);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let (count, text) = valid(&bytes, salt).unwrap_or_default();
+        let bytes = if count == 0 { Vec::new() } else { bytes };
+        let hit = (0..count).map(|_| AtomicBool::new(false)).collect();
+        FactsCache { path: Some(path), salt, bytes, count, text, hit, fresh: Mutex::default() }
+    }
+
+    /// A cache that remembers nothing (tests compare with it).
+    pub fn none() -> FactsCache {
+        FactsCache {
+            path: None,
+            salt: 0,
+            bytes: Vec::new(),
+            count: 0,
+            text: String::new(),
+            hit: Vec::new(),
+            fresh: Mutex::default(),
+        }
+    }
+
+    /// The [`Facts::portable`] parts of blob `id`, if the cache holds them.
+    pub fn get(&self, id: &BlobId) -> Option<(bool, bool, &str)> {
+        let (i, flags, text) = self.find(id)?;
+        self.hit[i].store(true, Ordering::Relaxed);
+        Some((flags & RUN_CALL != 0, flags & APP_IMPORT != 0, text))
+    }
+
+    /// Remember the facts of blob `id` (computed because `get` had none).
+    pub fn put(&self, id: BlobId, facts: &Facts) {
+        if self.path.is_some() {
+            let (run_call, app_import, text) = facts.portable();
+            let flags = if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 };
+            lock(&self.fresh).push((id, flags, text.to_string()));
+        }
+    }
+
+    fn record(&self, i: usize) -> &[u8] {
+        &self.bytes[HEADER + i * RECORD..HEADER + (i + 1) * RECORD]
+    }
+
+    /// The record of `id`: its number, flags and imports text.
+    fn find(&self, id: &BlobId) -> Option<(usize, u8, &str)> {
+        let (mut lo, mut hi) = (0, self.count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let r = self.record(mid);
+            match r[..20].cmp(&id[..]) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some((mid, r[20], self.text(r)?)),
+            }
+        }
+        None
+    }
+
+    fn text(&self, r: &[u8]) -> Option<&str> {
+        let start = u32::from_le_bytes(r[21..25].try_into().ok()?) as usize;
+        let len = u32::from_le_bytes(r[25..29].try_into().ok()?) as usize;
+        self.text.get(start..start.checked_add(len)?)
+    }
+
+    /// Write back what this run used, when it read something the file did
+    /// not hold (or the file holds more than was used). Errors are ignored:
+    /// the cache only saves time.
+    pub fn save(mut self) {
+        let Some(path) = &self.path else { return };
+        let fresh = std::mem::take(self.fresh.get_mut().unwrap_or_else(|e| e.into_inner()));
+        let hits = self.hit.iter().filter(|h| h.load(Ordering::Relaxed)).count();
+        // Nothing new, and not grown stale (twice the entries in use).
+        if fresh.is_empty() && self.count <= hits.saturating_mul(2) {
+            return;
+        }
+        let mut used: Vec<(&[u8], u8, &str)> = fresh.iter().map(|(id, f, t)| (&id[..], *f, t.as_str())).collect();
+        for i in (0..self.count).filter(|&i| self.hit[i].load(Ordering::Relaxed)) {
+            let r = self.record(i);
+            if let Some(text) = self.text(r) {
+                used.push((&r[..20], r[20], text));
+            }
+        }
+        used.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        used.dedup_by(|a, b| a.0 == b.0);
+        let mut out = Vec::with_capacity(HEADER + used.len() * RECORD + used.iter().map(|u| u.2.len()).sum::<usize>());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.salt.to_le_bytes());
+        out.extend_from_slice(&(used.len() as u32).to_le_bytes());
+        let mut offset = 0u32;
+        for (id, flags, text) in &used {
+            out.extend_from_slice(id);
+            out.push(*flags);
+            out.extend_from_slice(&offset.to_le_bytes());
+            out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            offset = offset.saturating_add(text.len() as u32);
+        }
+        for (_, _, text) in &used {
+            out.extend_from_slice(text.as_bytes());
+        }
+        let Some(dir) = path.parent() else { return };
+        let _ = std::fs::create_dir_all(dir).and_then(|()| {
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            std::io::Write::write_all(&mut tmp, &out)?;
+            tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+        });
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the facts were computed with: this build and the configured names.
+fn salt(extra_tokens: &[String]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
+    h.write(b"\0facts-v1\0");
+    for t in extra_tokens {
+        h.write(t.as_bytes());
+        h.write(b"\0");
+    }
+    h.finish()
+}
+
+/// The number of records of a well-formed file with this salt, and its
+/// text.
+fn valid(bytes: &[u8], salt: u64) -> Option<(usize, String)> {
+    if bytes.get(..8)? != MAGIC || u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?) != salt {
+        return None;
+    }
+    let count = u32::from_le_bytes(bytes.get(16..20)?.try_into().ok()?) as usize;
+    let text_start = count.checked_mul(RECORD)?.checked_add(HEADER)?;
+    let text = std::str::from_utf8(bytes.get(text_start..)?).ok()?;
+    Some((count, text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(text: &[u8]) -> Facts {
+        crate::prefilter::facts(Path::new("pkg/a.py"), text, &[])
+    }
+
+    #[test]
+    fn facts_survive_a_round_trip_and_corruption_empties_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = b"from flask import Flask\nfrom . import config\nimport os.path\napp.run(host=h)\n";
+        let first = facts(body);
+        let cache = FactsCache::open(dir.path(), &[]);
+        assert!(cache.get(&[7; 20]).is_none());
+        cache.put([7; 20], &first);
+        cache.save();
+        let cache = FactsCache::open(dir.path(), &[]);
+        assert_eq!(cache.get(&[7; 20]), Some(first.portable()));
+        assert!(cache.get(&[8; 20]).is_none());
+        // Another configuration: not the same facts.
+        let other = FactsCache::open(dir.path(), &["myapp".into()]);
+        assert!(other.get(&[7; 20]).is_none());
+        // Truncated or garbled: empty or intact, never a panic.
+        let file = dir.path().join("flask-bind-guard").join("facts");
+        let bytes = std::fs::read(&file).unwrap();
+        for cut in 0..bytes.len() {
+            std::fs::write(&file, &bytes[..cut]).unwrap();
+            assert!(FactsCache::open(dir.path(), &[]).get(&[7; 20]).is_none());
+        }
+        let mut bad = bytes.clone();
+        bad[HEADER + 21..HEADER + 29].fill(0xff);
+        std::fs::write(&file, &bad).unwrap();
+        assert!(FactsCache::open(dir.path(), &[]).get(&[7; 20]).is_none());
+    }
+}
