@@ -401,12 +401,12 @@ pub(crate) fn facts_of(path: &Path, bytes: &[u8], opts: &ScanOptions) -> Result<
     Ok(prefilter::facts(path, bytes, &opts.extra_tokens))
 }
 
-/// Read a regular file into `buf`, at most `limit` bytes; returns how many.
+/// Read a file into `buf`, at most `limit` bytes; returns how many.
 /// `buf` is kept initialised across calls (its length only grows), so no
-/// call zeroes memory again; and a short read of a regular file is its end,
-/// which saves the usual second `read` that returns 0.
-fn read_whole(file: &mut std::fs::File, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<usize> {
-    use std::io::Read;
+/// call zeroes memory again. Only a read of 0 bytes is the end: network and
+/// FUSE file systems (NFS, sshfs, WSL's `/mnt/c`) return short reads
+/// mid-file, and the extra `read` per file costs little (see the README).
+fn read_whole(file: &mut impl std::io::Read, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<usize> {
     if buf.len() < 64 * 1024 {
         buf.resize(64 * 1024, 0);
     }
@@ -422,10 +422,10 @@ fn read_whole(file: &mut std::fs::File, buf: &mut Vec<u8>, limit: u64) -> std::i
         }
         match file.read(&mut buf[filled..filled + room]) {
             Ok(n) => {
-                filled += n;
-                if n == 0 || n < room {
+                if n == 0 {
                     return Ok(filled);
                 }
+                filled += n;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -556,4 +556,38 @@ fn candidates_forward(
         }
     }
     pending.into_iter().filter(|p| reaches.contains(p)).for_each(|p| found(p));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `chunk` bytes per call, as network
+    /// and FUSE file systems may.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.chunk.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_are_not_the_end() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        for chunk in [1, 7, 4096, 65_535, 100_000] {
+            let mut buf = Vec::new();
+            let n = read_whole(&mut Trickle { data: &data, chunk }, &mut buf, u64::MAX).unwrap();
+            assert!(buf[..n] == data[..], "chunks of {chunk}: {n} of {} bytes read", data.len());
+            // The limit still holds: one byte past it is enough to know.
+            let n = read_whole(&mut Trickle { data: &data, chunk }, &mut buf, 1001).unwrap();
+            assert!(buf[..n] == data[..1001], "chunks of {chunk}, limited: {n} bytes read");
+        }
+    }
 }
