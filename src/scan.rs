@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::analysis::check_module;
 use crate::config::{Exclude, Settings};
 use crate::finding::Finding;
-use crate::prefilter::{self, Facts, import_key, path_key};
+use crate::prefilter::{self, Facts};
 use crate::project::{DEFAULT_MAX_FILE_SIZE, DiskTree, LoadError, Project, find_project_root, relative_to};
 use crate::python::ModuleRef;
 use crate::source;
@@ -474,23 +474,13 @@ fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found:
     };
     let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
     let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
-    let (mut keys, mut dotted) = (Vec::new(), String::new());
+    let mut keys = Vec::new();
     while let Some(mi) = stack.pop() {
         let module = &files[mi].0;
-        let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
-            module.parent().map(Path::to_path_buf).unwrap_or_default()
-        } else {
-            module.with_extension("")
-        };
-        let Some(module_path) = module_path.to_str() else { continue };
-        // The names it can be imported by: `mod`, `pkg.mod`, `a.pkg.mod`...
-        // (absolute), and its path (relative).
         keys.clear();
-        dotted.clear();
-        dotted.extend(module_path.chars().map(|c| if c == '/' { '.' } else { c }));
-        let starts = std::iter::once(0).chain(dotted.match_indices('.').map(|(i, _)| i + 1));
-        keys.extend(starts.filter_map(|start| import_key(Path::new(""), 0, &dotted[start..])));
-        keys.push(path_key(module_path));
+        if prefilter::module_keys(module, &mut keys).is_none() {
+            continue;
+        }
         for key in &keys {
             for (fi, ei) in importers(*key) {
                 let (fi, ei) = (fi as usize, ei as usize);
