@@ -104,12 +104,10 @@ impl Index {
             let stage = (flags >> 12) & 3;
             let mut p = start.checked_add(62).ok_or(SHORT)?;
             if flags & 0x4000 != 0 {
-                if version < 3 {
-                    return Err(Corrupt("extended flags in a version 2 index"));
-                }
                 let ext = field(62, 2).map(|s| u16::from_be_bytes([s[0], s[1]])).ok_or(SHORT)?;
-                // skip-worktree / intent-to-add entries: let libgit2 decide.
-                unusual |= ext & 0x6000 != 0;
+                // skip-worktree / intent-to-add entries (or extended flags
+                // where git would not write them): let libgit2 decide.
+                unusual |= ext & 0x6000 != 0 || version < 3;
                 p += 2;
             }
             let path = if version == 4 {
@@ -152,14 +150,13 @@ impl Index {
         let mut tree = None;
         // Extensions, up to the trailing 20-byte checksum.
         let end = buf.len().checked_sub(20).filter(|&e| e >= at).ok_or(SHORT)?;
-        while at < end {
-            let sig = buf.get(at..at + 4).filter(|_| at + 8 <= end).ok_or(Corrupt("truncated extension"))?;
+        // (Fewer than 8 bytes left cannot be an extension; git ignores them.)
+        while at + 8 <= end {
+            let sig = &buf[at..at + 4];
             let size = be32(&buf, at + 4).ok_or(SHORT)? as usize;
-            let data = at
-                .checked_add(8 + size)
-                .filter(|&e| e <= end)
-                .map(|e| &buf[at + 8..e])
-                .ok_or(Corrupt("extension longer than the file"))?;
+            let next = size.checked_add(8).and_then(|n| at.checked_add(n)).filter(|&e| e <= end);
+            let next = next.ok_or(Corrupt("extension longer than the file"))?;
+            let data = &buf[at + 8..next];
             match sig {
                 b"TREE" => tree = Some(parse_tree(data)?),
                 // Split index, sparse index, unknown required extensions.
@@ -167,7 +164,7 @@ impl Index {
                 s if s[0].is_ascii_uppercase() => {}
                 _ => unusual = true,
             }
-            at += 8 + size;
+            at = next;
         }
         Ok((!unusual).then_some(Index { buf, paths, entries, tree }))
     }
@@ -339,5 +336,66 @@ pub fn head_tree(repo: &Repository) -> Result<Option<Oid>, git2::Error> {
         Ok(head) => Ok(Some(head.peel(ObjectType::Tree)?.id())),
         Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index of `version` with `entries` (raw) and `extensions`, with a
+    /// checksum of zeros (not checked here).
+    fn index(version: u32, count: u32, entries: &[u8], extensions: &[u8]) -> Vec<u8> {
+        let mut b = b"DIRC".to_vec();
+        b.extend_from_slice(&version.to_be_bytes());
+        b.extend_from_slice(&count.to_be_bytes());
+        b.extend_from_slice(entries);
+        b.extend_from_slice(extensions);
+        b.extend_from_slice(&[0; 20]);
+        b
+    }
+
+    fn extension(sig: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut b = sig.to_vec();
+        b.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        b.extend_from_slice(data);
+        b
+    }
+
+    /// A v4 entry for a regular file: its path varint, then its suffix.
+    fn v4_entry(varint: &[u8], suffix: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 62];
+        b[24..28].copy_from_slice(&0o100644u32.to_be_bytes());
+        b.extend_from_slice(varint);
+        b.extend_from_slice(suffix);
+        b.push(0);
+        b
+    }
+
+    #[test]
+    fn counts_the_file_cannot_hold_are_corruption_not_allocations() {
+        assert!(Index::parse(index(2, 0, &[], &[])).is_ok_and(|i| i.is_some()));
+        // The tracker's example: a TREE claiming 99999999999999 subtrees.
+        let mut tree = b"\x001 99999999999999\n".to_vec();
+        tree.extend_from_slice(&[7; 20]);
+        assert!(Index::parse(index(2, 0, &[], &extension(b"TREE", &tree))).is_err());
+        let tree = b"\x00-1 18446744073709551615\n";
+        assert!(Index::parse(index(2, 0, &[], &extension(b"TREE", tree))).is_err());
+        for count in [0x7fff_ffff, 0xffff_ffff, 1] {
+            assert!(Index::parse(index(2, count, &[], &[])).is_err(), "{count:#x} entries");
+        }
+        let mut huge = extension(b"UNTR", b"");
+        huge[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(Index::parse(index(2, 0, &[], &huge)).is_err());
+        // A v4 path-prefix varint of 0xff bytes overflows.
+        let first = v4_entry(&[0], b"a.py");
+        let mut entries = first.clone();
+        entries.extend(v4_entry(&[0xff; 12], b"b.py"));
+        assert!(Index::parse(index(4, 2, &entries, &[])).is_err());
+        // Well formed, it parses.
+        let mut entries = first;
+        entries.extend(v4_entry(&[4], b"b.py"));
+        let parsed = Index::parse(index(4, 2, &entries, &[])).unwrap().unwrap();
+        assert_eq!(parsed.path(&parsed.entries[1]), b"b.py");
     }
 }
