@@ -391,6 +391,11 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
             repo.diff_tree_to_tree(old.as_ref(), new_tree.as_ref(), Some(&mut diff_options()))?
         }
         None => {
+            if spec.all || spec.libgit2_only {
+                // Not parsed by the fast path yet: libgit2 must not see a
+                // corrupt one (it trusts the counts it reads).
+                git_index::read(repo, spec.index_file.as_deref()).map_err(|e| corrupt_index(repo, spec, e))?;
+            }
             index = repo.index()?;
             if index.has_conflicts() {
                 let mut paths: Vec<String> = index
@@ -527,7 +532,11 @@ fn added_lines(patch: &git2::Patch) -> Result<Option<Added>, git2::Error> {
 /// The common commit (files added or modified, nothing deleted) found
 /// through the index's cache tree, as git does; `None` to use libgit2.
 pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change>, GitError> {
-    let Some(index) = git_index::read(repo, spec.index_file.as_deref()) else { return Ok(None) };
+    let index = match git_index::read(repo, spec.index_file.as_deref()) {
+        Ok(Some(index)) => index,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(corrupt_index(repo, spec, e)),
+    };
     let head = git_index::head_tree(repo)?;
     let Some(changed) = index.changed(repo, head) else { return Ok(None) };
     let head_tree = match head {
@@ -580,6 +589,11 @@ pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let base = tree.base(repo, &deltas)?;
     Ok(Some(Change { files, tree, base, deltas, notes }))
+}
+
+fn corrupt_index(repo: &Repository, spec: &ChangeSpec, e: git_index::Corrupt) -> GitError {
+    let path = spec.index_file.clone().unwrap_or_else(|| repo.path().join("index"));
+    GitError::Git(git2::Error::from_str(&format!("the index file {} is corrupt ({e})", path.display())))
 }
 
 fn diff_options() -> DiffOptions {

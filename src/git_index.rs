@@ -42,70 +42,105 @@ struct CacheNode {
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at + 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(at..at.checked_add(4)?).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// The smallest entry: 62 bytes of stat data, object and flags, then at
+/// least one byte of path (v4: a varint) and its NUL.
+const MIN_ENTRY: usize = 64;
+
+/// Why an index file cannot be read: its counts or lengths do not fit in
+/// its bytes. Such a file is reported (libgit2 is not asked: it trusts the
+/// counts it reads and can allocate and zero gigabytes for one of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Corrupt(pub &'static str);
+
+const SHORT: Corrupt = Corrupt("truncated");
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
 }
 
 impl Index {
-    /// Parse an index file; `None` for anything unusual.
-    pub fn parse(buf: Vec<u8>) -> Option<Index> {
-        if buf.get(..4)? != b"DIRC" {
-            return None;
+    /// Parse an index file: `Ok(None)` for anything this fast path does
+    /// not handle (libgit2 then reads it), `Err` when it is malformed.
+    /// Every count and length read from the file is checked against the
+    /// bytes left before it is used, so no input allocates more than the
+    /// file's own size, and every offset is computed with checked adds.
+    pub fn parse(buf: Vec<u8>) -> Result<Option<Index>, Corrupt> {
+        if buf.is_empty() {
+            return Ok(None); // libgit2 decides what an empty file means
         }
-        let version = be32(&buf, 4)?;
+        if buf.get(..4).ok_or(SHORT)? != b"DIRC" {
+            return Err(Corrupt("no index signature"));
+        }
+        let version = be32(&buf, 4).ok_or(SHORT)?;
         if !(2..=4).contains(&version) {
-            return None;
+            return Ok(None);
         }
-        let count = be32(&buf, 8)? as usize;
-        let mut at = 12;
+        let count = be32(&buf, 8).ok_or(SHORT)? as usize;
+        if count > buf.len().saturating_sub(12) / MIN_ENTRY {
+            return Err(Corrupt("more entries than the file can hold"));
+        }
+        // Something libgit2 must decide; the rest is still checked, so
+        // libgit2 is only handed a file whose structure holds.
+        let mut unusual = false;
+        let mut at = 12usize;
         let mut entries = Vec::with_capacity(count);
         let mut paths: Vec<u8> = Vec::new();
         let mut prev: Vec<u8> = Vec::new();
         for _ in 0..count {
             let start = at;
-            let mode = be32(&buf, start + 24)?;
+            let field = |off: usize, len: usize| {
+                let from = start.checked_add(off)?;
+                buf.get(from..from.checked_add(len)?)
+            };
+            let mode = field(24, 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]])).ok_or(SHORT)?;
             let mut oid = [0u8; 20];
-            oid.copy_from_slice(buf.get(start + 40..start + 60)?);
-            let flags = u16::from_be_bytes([*buf.get(start + 60)?, *buf.get(start + 61)?]);
+            oid.copy_from_slice(field(40, 20).ok_or(SHORT)?);
+            let flags = field(60, 2).map(|s| u16::from_be_bytes([s[0], s[1]])).ok_or(SHORT)?;
             let stage = (flags >> 12) & 3;
-            let mut p = start + 62;
+            let mut p = start.checked_add(62).ok_or(SHORT)?;
             if flags & 0x4000 != 0 {
-                if version < 3 {
-                    return None;
-                }
-                let ext = u16::from_be_bytes([*buf.get(p)?, *buf.get(p + 1)?]);
-                // skip-worktree / intent-to-add entries: let libgit2 decide.
-                if ext & 0x6000 != 0 {
-                    return None;
-                }
+                let ext = field(62, 2).map(|s| u16::from_be_bytes([s[0], s[1]])).ok_or(SHORT)?;
+                // skip-worktree / intent-to-add entries (or extended flags
+                // where git would not write them): let libgit2 decide.
+                unusual |= ext & 0x6000 != 0 || version < 3;
                 p += 2;
             }
             let path = if version == 4 {
-                // Varint: how many bytes of the previous path to drop.
-                let (mut drop, mut byte) = (0usize, *buf.get(p)?);
+                // Varint: how many bytes of the previous path to drop (git's
+                // offset encoding: each continuation adds one, then shifts).
+                let mut byte = *buf.get(p).ok_or(SHORT)?;
                 p += 1;
-                drop = (drop << 7) | (byte & 0x7f) as usize;
+                let mut drop = usize::from(byte & 0x7f);
                 while byte & 0x80 != 0 {
-                    byte = *buf.get(p)?;
+                    byte = *buf.get(p).ok_or(SHORT)?;
                     p += 1;
-                    drop = ((drop + 1) << 7) | (byte & 0x7f) as usize;
+                    drop = drop
+                        .checked_add(1)
+                        .and_then(|d| d.checked_mul(128))
+                        .and_then(|d| d.checked_add(usize::from(byte & 0x7f)))
+                        .ok_or(Corrupt("path prefix length overflows"))?;
                 }
-                let end = p + buf.get(p..)?.iter().position(|&b| b == 0)?;
-                prev.truncate(prev.len().checked_sub(drop)?);
+                let end = p + nul_at(&buf, p).ok_or(SHORT)?;
+                let keep = prev.len().checked_sub(drop).ok_or(Corrupt("path prefix longer than the previous path"))?;
+                prev.truncate(keep);
                 prev.extend_from_slice(&buf[p..end]);
                 at = end + 1;
                 let s = paths.len();
                 paths.extend_from_slice(&prev);
                 (s, paths.len())
             } else {
-                let end = p + buf.get(p..)?.iter().position(|&b| b == 0)?;
+                let end = p + nul_at(&buf, p).ok_or(SHORT)?;
                 // Entries are padded with NULs to a multiple of 8 bytes.
                 let len = end - start;
                 at = start + (len + 8) / 8 * 8;
                 (p, end)
             };
-            if stage != 0 {
-                return None;
-            }
+            unusual |= stage != 0;
             entries.push(Entry { path, oid, mode });
         }
         if version != 4 {
@@ -114,20 +149,24 @@ impl Index {
         }
         let mut tree = None;
         // Extensions, up to the trailing 20-byte checksum.
-        while at + 8 <= buf.len().saturating_sub(20) {
+        let end = buf.len().checked_sub(20).filter(|&e| e >= at).ok_or(SHORT)?;
+        // (Fewer than 8 bytes left cannot be an extension; git ignores them.)
+        while at + 8 <= end {
             let sig = &buf[at..at + 4];
-            let size = be32(&buf, at + 4)? as usize;
-            let data = buf.get(at + 8..at + 8 + size)?;
+            let size = be32(&buf, at + 4).ok_or(SHORT)? as usize;
+            let next = size.checked_add(8).and_then(|n| at.checked_add(n)).filter(|&e| e <= end);
+            let next = next.ok_or(Corrupt("extension longer than the file"))?;
+            let data = &buf[at + 8..next];
             match sig {
-                b"TREE" => tree = parse_tree(data),
+                b"TREE" => tree = Some(parse_tree(data)?),
                 // Split index, sparse index, unknown required extensions.
-                b"link" | b"sdir" => return None,
+                b"link" | b"sdir" => unusual = true,
                 s if s[0].is_ascii_uppercase() => {}
-                _ => return None,
+                _ => unusual = true,
             }
-            at += 8 + size;
+            at = next;
         }
-        Some(Index { buf, paths, entries, tree })
+        Ok((!unusual).then_some(Index { buf, paths, entries, tree }))
     }
 
     pub fn path(&self, e: &Entry) -> &[u8] {
@@ -161,6 +200,11 @@ impl Index {
         hi: usize,
         out: &mut Vec<(Vec<u8>, Option<Entry>)>,
     ) -> Option<()> {
+        // Each level adds at least a `/`; deeper than PATH_MAX is not a
+        // real checkout, and recursing on would risk the stack.
+        if prefix.len() > 4096 {
+            return None;
+        }
         if let (Some(t), Some(c)) = (tree, cache)
             && c.oid.is_some_and(|o| o == t.as_bytes())
         {
@@ -227,12 +271,15 @@ impl Index {
     }
 }
 
-fn parse_tree(data: &[u8]) -> Option<CacheNode> {
+/// The cache tree: nodes `name NUL entries SP subtrees LF [oid]`, each
+/// node's subtrees after it.
+fn parse_tree(data: &[u8]) -> Result<CacheNode, Corrupt> {
+    let bad = || Corrupt("malformed cache tree");
     fn node(data: &[u8], at: &mut usize, depth: usize) -> Option<CacheNode> {
         if depth > 4096 {
             return None;
         }
-        let nul = *at + data.get(*at..)?.iter().position(|&b| b == 0)?;
+        let nul = *at + nul_at(data, *at)?;
         let name = data[*at..nul].to_vec();
         let nl = nul + data.get(nul..)?.iter().position(|&b| b == b'\n')?;
         let header = std::str::from_utf8(&data[nul + 1..nl]).ok()?;
@@ -240,9 +287,14 @@ fn parse_tree(data: &[u8]) -> Option<CacheNode> {
         let count: i64 = count.parse().ok()?;
         let subtrees: usize = subtrees.parse().ok()?;
         *at = nl + 1;
+        // A node takes at least 5 bytes (`NUL0 0LF`): more subtrees than
+        // are left room for is corruption, not an allocation to make.
+        if subtrees > (data.len() - *at) / 5 {
+            return None;
+        }
         let oid = if count >= 0 {
             let mut o = [0u8; 20];
-            o.copy_from_slice(data.get(*at..*at + 20)?);
+            o.copy_from_slice(data.get(*at..at.checked_add(20)?)?);
             *at += 20;
             Some(o)
         } else {
@@ -255,18 +307,27 @@ fn parse_tree(data: &[u8]) -> Option<CacheNode> {
         Some(CacheNode { name, oid, children })
     }
     let mut at = 0;
-    node(data, &mut at, 0)
+    node(data, &mut at, 0).ok_or_else(bad)
 }
 
-/// Read the index file `index_file` (default `<gitdir>/index`); `None` when
-/// the repository uses another hash than SHA-1 or the file is unusual.
-pub fn read(repo: &Repository, index_file: Option<&Path>) -> Option<Index> {
+/// Bytes from `from` to the next NUL.
+fn nul_at(b: &[u8], from: usize) -> Option<usize> {
+    b.get(from..)?.iter().position(|&c| c == 0)
+}
+
+/// Read the index file `index_file` (default `<gitdir>/index`); `Ok(None)`
+/// when the repository uses another hash than SHA-1, the file cannot be
+/// read (libgit2 will say why) or is unusual; `Err` when it is corrupt.
+pub fn read(repo: &Repository, index_file: Option<&Path>) -> Result<Option<Index>, Corrupt> {
     let object_format = repo.config().ok().and_then(|c| c.get_string("extensions.objectformat").ok());
     if object_format.is_some_and(|f| f != "sha1") {
-        return None;
+        return Ok(None);
     }
     let path = index_file.map_or_else(|| repo.path().join("index"), Path::to_path_buf);
-    Index::parse(std::fs::read(path).ok()?)
+    match std::fs::read(path) {
+        Ok(buf) => Index::parse(buf),
+        Err(_) => Ok(None),
+    }
 }
 
 /// HEAD's tree, `None` before the first commit.
@@ -275,5 +336,66 @@ pub fn head_tree(repo: &Repository) -> Result<Option<Oid>, git2::Error> {
         Ok(head) => Ok(Some(head.peel(ObjectType::Tree)?.id())),
         Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index of `version` with `entries` (raw) and `extensions`, with a
+    /// checksum of zeros (not checked here).
+    fn index(version: u32, count: u32, entries: &[u8], extensions: &[u8]) -> Vec<u8> {
+        let mut b = b"DIRC".to_vec();
+        b.extend_from_slice(&version.to_be_bytes());
+        b.extend_from_slice(&count.to_be_bytes());
+        b.extend_from_slice(entries);
+        b.extend_from_slice(extensions);
+        b.extend_from_slice(&[0; 20]);
+        b
+    }
+
+    fn extension(sig: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut b = sig.to_vec();
+        b.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        b.extend_from_slice(data);
+        b
+    }
+
+    /// A v4 entry for a regular file: its path varint, then its suffix.
+    fn v4_entry(varint: &[u8], suffix: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 62];
+        b[24..28].copy_from_slice(&0o100644u32.to_be_bytes());
+        b.extend_from_slice(varint);
+        b.extend_from_slice(suffix);
+        b.push(0);
+        b
+    }
+
+    #[test]
+    fn counts_the_file_cannot_hold_are_corruption_not_allocations() {
+        assert!(Index::parse(index(2, 0, &[], &[])).is_ok_and(|i| i.is_some()));
+        // The tracker's example: a TREE claiming 99999999999999 subtrees.
+        let mut tree = b"\x001 99999999999999\n".to_vec();
+        tree.extend_from_slice(&[7; 20]);
+        assert!(Index::parse(index(2, 0, &[], &extension(b"TREE", &tree))).is_err());
+        let tree = b"\x00-1 18446744073709551615\n";
+        assert!(Index::parse(index(2, 0, &[], &extension(b"TREE", tree))).is_err());
+        for count in [0x7fff_ffff, 0xffff_ffff, 1] {
+            assert!(Index::parse(index(2, count, &[], &[])).is_err(), "{count:#x} entries");
+        }
+        let mut huge = extension(b"UNTR", b"");
+        huge[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(Index::parse(index(2, 0, &[], &huge)).is_err());
+        // A v4 path-prefix varint of 0xff bytes overflows.
+        let first = v4_entry(&[0], b"a.py");
+        let mut entries = first.clone();
+        entries.extend(v4_entry(&[0xff; 12], b"b.py"));
+        assert!(Index::parse(index(4, 2, &entries, &[])).is_err());
+        // Well formed, it parses.
+        let mut entries = first;
+        entries.extend(v4_entry(&[4], b"b.py"));
+        let parsed = Index::parse(index(4, 2, &entries, &[])).unwrap().unwrap();
+        assert_eq!(parsed.path(&parsed.entries[1]), b"b.py");
     }
 }

@@ -22,6 +22,19 @@ pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     path
 }
 
+/// A relative path in the form module keys are built from: its parts
+/// joined by `/`. `separator` is the platform's (`\\` on Windows, where
+/// `/` separates too); on Unix a `\\` is part of a name and stays.
+pub fn slashed(path: &str, separator: char) -> String {
+    path.split(['/', separator]).collect::<Vec<_>>().join("/")
+}
+
+/// [`slashed`] with this platform's separator; `None` if not UTF-8 (such a
+/// path cannot be named by an import).
+pub fn key_path(path: &Path) -> Option<String> {
+    path.to_str().map(|s| slashed(s, std::path::MAIN_SEPARATOR))
+}
+
 /// Fold `.` and `..` components without touching the file system.
 pub fn clean(path: &Path) -> PathBuf {
     use std::path::Component;
@@ -44,4 +57,20 @@ pub fn clean(path: &Path) -> PathBuf {
 /// upwards with a `.git`, else `dir` itself.
 pub fn repository_root(dir: &Path) -> PathBuf {
     dir.ancestors().find(|d| d.join(".git").exists()).unwrap_or(dir).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_separators_become_slashes() {
+        assert_eq!(slashed("pkg\\sub\\mod", '\\'), "pkg/sub/mod");
+        assert_eq!(slashed("pkg/sub\\mod", '\\'), "pkg/sub/mod");
+        assert_eq!(slashed("..\\pkg\\mod", '\\'), "../pkg/mod");
+        // On Unix a backslash is part of a file name.
+        assert_eq!(slashed("pkg/odd\\name", '/'), "pkg/odd\\name");
+        assert_eq!(key_path(Path::new("pkg/mod")).as_deref(), Some("pkg/mod"));
+        assert_eq!(key_path(Path::new("")).as_deref(), Some(""));
+    }
 }

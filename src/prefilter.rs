@@ -39,7 +39,8 @@ pub fn import_key(importer: &std::path::Path, level: u32, dotted: &str) -> Optio
 /// assembled in one reused buffer.
 struct KeyMaker<'p> {
     importer: &'p std::path::Path,
-    bases: Vec<Option<&'p str>>,
+    /// The directories `level` dots lead to, in key form (`/`-separated).
+    bases: Vec<Option<String>>,
     scratch: String,
 }
 
@@ -56,9 +57,9 @@ impl<'p> KeyMaker<'p> {
         while self.bases.len() < level {
             let up = self.bases.len();
             let base = self.importer.parent().and_then(|p| (0..up).try_fold(p, |b, _| b.parent()));
-            self.bases.push(base.and_then(std::path::Path::to_str));
+            self.bases.push(base.and_then(crate::paths::key_path));
         }
-        let base = self.bases[level - 1]?;
+        let base = self.bases[level - 1].as_deref()?;
         self.scratch.clear();
         self.scratch.push_str(base);
         for part in dotted.split('.').filter(|p| !p.is_empty()) {
@@ -72,9 +73,30 @@ impl<'p> KeyMaker<'p> {
 }
 
 /// The key of the module at `module_path` (`a/b` for `a/b.py` or
-/// `a/b/__init__.py`), as a relative import names it.
+/// `a/b/__init__.py`, `/`-separated), as a relative import names it.
 pub fn path_key(module_path: &str) -> u64 {
     hash(module_path)
+}
+
+/// The keys the module in file `module` can be imported by: `mod`,
+/// `pkg.mod`, `a.pkg.mod`... (absolute) and its path `a/pkg/mod`
+/// (relative), appended to `keys`. `None` if the path is not UTF-8.
+pub fn module_keys(module: &std::path::Path, keys: &mut Vec<u64>) -> Option<()> {
+    let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
+        module.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+    } else {
+        module.with_extension("")
+    };
+    slashed_module_keys(&crate::paths::key_path(&module_path)?, keys);
+    Some(())
+}
+
+/// [`module_keys`] of a module path already in key form (`a/pkg/mod`).
+fn slashed_module_keys(module_path: &str, keys: &mut Vec<u64>) {
+    let dotted = module_path.replace('/', ".");
+    let starts = std::iter::once(0).chain(dotted.match_indices('.').map(|(i, _)| i + 1));
+    keys.extend(starts.map(|start| hash(&dotted[start..])));
+    keys.push(path_key(module_path));
 }
 
 fn hash(s: &str) -> u64 {
@@ -384,6 +406,25 @@ mod tests {
         got_sorted.retain(|(l, m)| !(*l == 2 && m.is_empty()));
         assert_eq!(got_sorted, want);
         assert!(got.contains(&(2, String::new())));
+    }
+
+    #[test]
+    fn module_keys_match_import_keys() {
+        // A module named with Windows separators is found by the keys of
+        // its absolute and relative imports.
+        let mut keys = Vec::new();
+        slashed_module_keys(&crate::paths::slashed("a\\pkg\\mod", '\\'), &mut keys);
+        for dotted in ["mod", "pkg.mod", "a.pkg.mod"] {
+            assert!(keys.contains(&import_key(std::path::Path::new(""), 0, dotted).unwrap()), "{dotted}");
+        }
+        let relative = import_key(std::path::Path::new("a/pkg/sub/x.py"), 2, "mod").unwrap();
+        assert!(keys.contains(&relative));
+        let mut native = Vec::new();
+        module_keys(std::path::Path::new("a/pkg/mod.py"), &mut native).unwrap();
+        assert_eq!(native, keys);
+        native.clear();
+        module_keys(std::path::Path::new("a/pkg/mod/__init__.py"), &mut native).unwrap();
+        assert_eq!(native, keys);
     }
 
     #[test]

@@ -144,6 +144,28 @@ fn files_over_the_size_limit_get_a_note_not_an_error() {
 }
 
 #[test]
+fn large_extensionless_files_are_judged_by_their_shebang_before_their_size() {
+    // Data without a shebang is not Python, whatever its size: no note.
+    let mut data = b"id,value\n".to_vec();
+    data.resize(5000, b'x');
+    let mut script = b"#!/usr/bin/env python3\n".to_vec();
+    script.extend_from_slice(BAD);
+    script.resize(5000, b'\n');
+    let p = project(&[("data/dump", &data), ("bin/serve", &script)]);
+    let out = bin().current_dir(p.path()).args(["--max-file-size", "1000", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(!err.contains("dump"), "{err}");
+    // A Python script over the limit is still skipped with a note.
+    assert!(err.contains("note: bin/serve: skipped: 5000 bytes"), "{err}");
+    // Under the limit, the script is checked.
+    let out = bin().current_dir(p.path()).args(["--max-file-size", "6000", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("bin/serve:4:"), "{}", stdout_of(&out));
+    assert!(!stderr_of(&out).contains("dump"), "{}", stderr_of(&out));
+}
+
+#[test]
 fn control_characters_never_reach_the_terminal_raw() {
     let p = project(&[(
         "evil.py",
