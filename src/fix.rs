@@ -282,17 +282,52 @@ fn verify(project: &Project, module: &Module, edits: &[Edit], own: &[&Finding]) 
     Ok(new)
 }
 
-/// Replace `path` atomically: write a temporary file beside it with the
-/// same permissions, then rename it over the original.
+/// A write refused because it could not be made without changing more
+/// than the file's text (see [`write_atomically`]).
+#[derive(Debug)]
+pub struct WriteRefused(pub String);
+
+impl std::fmt::Display for WriteRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WriteRefused {}
+
+/// Is this error a [`WriteRefused`] (a note, not a failure)?
+pub fn is_refused(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<WriteRefused>())
+}
+
+/// Replace the file at `path` atomically: write a temporary file beside it
+/// with the same permissions, then rename it over the original.
+///
+/// A symbolic link (or a chain of them) is followed and its final target
+/// replaced: renaming over the link itself would turn it into a copy and
+/// leave the real file unfixed. A file with more than one hard link is
+/// refused ([`WriteRefused`]): a new file would split the names (the others
+/// keeping the old text), and writing in place would not be atomic.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(path)?.permissions();
+    let target = std::fs::canonicalize(path)?;
+    let metadata = std::fs::metadata(&target)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(std::io::Error::other(WriteRefused(format!(
+                "it has {} hard links, and a new file would leave the other names holding the old text; apply the diff by hand",
+                metadata.nlink()
+            ))));
+        }
+    }
+    let dir = target.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".flask-bind-guard-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    std::fs::set_permissions(tmp.path(), permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    std::fs::set_permissions(tmp.path(), metadata.permissions())?;
+    tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }
 

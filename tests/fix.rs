@@ -217,3 +217,70 @@ fn a_single_fix_that_cannot_hold_is_a_note_at_its_finding() {
         text(&out)
     );
 }
+
+// ----- links (issue 13) ---------------------------------------------------
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_through_a_symlink_writes_its_target_and_keeps_the_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let bad = b"from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n";
+    let p = project("real.py", bad);
+    let real = p.path().join("real.py");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("real.py", p.path().join("link.py")).unwrap();
+    let out = bin(p.path()).args(["--fix", "link.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let link = std::fs::symlink_metadata(p.path().join("link.py")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link is still a link");
+    assert_eq!(std::fs::read_link(p.path().join("link.py")).unwrap(), Path::new("real.py"));
+    assert_eq!(
+        std::fs::read(&real).unwrap(),
+        b"from flask import Flask\napp = Flask(__name__)\napp.run(host='127.0.0.1')\n"
+    );
+    assert_eq!(mode_of(&real), 0o755);
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_through_a_chain_of_symlinks_writes_the_last_target() {
+    let bad = b"from flask import Flask\napp = Flask(__name__)\napp.run(host='::')\n";
+    let p = project("real.py", bad);
+    std::fs::create_dir(p.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink("../real.py", p.path().join("sub/mid.py")).unwrap();
+    std::os::unix::fs::symlink("sub/mid.py", p.path().join("link.py")).unwrap();
+    let out = bin(p.path()).args(["--fix", "link.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for link in ["link.py", "sub/mid.py"] {
+        assert!(std::fs::symlink_metadata(p.path().join(link)).unwrap().file_type().is_symlink(), "{link}");
+    }
+    assert_eq!(
+        std::fs::read(p.path().join("real.py")).unwrap(),
+        b"from flask import Flask\napp = Flask(__name__)\napp.run(host='::1')\n"
+    );
+    // No temporary file left in either directory.
+    assert_eq!(std::fs::read_dir(p.path()).unwrap().count(), 4);
+    assert_eq!(std::fs::read_dir(p.path().join("sub")).unwrap().count(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hard_linked_file_is_refused_with_a_note() {
+    let bad = b"from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n";
+    let p = project("app.py", bad);
+    std::fs::hard_link(p.path().join("app.py"), p.path().join("other-name.txt")).unwrap();
+    let out = bin(p.path()).args(["--fix", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a refusal is not an error: {}", text(&out));
+    assert!(text(&out).contains("app.py: not written: it has 2 hard links"), "{}", text(&out));
+    assert!(text(&out).contains("Fixed 0 findings in 0 files; 1 left to fix by hand."), "{}", text(&out));
+    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), bad);
+    assert_eq!(std::fs::read(p.path().join("other-name.txt")).unwrap(), bad);
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(p.path().join("app.py")).unwrap().nlink(), 2, "still one file");
+}
