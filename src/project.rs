@@ -67,6 +67,10 @@ impl SourceTree for DiskTree {
             .max_by_key(|(abs, _)| abs.components().count())
             .map(|(_, rel)| rel.clone())
     }
+
+    fn python_files(&self) -> Option<Vec<PathBuf>> {
+        Some(self.files.iter().map(PathBuf::from).collect())
+    }
 }
 
 /// Files that mark the root of a Python project.
