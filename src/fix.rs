@@ -9,8 +9,8 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{check_module, loopback_for};
 use crate::analysis::value::Loc;
+use crate::analysis::{check_module, loopback_for};
 use crate::finding::{Finding, Origin, Position};
 use crate::project::Project;
 use crate::python::{Module, ModuleRef, parse_module};
@@ -104,7 +104,9 @@ fn name_uses(text: &str, words: &[String]) -> Vec<usize> {
                 i += 1;
             }
             let word = &b[start..i];
-            if matches!(b.get(i), Some(b'"' | b'\'')) && word.len() <= 2 && word.iter().all(|c| b"rRbBuUfFtT".contains(c))
+            if matches!(b.get(i), Some(b'"' | b'\''))
+                && word.len() <= 2
+                && word.iter().all(|c| b"rRbBuUfFtT".contains(c))
             {
                 let end = string_end(b, i);
                 if word.iter().any(|c| b"fFtT".contains(c)) {
@@ -230,7 +232,12 @@ fn other_use(
 
 /// The spans of `m`'s import statements that import one of `sources`, and
 /// the names they bind one of `words` to (`from config import HOST as H`).
-fn imports_of(project: &Project, m: &Module, sources: &[PathBuf], words: &[String]) -> (Vec<Range<usize>>, Vec<String>) {
+fn imports_of(
+    project: &Project,
+    m: &Module,
+    sources: &[PathBuf],
+    words: &[String],
+) -> (Vec<Range<usize>>, Vec<String>) {
     use crate::python::ir::Stmt;
     let hits = |level: u32, dotted: &str| project.resolve(&m.path, level, dotted).is_some_and(|p| sources.contains(&p));
     let (mut spans, mut aliases) = (Vec::new(), Vec::new());
@@ -239,8 +246,9 @@ fn imports_of(project: &Project, m: &Module, sources: &[PathBuf], words: &[Strin
             Stmt::Import { bindings, span } => {
                 let mut any = false;
                 for (local, r) in bindings {
-                    let joined =
-                        |tail: &str| if r.module.is_empty() { tail.to_string() } else { format!("{}.{tail}", r.module) };
+                    let joined = |tail: &str| {
+                        if r.module.is_empty() { tail.to_string() } else { format!("{}.{tail}", r.module) }
+                    };
                     let hit = hits(r.level, &r.module)
                         || (!r.submodules.is_empty() && hits(r.level, &joined(&r.submodules)))
                         || r.name.as_deref().is_some_and(|n| hits(r.level, &joined(n)));
@@ -298,7 +306,9 @@ fn plan(project: &Project, module: &Module, f: &Finding, all: &[&Finding]) -> Re
                 ));
             }
             Err(why) => {
-                return Err(format!("`{name}` may be used for more than the server host ({why}); change its value by hand"));
+                return Err(format!(
+                    "`{name}` may be used for more than the server host ({why}); change its value by hand"
+                ));
             }
         }
     }
@@ -415,7 +425,68 @@ pub fn fix_all(
             Err(reason) => unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason }),
         }
     }
+    recheck_across_files(project, &mut fixes, &mut unfixable);
     (fixes, unfixable)
+}
+
+/// A fix in one file may be meant for findings in others (the constant in
+/// `config.py`, the server in `server.py`); checking the edited file alone
+/// does not show that those findings end. Re-check every module holding
+/// such a finding, with every fixed module in place, and drop the fixes of
+/// any whose findings would not all end.
+fn recheck_across_files(project: &Project, fixes: &mut Vec<(ModuleRef, FileFix)>, unfixable: &mut Vec<Unfixable>) {
+    let unsuppressed =
+        |p: &Project, m: &ModuleRef| check_module(p, m).iter().filter(|f| f.suppressed.is_none()).count();
+    loop {
+        let mut elsewhere: Vec<PathBuf> = fixes
+            .iter()
+            .flat_map(|(m, fix)| {
+                fix.edits.iter().flat_map(|(_, keys)| keys.iter().map(|(p, _)| p)).filter(|p| **p != m.path)
+            })
+            .cloned()
+            .collect();
+        elsewhere.sort();
+        elsewhere.dedup();
+        if elsewhere.is_empty() {
+            return;
+        }
+        let replaced: Vec<ModuleRef> = fixes
+            .iter()
+            .map(|(m, fix)| {
+                let mut source = m.source.clone();
+                source.text = fix.new.clone();
+                std::sync::Arc::new(parse_module(m.path.clone(), source))
+            })
+            .collect();
+        let fixed = project.with_replaced(&replaced);
+        let holds = |path: &PathBuf| {
+            let (Ok(before), Ok(after)) = (project.load(path), fixed.load(path)) else { return false };
+            let ended = fixes
+                .iter()
+                .flat_map(|(_, fix)| fix.edits.iter().flat_map(|(_, keys)| keys))
+                .filter(|(p, _)| p == path)
+                .count();
+            unsuppressed(&fixed, &after) + ended <= unsuppressed(project, &before)
+        };
+        let Some(failing) = elsewhere.into_iter().find(|p| !holds(p)) else { return };
+        let (drop, keep): (Vec<_>, Vec<_>) = std::mem::take(fixes).into_iter().partition(|(m, fix)| {
+            m.path != failing && fix.edits.iter().any(|(_, keys)| keys.iter().any(|(p, _)| *p == failing))
+        });
+        *fixes = keep;
+        if drop.is_empty() {
+            return;
+        }
+        for (_, fix) in drop {
+            for (path, at) in fix.edits.iter().flat_map(|(_, keys)| keys) {
+                unfixable.push(Unfixable {
+                    path: path.clone(),
+                    line: at.line,
+                    column: at.column,
+                    reason: format!("fix refused: a finding would remain in {} after it", failing.display()),
+                });
+            }
+        }
+    }
 }
 
 /// The old and new file bytes in the file's own encoding; refused unless

@@ -284,3 +284,146 @@ fn a_hard_linked_file_is_refused_with_a_note() {
     use std::os::unix::fs::MetadataExt;
     assert_eq!(std::fs::metadata(p.path().join("app.py")).unwrap().nlink(), 2, "still one file");
 }
+
+// ----- a constant with other uses (issue 13) -------------------------------
+
+mod common;
+use common::Repo;
+
+/// A project of several files.
+fn files(list: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for (name, body) in list {
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    dir
+}
+
+const SERVES_HOST: &str = "from flask import Flask\nHOST = \"0.0.0.0\"\napp = Flask(__name__)\napp.run(host=HOST)\n";
+
+#[test]
+fn a_constant_another_module_reads_is_left_with_a_note_naming_the_use() {
+    let workers = [
+        "import socket\n\nfrom app import HOST\nsocket.socket().bind((HOST, 9000))\n",
+        "import socket\n\nimport app\nsocket.socket().bind((app.HOST, 9000))\n",
+        "import socket\n\nfrom app import HOST as BIND\nsocket.socket().bind((BIND, 9000))\n",
+        "import socket\n\nfrom app import *\nsocket.socket().bind((HOST, 9000))\n",
+    ];
+    for worker in workers {
+        let p = files(&[("app.py", SERVES_HOST), ("worker.py", worker)]);
+        let out = bin(p.path()).args(["--fix", "."]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{worker}: {}", text(&out));
+        assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), SERVES_HOST, "{worker}");
+        assert!(
+            text(&out).contains(
+                "app.py:4:14: not auto-fixable: `HOST` is used for more than the server host (also at worker.py:4)"
+            ),
+            "{worker}: {}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn a_constant_read_again_in_its_own_module_is_left_with_a_note() {
+    let src = "import socket\nfrom flask import Flask\nHOST = \"0.0.0.0\"\napp = Flask(__name__)\nsocket.socket().bind((HOST, 1))\napp.run(host=HOST)\n";
+    let p = project("app.py", src.as_bytes());
+    let out = bin(p.path()).args(["--fix", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), src);
+    assert!(text(&out).contains("(also at line 5)"), "{}", text(&out));
+}
+
+#[test]
+fn a_constant_only_servers_read_is_rewritten_whatever_comments_and_strings_say() {
+    // Named in a comment, a string and an environment variable, and read
+    // by a second server in another module: still only server hosts.
+    let app = "import os\nfrom flask import Flask\n# HOST: where the server listens\nHOST = os.environ.get(\"HOST\", \"0.0.0.0\")\napp = Flask(__name__)\napp.run(host=HOST)\n";
+    let admin = "from app import HOST, app\n\napp.run(host=HOST, port=5001)  # HOST again\n";
+    let p = files(&[("app.py", app), ("admin.py", admin)]);
+    let out = bin(p.path()).args(["--fix", "."]).output().unwrap();
+    assert!(out.status.code() != Some(2), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), app.replace("\"0.0.0.0\"", "\"127.0.0.1\""));
+    assert_eq!(std::fs::read_to_string(p.path().join("admin.py")).unwrap(), admin);
+    let out = bin(p.path()).arg(".").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+impl Repo {
+    fn fix_hook(&self, args: &str) {
+        let hook = self.root.join(".git/hooks/pre-commit");
+        std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+        std::fs::write(&hook, format!("#!/bin/sh\nexec '{}' --fix {args}\n", common::BIN)).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+}
+
+const SERVER: &str = "from flask import Flask\nfrom config import HOST\napp = Flask(__name__)\napp.run(host=HOST)\n";
+
+#[test]
+fn staged_a_constant_a_committed_worker_reads_is_left_with_a_note() {
+    let r = Repo::new();
+    // The worker is already committed: not part of this change, still a use.
+    r.seed(&[("worker.py", "import socket\n\nimport config\nsocket.socket().bind((config.HOST, 9000))\n")]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("config.py", "HOST = \"0.0.0.0\"\n");
+    r.write("server.py", SERVER);
+    r.ok(&["add", "config.py", "server.py"]);
+    let out = r.commit(&[]);
+    assert!(!out.status.success(), "{}", common::text(&out));
+    assert!(
+        common::text(&out).contains("`HOST` is used for more than the server host (also at worker.py:4)"),
+        "{}",
+        common::text(&out)
+    );
+    assert_eq!(r.ok(&["show", ":config.py"]), "HOST = \"0.0.0.0\"\n");
+    assert_eq!(std::fs::read_to_string(r.root.join("config.py")).unwrap(), "HOST = \"0.0.0.0\"\n");
+}
+
+#[test]
+fn staged_a_constant_two_servers_read_is_rewritten() {
+    let r = Repo::new();
+    r.seed(&[("README", "x\n")]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("config.py", "# HOST: the dev server's address\nHOST = \"0.0.0.0\"\n");
+    r.write("server.py", SERVER);
+    r.write(
+        "admin.py",
+        "from flask import Flask\nfrom config import HOST as BIND\napp = Flask(__name__)\napp.run(host=BIND, port=2)\n",
+    );
+    r.ok(&["add", "-A"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", common::text(&out));
+    let fixed = "# HOST: the dev server's address\nHOST = \"127.0.0.1\"\n";
+    assert_eq!(r.ok(&["show", "HEAD:config.py"]), fixed);
+    assert_eq!(std::fs::read_to_string(r.root.join("config.py")).unwrap(), fixed);
+    assert_eq!(r.ok(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn staged_a_fix_in_another_file_is_rechecked_where_its_finding_is() {
+    // The server's host is the last value `HOST` takes ("::"); rewriting
+    // it would leave the first ("0.0.0.0") reaching the server: refused,
+    // although config.py itself checks clean either way.
+    let r = Repo::new();
+    r.seed(&[("README", "x\n")]);
+    r.fix_hook("--exit-zero-on-fix");
+    let config = "import os\nHOST = \"0.0.0.0\"\nif os.environ.get(\"PUBLIC\"):\n    HOST = \"::\"\n";
+    r.write("config.py", config);
+    r.write("server.py", SERVER);
+    r.ok(&["add", "-A"]);
+    let out = r.commit(&[]);
+    assert!(!out.status.success(), "{}", common::text(&out));
+    assert!(
+        common::text(&out).contains("fix refused: a finding would remain in server.py after it"),
+        "{}",
+        common::text(&out)
+    );
+    assert_eq!(r.ok(&["show", ":config.py"]), config);
+    assert_eq!(std::fs::read_to_string(r.root.join("config.py")).unwrap(), config);
+}

@@ -599,7 +599,13 @@ fn staged_fix_leaves_a_symlinked_or_hard_linked_working_tree_file() {
     std::fs::hard_link(r.root.join("app.py"), r.root.join("copy.txt")).unwrap();
     let out = r.commit(&[]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("app.py: fixed in the index; the working tree is left as it is: cannot write it: it has 2 hard links"), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "app.py: fixed in the index; the working tree is left as it is: cannot write it: it has 2 hard links"
+        ),
+        "{}",
+        text(&out)
+    );
     assert_eq!(r.staged("app.py"), GOOD);
     assert_eq!(std::fs::read_to_string(r.root.join("copy.txt")).unwrap(), BAD);
     assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), BAD);
