@@ -270,8 +270,18 @@ fn imports_of(
     (spans, aliases)
 }
 
+/// What [`other_use`] found, by literal and name: several findings may
+/// share one constant, and the search may read every file of the project.
+type UseCache = rustc_hash::FxHashMap<(PathBuf, usize, String), Result<Option<(PathBuf, usize)>, String>>;
+
 /// Plan the edit for one finding of `module`.
-fn plan(project: &Project, module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> {
+fn plan(
+    project: &Project,
+    module: &Module,
+    f: &Finding,
+    all: &[&Finding],
+    cache: &mut UseCache,
+) -> Result<Edit, String> {
     let Some(literal) = &f.literal else {
         return Err("the host is not a string literal".into());
     };
@@ -297,7 +307,9 @@ fn plan(project: &Project, module: &Module, f: &Finding, all: &[&Finding]) -> Re
         // the hosts of these findings, here and in every importer:
         // otherwise the fix would change what else reads it, unseen.
         let short = name.rsplit('.').next().unwrap_or(&name);
-        match other_use(project, module, short, literal, all) {
+        let key = (literal.path.clone(), literal.span.start, short.to_string());
+        let found = cache.entry(key).or_insert_with(|| other_use(project, module, short, literal, all)).clone();
+        match found {
             Ok(None) => {}
             Ok(Some((path, line))) => {
                 let at = if path == f.path { format!("line {line}") } else { format!("{}:{line}", path.display()) };
@@ -345,6 +357,7 @@ pub fn fix_all(
 ) -> (Vec<(ModuleRef, FileFix)>, Vec<Unfixable>) {
     let all: Vec<&Finding> = reports.iter().flat_map(|r| &r.findings).collect();
     let mut unfixable = Vec::new();
+    let mut cache = UseCache::default();
     // Per file to change: the module, its edits (with the findings each
     // fixes), how many findings they fix.
     type Fixes = Vec<(Edit, Vec<(PathBuf, Position)>)>;
@@ -364,7 +377,7 @@ pub fn fix_all(
                 }
                 _ => Ok(r.module.clone()),
             };
-            match target.and_then(|m| plan(project, &m, f, &all).map(|e| (m, e))) {
+            match target.and_then(|m| plan(project, &m, f, &all, &mut cache).map(|e| (m, e))) {
                 Ok((module, edit)) => {
                     let i = match targets.iter().position(|(m, _, _)| m.path == module.path) {
                         Some(i) => i,
