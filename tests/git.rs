@@ -474,20 +474,19 @@ fn fix_inside_commit_with_paths_fixes_the_real_index_too() {
     assert_eq!(r.ok(&["show", "HEAD:app.py"]), BAD.replace("0.0.0.0", "::1"));
     assert_eq!(r.ok(&["status", "--porcelain"]), " M other.py\n");
     assert!(!r.root.join(".git/index.lock").exists());
-}
 
-#[test]
-fn fix_inside_commit_with_paths_that_stops_leaves_the_index_as_it_was() {
-    let r = Repo::new();
-    r.seed(&[("app.py", GOOD)]);
-    r.fix_hook("");
-    r.write("app.py", BAD);
-    let out = r.commit(&["app.py"]);
-    assert!(!out.status.success(), "{}", text(&out));
-    // git drops both indexes of the stopped commit; the working tree keeps
-    // the fix, so the same command commits it next.
-    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), GOOD);
-    assert_eq!(r.ok(&["status", "--porcelain"]), "");
+    // When the hook stops the commit, git drops both indexes; the working
+    // tree keeps the fix, so the same command commits it next.
+    {
+        let r = Repo::new();
+        r.seed(&[("app.py", GOOD)]);
+        r.fix_hook("");
+        r.write("app.py", BAD);
+        let out = r.commit(&["app.py"]);
+        assert!(!out.status.success(), "{}", text(&out));
+        assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), GOOD);
+        assert_eq!(r.ok(&["status", "--porcelain"]), "");
+    }
 }
 
 fn crlf(s: &str) -> String {
@@ -508,6 +507,23 @@ fn fix_with_autocrlf_carries_the_fix_into_a_crlf_working_tree() {
     assert_eq!(r.ok(&["show", "HEAD:app.py"]), GOOD, "the index holds LF");
     assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), crlf(GOOD), "the working tree keeps CRLF");
     assert_eq!(r.ok(&["status", "--porcelain"]), "");
+
+    // A real unstaged edit on the fixed line is still found, and kept.
+    {
+        let r = Repo::new();
+        r.ok(&["config", "core.autocrlf", "true"]);
+        r.seed(&[("app.py", &crlf(GOOD))]);
+        r.fix_hook("");
+        r.write("app.py", crlf(BAD));
+        r.ok(&["add", "app.py"]);
+        let mine = crlf(&BAD.replace("\"0.0.0.0\")", "\"0.0.0.0\", port=8080)"));
+        r.write("app.py", &mine);
+        let out = r.commit(&[]);
+        assert!(!out.status.success());
+        assert!(text(&out).contains("it has unstaged edits on the fixed lines"), "{}", text(&out));
+        assert_eq!(r.staged("app.py"), GOOD);
+        assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), mine);
+    }
 }
 
 #[test]
@@ -523,23 +539,6 @@ fn fix_with_eol_crlf_attribute_carries_the_fix_into_the_working_tree() {
     assert_eq!(r.ok(&["show", "HEAD:app.py"]), GOOD);
     assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), crlf(GOOD));
     assert_eq!(r.ok(&["status", "--porcelain"]), "");
-}
-
-#[test]
-fn fix_with_autocrlf_still_keeps_a_real_unstaged_edit_on_the_fixed_line() {
-    let r = Repo::new();
-    r.ok(&["config", "core.autocrlf", "true"]);
-    r.seed(&[("app.py", &crlf(GOOD))]);
-    r.fix_hook("");
-    r.write("app.py", crlf(BAD));
-    r.ok(&["add", "app.py"]);
-    let mine = crlf(&BAD.replace("\"0.0.0.0\")", "\"0.0.0.0\", port=8080)"));
-    r.write("app.py", &mine);
-    let out = r.commit(&[]);
-    assert!(!out.status.success());
-    assert!(text(&out).contains("it has unstaged edits on the fixed lines"), "{}", text(&out));
-    assert_eq!(r.staged("app.py"), GOOD);
-    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), mine);
 }
 
 #[test]
@@ -609,4 +608,27 @@ fn staged_fix_leaves_a_symlinked_or_hard_linked_working_tree_file() {
     assert_eq!(r.staged("app.py"), GOOD);
     assert_eq!(std::fs::read_to_string(r.root.join("copy.txt")).unwrap(), BAD);
     assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), BAD);
+
+    // The index holds a file, the working tree a link to one elsewhere.
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.fix_hook("");
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    let outside = r.root.parent().unwrap().join("outside.py");
+    std::fs::write(&outside, BAD).unwrap();
+    std::fs::remove_file(r.root.join("app.py")).unwrap();
+    std::os::unix::fs::symlink(&outside, r.root.join("app.py")).unwrap();
+    let out = r.commit(&[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(
+            "app.py: fixed in the index; the working tree is left as it is: it is a symbolic link in the working tree"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(r.staged("app.py"), GOOD);
+    assert!(std::fs::symlink_metadata(r.root.join("app.py")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), BAD);
 }
