@@ -529,14 +529,16 @@ fn verify(project: &Project, module: &Module, edits: &[Edit], own: &[&Finding]) 
     if reparsed.has_syntax_error && !module.has_syntax_error {
         return Err("fix refused: the fixed file would not parse".into());
     }
-    let untouched = own
+    let ended = own
         .iter()
-        .filter(|f| {
-            !f.literal.as_ref().is_some_and(|l| l.path == module.path && edits.iter().any(|e| e.span == l.span))
-        })
+        .filter(|f| f.literal.as_ref().is_some_and(|l| l.path == module.path && edits.iter().any(|e| e.span == l.span)))
         .count();
-    let left = check_module(project, &std::sync::Arc::new(reparsed)).iter().filter(|f| f.suppressed.is_none()).count();
-    if left > untouched {
+    let unsuppressed = |m: &ModuleRef| check_module(project, m).iter().filter(|f| f.suppressed.is_none()).count();
+    // Counted against every finding the file holds now: a staged check
+    // reports only those on added lines, and the others remain.
+    let before = project.load(&module.path).map_or(own.len(), |m| unsuppressed(&m));
+    let left = unsuppressed(&std::sync::Arc::new(reparsed));
+    if left + ended > before {
         return Err("fix refused: findings would remain".into());
     }
     Ok(new)

@@ -632,3 +632,18 @@ fn staged_fix_leaves_a_symlinked_or_hard_linked_working_tree_file() {
     assert!(std::fs::symlink_metadata(r.root.join("app.py")).unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), BAD);
 }
+
+#[test]
+fn fix_in_a_file_with_a_legacy_finding_fixes_the_added_one() {
+    // The finding committed earlier is not this commit's; it must not make
+    // the fix of the added one look as if it would not hold.
+    let r = Repo::new();
+    r.seed(&[("app.py", BAD)]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("app.py", format!("{BAD}app.run(host='::', port=2)\n"));
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(r.ok(&["show", "HEAD:app.py"]), format!("{BAD}app.run(host='::1', port=2)\n"));
+    assert_eq!(r.ok(&["status", "--porcelain"]), "");
+}
