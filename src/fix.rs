@@ -161,10 +161,10 @@ fn string_end(b: &[u8], i: usize) -> usize {
     b.len()
 }
 
-/// Another read of the constant `name` (its last part) whose literal is
-/// at `literal` in `module`, other than the host argument of the findings
-/// it is the host of: in `module`, or in any module of the project that
-/// imports it (or imports one that does: re-exports). `Err` when the
+/// Another read of the constant `name` (`HOST`, `Config.HOST`) whose
+/// literal is at `literal` in `module`, other than the host argument of the
+/// findings it is the host of: in `module`, or in any module of the project
+/// that imports it (or imports one that does: re-exports). `Err` when the
 /// project's files cannot be listed to find out.
 fn other_use(
     project: &Project,
@@ -173,20 +173,36 @@ fn other_use(
     literal: &Loc,
     all: &[&Finding],
 ) -> Result<Option<(PathBuf, usize)>, String> {
-    let first_use = |m: &Module, words: &[String], skip: &[Range<usize>]| {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    let dotted = name.contains('.');
+    // `attrs`: whether `x.HOST` counts. In the defining module a plain
+    // name's `sock.bind` or `self.HOST` is another thing; in an importer
+    // `config.HOST` is this one.
+    let first_use = |m: &Module, words: &[String], skip: &[Range<usize>], attrs: bool| {
         let hosts: Vec<Range<usize>> = all
             .iter()
             .filter(|g| g.literal.as_ref() == Some(literal) && g.path == m.path)
             .map(|g| g.host_span.clone())
             .collect();
+        let text = m.text().as_bytes();
+        let after_dot = |at: usize| text[..at].iter().rev().find(|c| !matches!(c, b' ' | b'\t')) == Some(&b'.');
         name_uses(m.text(), words)
             .into_iter()
+            .filter(|&at| attrs || !after_dot(at))
             .find(|at| !hosts.iter().chain(skip).any(|s| s.contains(at)))
             .map(|at| (m.path.clone(), m.line_of(at)))
     };
-    let mut words = vec![name.to_string()];
-    if let Some(found) = first_use(module, &words, &[]) {
+    let mut words = vec![short.to_string()];
+    if let Some(found) = first_use(module, &words, &[], dotted) {
         return Ok(Some(found));
+    }
+    // A name bound only inside functions cannot be imported.
+    let global = dotted || module.statements().iter().any(|(scope, st)| {
+        *scope == 0
+            && matches!(st, crate::python::ir::Stmt::Assign { targets, .. } if targets.iter().any(|t| t.binds(short)))
+    });
+    if !global {
+        return Ok(None);
     }
     let files = project.tree().python_files().ok_or("its other uses cannot be looked for")?;
     let mut sources = vec![module.path.clone()];
@@ -223,7 +239,7 @@ fn other_use(
     // Checked once every alias is known.
     for m in &importers {
         let (imports, _) = imports_of(project, m, &sources, &words);
-        if let Some(found) = first_use(m, &words, &imports) {
+        if let Some(found) = first_use(m, &words, &imports, true) {
             return Ok(Some(found));
         }
     }
@@ -306,9 +322,8 @@ fn plan(
         // A constant may be rewritten only when it is read for nothing but
         // the hosts of these findings, here and in every importer:
         // otherwise the fix would change what else reads it, unseen.
-        let short = name.rsplit('.').next().unwrap_or(&name);
-        let key = (literal.path.clone(), literal.span.start, short.to_string());
-        let found = cache.entry(key).or_insert_with(|| other_use(project, module, short, literal, all)).clone();
+        let key = (literal.path.clone(), literal.span.start, name.clone());
+        let found = cache.entry(key).or_insert_with(|| other_use(project, module, &name, literal, all)).clone();
         match found {
             Ok(None) => {}
             Ok(Some((path, line))) => {

@@ -427,3 +427,15 @@ fn staged_a_fix_in_another_file_is_rechecked_where_its_finding_is() {
     assert_eq!(r.ok(&["show", ":config.py"]), config);
     assert_eq!(std::fs::read_to_string(r.root.join("config.py")).unwrap(), config);
 }
+
+#[test]
+fn a_local_name_is_not_confused_with_attributes_or_importers() {
+    // `bind` is local to main(): `sock.bind` here and in an importer are
+    // other things, not uses of it.
+    let app = "import socket\nfrom flask import Flask\napp = Flask(__name__)\n\n\ndef main():\n    bind = \"0.0.0.0\"\n    socket.socket().bind((\"127.0.0.1\", 1))\n    app.run(host=bind)\n";
+    let worker = "import socket\n\nfrom app import app\nsocket.socket().bind((\"127.0.0.1\", 2))\n";
+    let p = files(&[("app.py", app), ("worker.py", worker)]);
+    let out = bin(p.path()).args(["--fix", "--exit-zero-on-fix", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), app.replace("\"0.0.0.0\"", "\"127.0.0.1\""));
+}
