@@ -295,7 +295,9 @@ fn files(list: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     for (name, body) in list {
-        std::fs::write(dir.path().join(name), body).unwrap();
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
     }
     dir
 }
@@ -438,4 +440,14 @@ fn a_local_name_is_not_confused_with_attributes_or_importers() {
     let out = bin(p.path()).args(["--fix", "--exit-zero-on-fix", "."]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(std::fs::read_to_string(p.path().join("app.py")).unwrap(), app.replace("\"0.0.0.0\"", "\"127.0.0.1\""));
+}
+
+#[test]
+fn a_constant_a_relative_importer_reads_is_left_with_a_note() {
+    let worker = "import socket\n\nfrom . import app\nsocket.socket().bind((app.HOST, 9000))\n";
+    let p = files(&[("pkg/__init__.py", ""), ("pkg/app.py", SERVES_HOST), ("pkg/worker.py", worker)]);
+    let out = bin(p.path()).args(["--fix", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(p.path().join("pkg/app.py")).unwrap(), SERVES_HOST);
+    assert!(text(&out).contains("(also at pkg/worker.py:4)"), "{}", text(&out));
 }
