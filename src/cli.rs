@@ -472,7 +472,7 @@ fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Writ
     let allow = |p: &std::path::Path| outcome.changed.as_ref().is_some_and(|c| c.contains(p));
     let (fixes, notes) = fix::fix_all(project, &outcome.reports, &allow);
     print_unfixable(&notes, err);
-    let unfixed = outcome.finding_count() - fixes.iter().map(|(_, f)| f.fixed).sum::<usize>();
+    let mut unfixed = outcome.finding_count() - fixes.iter().map(|(_, f)| f.fixed).sum::<usize>();
     for (_, file_fix) in &fixes {
         let _ = write!(out, "{}", colour_diff(&fix::unified_diff(file_fix), color));
         if cli.fix {
@@ -488,7 +488,13 @@ fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Writ
                 continue;
             }
             if let Err(e) = fix::write_atomically(&file_fix.path, &file_fix.new_bytes) {
-                let _ = writeln!(err, "error: cannot write {}: {e}", safe(&file_fix.path.display().to_string()));
+                let name = safe(&file_fix.path.display().to_string());
+                if fix::is_refused(&e) {
+                    let _ = writeln!(err, "note: {name}: not written: {}", safe(&e.to_string()));
+                    unfixed += file_fix.fixed;
+                    continue;
+                }
+                let _ = writeln!(err, "error: cannot write {name}: {e}");
                 failed = true;
                 continue;
             }

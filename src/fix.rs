@@ -9,6 +9,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::analysis::value::Loc;
 use crate::analysis::{check_module, loopback_for};
 use crate::finding::{Finding, Origin, Position};
 use crate::project::Project;
@@ -75,28 +76,228 @@ pub fn rewrite_literal(text: &str, value: &str) -> Option<String> {
     Some(format!("{prefix}{quote}{value}{quote}"))
 }
 
-/// Whole-word occurrences of `name` in `text`, keyword-argument names
-/// (`app.run(host=host)`: the first `host`) left out.
-fn word_count(text: &str, name: &str) -> usize {
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(name)
-        .filter(|(i, _)| {
-            let before = text[..*i].chars().next_back();
-            let rest = &text[i + name.len()..];
-            let after = rest.chars().next();
-            if before.is_some_and(ident) || after.is_some_and(ident) {
-                return false;
+/// Byte offsets where one of `words` is read as a name in the code of
+/// `text`. Comments and plain strings are skipped; an f-string's text is
+/// searched whole (its fields are code). A name followed by `=` binds
+/// rather than reads (a keyword argument, an assignment target), as does
+/// one annotated at the start of a line (`HOST: str = ...`).
+fn name_uses(text: &str, words: &[String]) -> Vec<usize> {
+    let b = text.as_bytes();
+    let ident_start = |c: u8| c == b'_' || c.is_ascii_alphabetic() || c >= 0x80;
+    let ident = |c: u8| ident_start(c) || c.is_ascii_digit();
+    let whole = |at: usize, len: usize| (at == 0 || !ident(b[at - 1])) && b.get(at + len).is_none_or(|&c| !ident(c));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'#' {
+            i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
+        } else if c == b'"' || c == b'\'' {
+            i = string_end(b, i);
+        } else if c.is_ascii_digit() {
+            while i < b.len() && ident(b[i]) {
+                i += 1;
             }
-            let keyword = rest.trim_start().starts_with('=')
-                && !rest.trim_start().starts_with("==")
-                && matches!(text[..*i].trim_end().chars().next_back(), Some('(' | ','));
-            !keyword
-        })
-        .count()
+        } else if ident_start(c) {
+            let start = i;
+            while i < b.len() && ident(b[i]) {
+                i += 1;
+            }
+            let word = &b[start..i];
+            if matches!(b.get(i), Some(b'"' | b'\''))
+                && word.len() <= 2
+                && word.iter().all(|c| b"rRbBuUfFtT".contains(c))
+            {
+                let end = string_end(b, i);
+                if word.iter().any(|c| b"fFtT".contains(c)) {
+                    for w in words {
+                        for at in memchr::memmem::find_iter(&b[i..end], w.as_bytes()) {
+                            if whole(i + at, w.len()) {
+                                out.push(i + at);
+                            }
+                        }
+                    }
+                }
+                i = end;
+            } else if words.iter().any(|w| w.as_bytes() == word) && !binds(b, start, i) {
+                out.push(start);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
+/// Does the name at `start..end` bind (see [`name_uses`])?
+fn binds(b: &[u8], start: usize, end: usize) -> bool {
+    let rest = &b[end..];
+    let next = rest.iter().position(|c| !matches!(c, b' ' | b'\t')).map_or(&[][..], |n| &rest[n..]);
+    if next.starts_with(b"=") && !next.starts_with(b"==") {
+        return true;
+    }
+    let line_start = b[..start].iter().rposition(|&c| c == b'\n').map_or(0, |n| n + 1);
+    next.starts_with(b":") && !next.starts_with(b":=") && b[line_start..start].iter().all(|c| matches!(c, b' ' | b'\t'))
+}
+
+/// Where the string literal opening at `b[i]` (a quote) ends.
+fn string_end(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let triple = b.get(i..i + 3) == Some(&[q, q, q][..]);
+    let close: &[u8] = if triple { &b[i..i + 3] } else { &b[i..i + 1] };
+    let mut j = i + close.len();
+    while j < b.len() {
+        if b[j] == b'\\' {
+            j += 2;
+        } else if b[j..].starts_with(close) {
+            return j + close.len();
+        } else if !triple && b[j] == b'\n' {
+            return j;
+        } else {
+            j += 1;
+        }
+    }
+    b.len()
+}
+
+/// Another read of the constant `name` (`HOST`, `Config.HOST`) whose
+/// literal is at `literal` in `module`, other than the host argument of the
+/// findings it is the host of: in `module`, or in any module of the project
+/// that imports it (or imports one that does: re-exports). `Err` when the
+/// project's files cannot be listed to find out.
+fn other_use(
+    project: &Project,
+    module: &Module,
+    name: &str,
+    literal: &Loc,
+    all: &[&Finding],
+) -> Result<Option<(PathBuf, usize)>, String> {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    let dotted = name.contains('.');
+    // `attrs`: whether `x.HOST` counts. In the defining module a plain
+    // name's `sock.bind` or `self.HOST` is another thing; in an importer
+    // `config.HOST` is this one.
+    let first_use = |m: &Module, words: &[String], skip: &[Range<usize>], attrs: bool| {
+        let hosts: Vec<Range<usize>> = all
+            .iter()
+            .filter(|g| g.literal.as_ref() == Some(literal) && g.path == m.path)
+            .map(|g| g.host_span.clone())
+            .collect();
+        let text = m.text().as_bytes();
+        let after_dot = |at: usize| text[..at].iter().rev().find(|c| !matches!(c, b' ' | b'\t')) == Some(&b'.');
+        name_uses(m.text(), words)
+            .into_iter()
+            .filter(|&at| attrs || !after_dot(at))
+            .find(|at| !hosts.iter().chain(skip).any(|s| s.contains(at)))
+            .map(|at| (m.path.clone(), m.line_of(at)))
+    };
+    let mut words = vec![short.to_string()];
+    if let Some(found) = first_use(module, &words, &[], dotted) {
+        return Ok(Some(found));
+    }
+    // A name bound only inside functions cannot be imported.
+    let global = dotted || module.statements().iter().any(|(scope, st)| {
+        *scope == 0
+            && matches!(st, crate::python::ir::Stmt::Assign { targets, .. } if targets.iter().any(|t| t.binds(short)))
+    });
+    if !global {
+        return Ok(None);
+    }
+    let files = project.tree().python_files().ok_or("its other uses cannot be looked for")?;
+    let mut sources = vec![module.path.clone()];
+    let mut importers: Vec<ModuleRef> = Vec::new();
+    loop {
+        let mut grew = false;
+        for path in &files {
+            if sources.contains(path) {
+                continue;
+            }
+            // Only files that hold one of the names at all are parsed.
+            let Ok(bytes) = project.tree().read(path) else { continue };
+            if !words.iter().any(|w| memchr::memmem::find(&bytes, w.as_bytes()).is_some()) {
+                continue;
+            }
+            let Ok(m) = project.load(path) else { continue };
+            let (imports, aliases) = imports_of(project, &m, &sources, &words);
+            if imports.is_empty() {
+                continue;
+            }
+            for a in aliases {
+                if !words.contains(&a) {
+                    words.push(a);
+                }
+            }
+            sources.push(path.clone());
+            importers.push(m);
+            grew = true;
+        }
+        if !grew {
+            break;
+        }
+    }
+    // Checked once every alias is known.
+    for m in &importers {
+        let (imports, _) = imports_of(project, m, &sources, &words);
+        if let Some(found) = first_use(m, &words, &imports, true) {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+/// The spans of `m`'s import statements that import one of `sources`, and
+/// the names they bind one of `words` to (`from config import HOST as H`).
+fn imports_of(
+    project: &Project,
+    m: &Module,
+    sources: &[PathBuf],
+    words: &[String],
+) -> (Vec<Range<usize>>, Vec<String>) {
+    use crate::python::ir::Stmt;
+    let hits = |level: u32, dotted: &str| project.resolve(&m.path, level, dotted).is_some_and(|p| sources.contains(&p));
+    let (mut spans, mut aliases) = (Vec::new(), Vec::new());
+    for (_, st) in m.statements() {
+        match st {
+            Stmt::Import { bindings, span } => {
+                let mut any = false;
+                for (local, r) in bindings {
+                    let joined = |tail: &str| {
+                        if r.module.is_empty() { tail.to_string() } else { format!("{}.{tail}", r.module) }
+                    };
+                    let hit = hits(r.level, &r.module)
+                        || (!r.submodules.is_empty() && hits(r.level, &joined(&r.submodules)))
+                        || r.name.as_deref().is_some_and(|n| hits(r.level, &joined(n)));
+                    if hit {
+                        any = true;
+                        if r.name.as_ref().is_some_and(|n| words.contains(n)) {
+                            aliases.push(local.clone());
+                        }
+                    }
+                }
+                if any {
+                    spans.push(span.clone());
+                }
+            }
+            Stmt::StarImport { level, module, span } if hits(*level, module) => spans.push(span.clone()),
+            _ => {}
+        }
+    }
+    (spans, aliases)
+}
+
+/// What [`other_use`] found, by literal and name: several findings may
+/// share one constant, and the search may read every file of the project.
+type UseCache = rustc_hash::FxHashMap<(PathBuf, usize, String), Result<Option<(PathBuf, usize)>, String>>;
+
 /// Plan the edit for one finding of `module`.
-fn plan(module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> {
+fn plan(
+    project: &Project,
+    module: &Module,
+    f: &Finding,
+    all: &[&Finding],
+    cache: &mut UseCache,
+) -> Result<Edit, String> {
     let Some(literal) = &f.literal else {
         return Err("the host is not a string literal".into());
     };
@@ -118,12 +319,24 @@ fn plan(module: &Module, f: &Finding, all: &[&Finding]) -> Result<Edit, String> 
         _ => None,
     };
     if let Some(name) = constant {
-        // A constant may be rewritten only when every use of it is a host
-        // of a finding here (the assignment, plus those uses).
-        let short = name.rsplit('.').next().unwrap_or(&name);
-        let uses = all.iter().filter(|g| g.literal == f.literal && g.path == module.path).count();
-        if word_count(module.text(), short) != uses + 1 {
-            return Err(format!("`{name}` is used for more than the server host; change its value by hand"));
+        // A constant may be rewritten only when it is read for nothing but
+        // the hosts of these findings, here and in every importer:
+        // otherwise the fix would change what else reads it, unseen.
+        let key = (literal.path.clone(), literal.span.start, name.clone());
+        let found = cache.entry(key).or_insert_with(|| other_use(project, module, &name, literal, all)).clone();
+        match found {
+            Ok(None) => {}
+            Ok(Some((path, line))) => {
+                let at = if path == f.path { format!("line {line}") } else { format!("{}:{line}", path.display()) };
+                return Err(format!(
+                    "`{name}` is used for more than the server host (also at {at}); change its value by hand"
+                ));
+            }
+            Err(why) => {
+                return Err(format!(
+                    "`{name}` may be used for more than the server host ({why}); change its value by hand"
+                ));
+            }
         }
     }
     // (A dict written in the call itself, `**{"host": ...}`, is read there only.)
@@ -159,6 +372,7 @@ pub fn fix_all(
 ) -> (Vec<(ModuleRef, FileFix)>, Vec<Unfixable>) {
     let all: Vec<&Finding> = reports.iter().flat_map(|r| &r.findings).collect();
     let mut unfixable = Vec::new();
+    let mut cache = UseCache::default();
     // Per file to change: the module, its edits (with the findings each
     // fixes), how many findings they fix.
     type Fixes = Vec<(Edit, Vec<(PathBuf, Position)>)>;
@@ -178,7 +392,7 @@ pub fn fix_all(
                 }
                 _ => Ok(r.module.clone()),
             };
-            match target.and_then(|m| plan(&m, f, &all).map(|e| (m, e))) {
+            match target.and_then(|m| plan(project, &m, f, &all, &mut cache).map(|e| (m, e))) {
                 Ok((module, edit)) => {
                     let i = match targets.iter().position(|(m, _, _)| m.path == module.path) {
                         Some(i) => i,
@@ -239,7 +453,68 @@ pub fn fix_all(
             Err(reason) => unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason }),
         }
     }
+    recheck_across_files(project, &mut fixes, &mut unfixable);
     (fixes, unfixable)
+}
+
+/// A fix in one file may be meant for findings in others (the constant in
+/// `config.py`, the server in `server.py`); checking the edited file alone
+/// does not show that those findings end. Re-check every module holding
+/// such a finding, with every fixed module in place, and drop the fixes of
+/// any whose findings would not all end.
+fn recheck_across_files(project: &Project, fixes: &mut Vec<(ModuleRef, FileFix)>, unfixable: &mut Vec<Unfixable>) {
+    let unsuppressed =
+        |p: &Project, m: &ModuleRef| check_module(p, m).iter().filter(|f| f.suppressed.is_none()).count();
+    loop {
+        let mut elsewhere: Vec<PathBuf> = fixes
+            .iter()
+            .flat_map(|(m, fix)| {
+                fix.edits.iter().flat_map(|(_, keys)| keys.iter().map(|(p, _)| p)).filter(|p| **p != m.path)
+            })
+            .cloned()
+            .collect();
+        elsewhere.sort();
+        elsewhere.dedup();
+        if elsewhere.is_empty() {
+            return;
+        }
+        let replaced: Vec<ModuleRef> = fixes
+            .iter()
+            .map(|(m, fix)| {
+                let mut source = m.source.clone();
+                source.text = fix.new.clone();
+                std::sync::Arc::new(parse_module(m.path.clone(), source))
+            })
+            .collect();
+        let fixed = project.with_replaced(&replaced);
+        let holds = |path: &PathBuf| {
+            let (Ok(before), Ok(after)) = (project.load(path), fixed.load(path)) else { return false };
+            let ended = fixes
+                .iter()
+                .flat_map(|(_, fix)| fix.edits.iter().flat_map(|(_, keys)| keys))
+                .filter(|(p, _)| p == path)
+                .count();
+            unsuppressed(&fixed, &after) + ended <= unsuppressed(project, &before)
+        };
+        let Some(failing) = elsewhere.into_iter().find(|p| !holds(p)) else { return };
+        let (drop, keep): (Vec<_>, Vec<_>) = std::mem::take(fixes).into_iter().partition(|(m, fix)| {
+            m.path != failing && fix.edits.iter().any(|(_, keys)| keys.iter().any(|(p, _)| *p == failing))
+        });
+        *fixes = keep;
+        if drop.is_empty() {
+            return;
+        }
+        for (_, fix) in drop {
+            for (path, at) in fix.edits.iter().flat_map(|(_, keys)| keys) {
+                unfixable.push(Unfixable {
+                    path: path.clone(),
+                    line: at.line,
+                    column: at.column,
+                    reason: format!("fix refused: a finding would remain in {} after it", failing.display()),
+                });
+            }
+        }
+    }
 }
 
 /// The old and new file bytes in the file's own encoding; refused unless
@@ -269,30 +544,67 @@ fn verify(project: &Project, module: &Module, edits: &[Edit], own: &[&Finding]) 
     if reparsed.has_syntax_error && !module.has_syntax_error {
         return Err("fix refused: the fixed file would not parse".into());
     }
-    let untouched = own
+    let ended = own
         .iter()
-        .filter(|f| {
-            !f.literal.as_ref().is_some_and(|l| l.path == module.path && edits.iter().any(|e| e.span == l.span))
-        })
+        .filter(|f| f.literal.as_ref().is_some_and(|l| l.path == module.path && edits.iter().any(|e| e.span == l.span)))
         .count();
-    let left = check_module(project, &std::sync::Arc::new(reparsed)).iter().filter(|f| f.suppressed.is_none()).count();
-    if left > untouched {
+    let unsuppressed = |m: &ModuleRef| check_module(project, m).iter().filter(|f| f.suppressed.is_none()).count();
+    // Counted against every finding the file holds now: a staged check
+    // reports only those on added lines, and the others remain.
+    let before = project.load(&module.path).map_or(own.len(), |m| unsuppressed(&m));
+    let left = unsuppressed(&std::sync::Arc::new(reparsed));
+    if left + ended > before {
         return Err("fix refused: findings would remain".into());
     }
     Ok(new)
 }
 
-/// Replace `path` atomically: write a temporary file beside it with the
-/// same permissions, then rename it over the original.
+/// A write refused because it could not be made without changing more
+/// than the file's text (see [`write_atomically`]).
+#[derive(Debug)]
+pub struct WriteRefused(pub String);
+
+impl std::fmt::Display for WriteRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WriteRefused {}
+
+/// Is this error a [`WriteRefused`] (a note, not a failure)?
+pub fn is_refused(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<WriteRefused>())
+}
+
+/// Replace the file at `path` atomically: write a temporary file beside it
+/// with the same permissions, then rename it over the original.
+///
+/// A symbolic link (or a chain of them) is followed and its final target
+/// replaced: renaming over the link itself would turn it into a copy and
+/// leave the real file unfixed. A file with more than one hard link is
+/// refused ([`WriteRefused`]): a new file would split the names (the others
+/// keeping the old text), and writing in place would not be atomic.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(path)?.permissions();
+    let target = std::fs::canonicalize(path)?;
+    let metadata = std::fs::metadata(&target)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(std::io::Error::other(WriteRefused(format!(
+                "it has {} hard links, and a new file would leave the other names holding the old text; apply the diff by hand",
+                metadata.nlink()
+            ))));
+        }
+    }
+    let dir = target.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".flask-bind-guard-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    std::fs::set_permissions(tmp.path(), permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    std::fs::set_permissions(tmp.path(), metadata.permissions())?;
+    tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }
 
@@ -329,7 +641,12 @@ mod tests {
     }
 
     #[test]
-    fn words_are_whole() {
-        assert_eq!(word_count("HOST = 1\nMY_HOST = HOST\nHOSTS", "HOST"), 2);
+    fn name_uses_skip_comments_strings_and_bindings() {
+        let words = vec!["HOST".to_string()];
+        let text = "HOST = 1\nHOST: str = 2\nMY_HOST = HOST  # HOST\nx = 'HOST' + f'{HOST}'\nrun(HOST=3, y=HOST == 1)\nHOSTS\n";
+        let lines: Vec<usize> =
+            name_uses(text, &words).iter().map(|&at| text[..at].matches('\n').count() + 1).collect();
+        assert_eq!(lines, vec![3, 4, 5]);
+        assert_eq!(name_uses("'''a\nHOST'''\nb\"HOST\\\"\"HOST", &words).len(), 1);
     }
 }

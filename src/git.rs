@@ -362,6 +362,17 @@ impl SourceTree for GitTree {
     fn project_root(&self, _dir: &Path) -> Option<PathBuf> {
         Some(PathBuf::new())
     }
+
+    fn python_files(&self) -> Option<Vec<PathBuf>> {
+        let mut files: Vec<PathBuf> = self.paths().collect();
+        if let Some(index) = &self.index {
+            let listed = index.entries.iter().filter(|e| is_blob_mode(e.mode)).map(|e| bytes_to_path(index.path(e)));
+            files.extend(listed.filter(|p| is_python_name(p)));
+        }
+        files.sort();
+        files.dedup();
+        Some(files)
+    }
 }
 
 /// Find the change to judge in `repo`.

@@ -67,6 +67,10 @@ impl SourceTree for DiskTree {
             .max_by_key(|(abs, _)| abs.components().count())
             .map(|(_, rel)| rel.clone())
     }
+
+    fn python_files(&self) -> Option<Vec<PathBuf>> {
+        Some(self.files.iter().map(PathBuf::from).collect())
+    }
 }
 
 /// Files that mark the root of a Python project.
@@ -139,7 +143,8 @@ type Slot = Arc<OnceLock<Result<ModuleRef, LoadError>>>;
 
 /// Module loading and import resolution over one [`SourceTree`].
 pub struct Project {
-    tree: Box<dyn SourceTree>,
+    /// Shared with the projects [`Project::with_replaced`] makes.
+    tree: Arc<dyn SourceTree>,
     modules: Mutex<HashMap<PathBuf, Slot>>,
     /// Every file of a directory resolves an import the same way.
     resolved: Mutex<FxHashMap<(OsString, u32, String), Option<PathBuf>>>,
@@ -159,7 +164,7 @@ pub fn is_external(dotted: &str) -> bool {
 impl Project {
     pub fn new(tree: Box<dyn SourceTree>) -> Self {
         Project {
-            tree,
+            tree: Arc::from(tree),
             modules: Mutex::new(HashMap::new()),
             resolved: Mutex::new(FxHashMap::default()),
             roots: Mutex::new(FxHashMap::default()),
@@ -191,6 +196,29 @@ impl Project {
 
     pub fn tree(&self) -> &dyn SourceTree {
         self.tree.as_ref()
+    }
+
+    /// The same project with `modules` in place of the files at their
+    /// paths: a fix is re-checked there, in every module it touches, before
+    /// it is written. Every other module is parsed again when asked for
+    /// (its analysis may differ with the new modules).
+    pub fn with_replaced(&self, modules: &[ModuleRef]) -> Project {
+        let mut map = HashMap::new();
+        for m in modules {
+            let slot: Slot = Arc::default();
+            let _ = slot.set(Ok(m.clone()));
+            map.insert(m.path.clone(), slot);
+        }
+        let lock = |m: &Mutex<FxHashMap<_, _>>| m.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Project {
+            tree: self.tree.clone(),
+            modules: Mutex::new(map),
+            // The files are the same, so imports resolve the same way.
+            resolved: Mutex::new(lock(&self.resolved)),
+            roots: Mutex::new(self.roots.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            max_file_size: self.max_file_size,
+            analysis: self.analysis.clone(),
+        }
     }
 
     /// Parse a module (once) and return it.

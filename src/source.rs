@@ -224,6 +224,11 @@ pub trait SourceTree: Send + Sync {
     /// The root of the project holding `dir` (a directory of `sys.path`
     /// for absolute imports), if any.
     fn project_root(&self, dir: &std::path::Path) -> Option<std::path::PathBuf>;
+    /// Every Python file of the project, when the tree can list them (the
+    /// fixer looks for other uses of a constant it would rewrite).
+    fn python_files(&self) -> Option<Vec<std::path::PathBuf>> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -449,3 +449,201 @@ fn fix_reaches_a_constant_in_another_file_of_the_same_change_only() {
     assert!(text(&out).contains("it is fixed there only when that file is part of the same change"), "{}", text(&out));
     assert_eq!(r.staged("config.py"), "HOST = '0.0.0.0'\n");
 }
+
+// ----- staged --fix: what it writes besides the index (issue 13) ----------
+
+#[test]
+fn fix_inside_commit_with_paths_fixes_the_real_index_too() {
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD), ("other.py", "x = 1\n")]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("app.py", BAD);
+    r.write("other.py", "x = 2\n");
+    // `git commit app.py` commits from a temporary index; the fix must also
+    // reach the real index, or the next commit would re-add "0.0.0.0".
+    let out = r.commit(&["app.py"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(r.ok(&["show", "HEAD:app.py"]), GOOD);
+    assert_eq!(r.staged("app.py"), GOOD);
+    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), GOOD);
+    assert_eq!(r.ok(&["status", "--porcelain"]), " M other.py\n", "no staged revert of the fix");
+    // `git commit -o` is the same; `git commit -a` still works (tested above).
+    r.write("app.py", BAD.replace("0.0.0.0", "::"));
+    let out = r.commit(&["-o", "app.py"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(r.ok(&["show", "HEAD:app.py"]), BAD.replace("0.0.0.0", "::1"));
+    assert_eq!(r.ok(&["status", "--porcelain"]), " M other.py\n");
+    assert!(!r.root.join(".git/index.lock").exists());
+
+    // When the hook stops the commit, git drops both indexes; the working
+    // tree keeps the fix, so the same command commits it next.
+    {
+        let r = Repo::new();
+        r.seed(&[("app.py", GOOD)]);
+        r.fix_hook("");
+        r.write("app.py", BAD);
+        let out = r.commit(&["app.py"]);
+        assert!(!out.status.success(), "{}", text(&out));
+        assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), GOOD);
+        assert_eq!(r.ok(&["status", "--porcelain"]), "");
+    }
+}
+
+fn crlf(s: &str) -> String {
+    s.replace('\n', "\r\n")
+}
+
+#[test]
+fn fix_with_autocrlf_carries_the_fix_into_a_crlf_working_tree() {
+    let r = Repo::new();
+    r.ok(&["config", "core.autocrlf", "true"]);
+    r.seed(&[("app.py", &crlf(GOOD))]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("app.py", crlf(BAD));
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("left as it is"), "{}", text(&out));
+    assert_eq!(r.ok(&["show", "HEAD:app.py"]), GOOD, "the index holds LF");
+    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), crlf(GOOD), "the working tree keeps CRLF");
+    assert_eq!(r.ok(&["status", "--porcelain"]), "");
+
+    // A real unstaged edit on the fixed line is still found, and kept.
+    {
+        let r = Repo::new();
+        r.ok(&["config", "core.autocrlf", "true"]);
+        r.seed(&[("app.py", &crlf(GOOD))]);
+        r.fix_hook("");
+        r.write("app.py", crlf(BAD));
+        r.ok(&["add", "app.py"]);
+        let mine = crlf(&BAD.replace("\"0.0.0.0\")", "\"0.0.0.0\", port=8080)"));
+        r.write("app.py", &mine);
+        let out = r.commit(&[]);
+        assert!(!out.status.success());
+        assert!(text(&out).contains("it has unstaged edits on the fixed lines"), "{}", text(&out));
+        assert_eq!(r.staged("app.py"), GOOD);
+        assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), mine);
+    }
+}
+
+#[test]
+fn fix_with_eol_crlf_attribute_carries_the_fix_into_the_working_tree() {
+    let r = Repo::new();
+    r.seed(&[(".gitattributes", "*.py eol=crlf\n"), ("README", "x\n")]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("app.py", crlf(BAD));
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("left as it is"), "{}", text(&out));
+    assert_eq!(r.ok(&["show", "HEAD:app.py"]), GOOD);
+    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), crlf(GOOD));
+    assert_eq!(r.ok(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn fix_writes_a_legacy_encoded_working_tree_back_in_kind() {
+    let latin: &[u8] = b"# -*- coding: latin-1 -*-\nfrom flask import Flask\nx = '\xe9'\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n";
+    let fixed: &[u8] = b"# -*- coding: latin-1 -*-\nfrom flask import Flask\nx = '\xe9'\napp = Flask(__name__)\napp.run(host='127.0.0.1')\n";
+    let r = Repo::new();
+    r.seed(&[("README", "x\n")]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("app.py", latin);
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("left as it is"), "{}", text(&out));
+    let committed = r.git(&["show", "HEAD:app.py"]).stdout;
+    assert_eq!(committed, fixed);
+    assert_eq!(std::fs::read(r.root.join("app.py")).unwrap(), fixed, "audit mode and staged mode agree");
+    assert_eq!(r.ok(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_staged_fix_refuses_an_entry_staged_again_since_the_check() {
+    use flask_bind_guard::git::ChangeSpec;
+    use flask_bind_guard::scan::ScanOptions;
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    let repo = git2::Repository::open(&r.root).unwrap();
+    let spec = ChangeSpec { max_file_size: 1 << 20, ..ChangeSpec::default() };
+    let outcome = flask_bind_guard::staged::run_with_repo(&repo, &spec, &ScanOptions::default()).unwrap();
+    assert_eq!(outcome.finding_count(), 1);
+    // A `git add` between the check and the fix.
+    let newer = BAD.replace("\"0.0.0.0\")", "\"0.0.0.0\", port=1)");
+    r.write("app.py", &newer);
+    r.ok(&["add", "app.py"]);
+    let err = flask_bind_guard::staged_fix::fix_staged(&repo, &outcome, None, true).unwrap_err();
+    assert!(err.to_string().contains("app.py was staged again while it was being checked"), "{err}");
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert_eq!(r.staged("app.py"), newer, "the later `git add` is kept");
+    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), newer);
+    assert!(!r.root.join(".git/index.lock").exists());
+    // Checked again, the same fix goes through.
+    let outcome = flask_bind_guard::staged::run_with_repo(&repo, &spec, &ScanOptions::default()).unwrap();
+    flask_bind_guard::staged_fix::fix_staged(&repo, &outcome, None, true).unwrap();
+    assert_eq!(r.staged("app.py"), newer.replace("0.0.0.0", "127.0.0.1"));
+}
+
+#[cfg(unix)]
+#[test]
+fn staged_fix_leaves_a_symlinked_or_hard_linked_working_tree_file() {
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.fix_hook("");
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    std::fs::hard_link(r.root.join("app.py"), r.root.join("copy.txt")).unwrap();
+    let out = r.commit(&[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(
+            "app.py: fixed in the index; the working tree is left as it is: cannot write it: it has 2 hard links"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(r.staged("app.py"), GOOD);
+    assert_eq!(std::fs::read_to_string(r.root.join("copy.txt")).unwrap(), BAD);
+    assert_eq!(std::fs::read_to_string(r.root.join("app.py")).unwrap(), BAD);
+
+    // The index holds a file, the working tree a link to one elsewhere.
+    let r = Repo::new();
+    r.seed(&[("app.py", GOOD)]);
+    r.fix_hook("");
+    r.write("app.py", BAD);
+    r.ok(&["add", "app.py"]);
+    let outside = r.root.parent().unwrap().join("outside.py");
+    std::fs::write(&outside, BAD).unwrap();
+    std::fs::remove_file(r.root.join("app.py")).unwrap();
+    std::os::unix::fs::symlink(&outside, r.root.join("app.py")).unwrap();
+    let out = r.commit(&[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(
+            "app.py: fixed in the index; the working tree is left as it is: it is a symbolic link in the working tree"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(r.staged("app.py"), GOOD);
+    assert!(std::fs::symlink_metadata(r.root.join("app.py")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), BAD);
+}
+
+#[test]
+fn fix_in_a_file_with_a_legacy_finding_fixes_the_added_one() {
+    // The finding committed earlier is not this commit's; it must not make
+    // the fix of the added one look as if it would not hold.
+    let r = Repo::new();
+    r.seed(&[("app.py", BAD)]);
+    r.fix_hook("--exit-zero-on-fix");
+    r.write("app.py", format!("{BAD}app.run(host='::', port=2)\n"));
+    r.ok(&["add", "app.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(r.ok(&["show", "HEAD:app.py"]), format!("{BAD}app.run(host='::1', port=2)\n"));
+    assert_eq!(r.ok(&["status", "--porcelain"]), "");
+}
