@@ -355,8 +355,11 @@ impl SourceTree for GitTree {
         self.lookup(path).is_some()
     }
 
-    fn size(&self, _path: &Path) -> Option<u64> {
-        None
+    fn size(&self, path: &Path) -> Option<u64> {
+        // The object's header only: the limit is checked before reading.
+        let oid = self.lookup(path)?;
+        let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
+        repo.odb().and_then(|odb| odb.read_header(oid)).ok().map(|(size, _)| size as u64)
     }
 
     fn project_root(&self, _dir: &Path) -> Option<PathBuf> {
@@ -364,14 +367,7 @@ impl SourceTree for GitTree {
     }
 
     fn python_files(&self) -> Option<Vec<PathBuf>> {
-        let mut files: Vec<PathBuf> = self.paths().collect();
-        if let Some(index) = &self.index {
-            let listed = index.entries.iter().filter(|e| is_blob_mode(e.mode)).map(|e| bytes_to_path(index.path(e)));
-            files.extend(listed.filter(|p| is_python_name(p)));
-        }
-        files.sort();
-        files.dedup();
-        Some(files)
+        Some(self.python_paths())
     }
 }
 
@@ -464,6 +460,13 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
                 }
             }
         };
+        // A file no longer checked (grown over the limit, made binary)
+        // counts in the base only.
+        let new_side = if python.is_some() || new_side.as_ref().is_some_and(|(p, _)| p == Path::new(CONFIG)) {
+            new_side
+        } else {
+            None
+        };
         if let Some((path, python)) = python {
             if python == Python::ByShebang {
                 // Shebang scripts are not importable, but they are checked.
@@ -514,6 +517,11 @@ fn python_blob(
     if !by_name && path.extension().is_some() {
         return None;
     }
+    // A script is known by its first line: large data files without one
+    // are not Python, not skipped Python.
+    if !by_name && !crate::scan::has_python_shebang(blob.content()) {
+        return None;
+    }
     if blob.size() as u64 > spec.max_file_size {
         notes.push((path.to_path_buf(), format!("skipped: {} bytes is over the size limit", blob.size())));
         return None;
@@ -521,10 +529,7 @@ fn python_blob(
     if blob.is_binary() {
         return None;
     }
-    match by_name {
-        true => Some(Python::ByName),
-        false => crate::scan::has_python_shebang(blob.content()).then_some(Python::ByShebang),
-    }
+    Some(if by_name { Python::ByName } else { Python::ByShebang })
 }
 
 /// The new-side line ranges of a zero-context patch; `None` if it adds none.

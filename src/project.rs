@@ -184,6 +184,11 @@ impl Project {
         &self.analysis
     }
 
+    /// Files over this many bytes are not analysed.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
     pub fn with_max_file_size(mut self, bytes: u64) -> Self {
         self.max_file_size = bytes;
         self

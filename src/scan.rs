@@ -232,10 +232,13 @@ pub(crate) fn check_files(
     let analyse = |path: &Path| {
         let result = match project.load(path) {
             Ok(module) => {
-                let (suppressed, findings) = check_module(project, &module)
+                let (suppressed, findings): (Vec<Finding>, Vec<Finding>) = check_module(project, &module)
                     .into_iter()
                     .filter(|f| keep(f))
                     .partition(|f| f.suppressed.is_some());
+                for message in ineffective_comments(&module, &findings) {
+                    lock(&results).push(Err(FileProblem { path: path.to_path_buf(), message, is_error: false }));
+                }
                 Ok(FileReport { findings, suppressed, module })
             }
             Err(e) => Err(problem(path, &e)),
@@ -274,6 +277,16 @@ pub(crate) fn check_files(
         }
     }
     (reports, problems, candidates.into_inner())
+}
+
+/// Notes for comments on reported findings' lines that look like
+/// suppressions but suppress nothing (see [`crate::analysis::ineffective`]).
+pub(crate) fn ineffective_comments(module: &crate::python::Module, findings: &[Finding]) -> Vec<String> {
+    let mut notes: Vec<(usize, String)> =
+        findings.iter().flat_map(|f| crate::analysis::ineffective(module, f)).collect();
+    notes.sort();
+    notes.dedup();
+    notes.into_iter().map(|(_, m)| m).collect()
 }
 
 fn result_path(r: &Result<FileReport, FileProblem>) -> &Path {

@@ -93,6 +93,10 @@ fn read_facts(
     let read: Vec<Result<(PathBuf, Facts), FileProblem>> = paths
         .par_iter()
         .map(|path| {
+            if let Some(size) = project.tree().size(path).filter(|&s| s > project.max_file_size()) {
+                let message = format!("skipped: {size} bytes is over the size limit");
+                return Err(FileProblem { path: path.to_path_buf(), message, is_error: false });
+            }
             let bytes = project.tree().read(path).map_err(|e| FileProblem {
                 path: path.to_path_buf(),
                 message: format!("cannot read the staged blob: {e}"),
@@ -353,6 +357,9 @@ fn judge_change(
         }
         if findings.is_empty() && suppressed.is_empty() {
             continue;
+        }
+        for message in crate::scan::ineffective_comments(&report.module, &findings) {
+            outcome.problems.push(FileProblem { path: report.module.path.clone(), message, is_error: false });
         }
         report.findings = findings;
         report.suppressed = suppressed;

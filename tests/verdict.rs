@@ -285,3 +285,21 @@ fn importers_are_found_through_every_import_form_and_chain() {
         assert_blocked(name, &shown, committed, &["FBG001", "pkg/config.py:1 changed in this commit"]);
     }
 }
+
+#[test]
+fn size_limits_hold_in_every_staged_mode_and_data_is_not_python() {
+    let r = Repo::new();
+    let big = format!("{}{}", common::BAD, "# padding\n".repeat(20));
+    r.write("big.py", &big);
+    r.write("dump", "x".repeat(5000));
+    r.ok(&["add", "-A"]);
+    for args in [&["--max-file-size", "100"][..], &["--all", "--max-file-size", "100"][..]] {
+        let out = r.fbg(args);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {shown}");
+        assert!(shown.contains("big.py") && shown.contains("over the size limit"), "{args:?}: {shown}");
+        assert!(!shown.contains("dump"), "{args:?}: a data file without a shebang is not Python: {shown}");
+    }
+    let out = r.fbg(&["--all"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}

@@ -6,4 +6,5 @@ pub mod suppress;
 pub mod value;
 
 pub use detect::check_module;
+pub use suppress::ineffective;
 pub use value::{binds_all_interfaces, loopback_for};

@@ -64,3 +64,34 @@ fn peer_marker(d: &Directives, ruff: &str, bandit: &[&str]) -> Option<String> {
         None => None,
     }
 }
+
+/// Comments on the lines of a reported finding that look like
+/// suppressions but name nothing flask-bind-guard honours (`# noqa: see
+/// ticket`, `# noqa: E501`, `# nosec: reviewed`): they suppress nothing,
+/// and the author should hear so. One message per line, naming it.
+pub fn ineffective(module: &Module, f: &Finding) -> Vec<(usize, String)> {
+    let known = |c: &str| {
+        Rule::ALL.iter().any(|r| r.code().eq_ignore_ascii_case(c))
+            || ["S104", "S201", "B104", "B201", "hardcoded_bind_all_interfaces", "flask_debug_true"]
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(c))
+    };
+    let code = f.rule.code();
+    let mut out = Vec::new();
+    for line in f.start.line..=f.end.line {
+        let Some(d) = module.directives_on(line) else { continue };
+        let said = match (&d.noqa, &d.nosec) {
+            (Some(CodeList::Invalid), _) => "`# noqa:` is followed by no rule code".to_string(),
+            (Some(CodeList::Codes(codes)), _) if !codes.iter().any(|c| known(c)) => {
+                format!("`# noqa: {}` names no rule of flask-bind-guard", codes.join(", "))
+            }
+            (_, Some(CodeList::Invalid)) => "`# nosec:` is followed by no test id".to_string(),
+            _ => continue,
+        };
+        out.push((
+            line,
+            format!("line {line}: {said}, so it does not suppress {code}; write `# noqa: {code}` to accept this call"),
+        ));
+    }
+    out
+}
