@@ -53,11 +53,12 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     if spec.all {
         audit_snapshot(change, spec, opts, &mut outcome);
     } else {
-        // Facts of the blobs earlier runs read (see `facts_cache`).
-        let cache =
-            if spec.no_cache { FactsCache::none() } else { FactsCache::open(repo.commondir(), &opts.extra_tokens) };
-        judge_change(change, spec, opts, request.as_ref(), &cache, &mut outcome);
-        cache.save();
+        // Facts of the blobs earlier runs read (see `facts_cache`), opened
+        // only when some Python file or the configuration changed.
+        let cache = |opts: &ScanOptions| {
+            if spec.no_cache { FactsCache::none() } else { FactsCache::open(repo.commondir(), &opts.extra_tokens) }
+        };
+        judge_change(change, spec, opts, request.as_ref(), cache, &mut outcome);
     }
     outcome.problems.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(outcome)
@@ -226,7 +227,7 @@ fn judge_change(
     spec: &ChangeSpec,
     opts: &ScanOptions,
     request: Option<&crate::config::Request>,
-    cache: &FactsCache,
+    open_cache: impl FnOnce(&ScanOptions) -> FactsCache,
     outcome: &mut ScanOutcome,
 ) {
     let Change { files, tree, base, deltas, .. } = change;
@@ -279,6 +280,8 @@ fn judge_change(
     let base_project = Project::new(Box::new(base))
         .with_max_file_size(spec.max_file_size)
         .with_analysis(base_opts.settings.analysis.clone());
+    let kept = open_cache(opts);
+    let cache = &kept;
     let new_files = snapshot_imports(&project, new_listing, opts, cache, None, |_| false);
     let new_snap = Snapshot { files: new_files, project };
     let base_files = snapshot_imports(&base_project, base_listing, &base_opts, cache, Some(&new_snap), |p| {
@@ -366,7 +369,10 @@ fn judge_change(
         outcome.reports.push(report);
     }
     outcome.reports.sort_by(|a, b| a.module.path.cmp(&b.module.path));
-    outcome.project = Some(std::sync::Arc::new(new_snap.project));
+    let Snapshot { project, files } = new_snap;
+    drop((files, base_snap));
+    outcome.project = Some(std::sync::Arc::new(project));
+    kept.save();
 }
 
 /// What identifies a finding across the two snapshots: its rule, its file
