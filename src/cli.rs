@@ -240,18 +240,93 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let mut out = Output::new(io::stdout().lock());
     // stderr stays unlocked: nothing may hold it while threads work.
-    ExitCode::from(run(&cli, &mut io::stdout().lock(), &mut io::stderr()))
+    let mut code = run(&cli, &mut out, &mut io::stderr());
+    if let Err(e) = out.flush().and(out.failed()) {
+        // A full disk is an error even where `run` ignored the write's result.
+        if code != EXIT_ERROR {
+            let _ = writeln!(io::stderr(), "error: cannot write output: {e}");
+            code = EXIT_ERROR;
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// Standard output as every command writes it. A reader that stops early
+/// (`flask-bind-guard . | head`) is not an error: the rest of the output is
+/// dropped and writes go on succeeding, so no path (a printer, a diff, a
+/// clap generator that panics on a write error) sees the closed pipe. Any
+/// other write error is kept for `main` to report.
+pub struct Output<W: Write> {
+    inner: W,
+    closed: bool,
+    error: Option<(io::ErrorKind, String)>,
+}
+
+impl<W: Write> Output<W> {
+    pub fn new(inner: W) -> Self {
+        Output { inner, closed: false, error: None }
+    }
+
+    /// The first write error that was not a closed pipe.
+    pub fn failed(&self) -> io::Result<()> {
+        match &self.error {
+            Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn note<T>(&mut self, result: io::Result<T>, done: T) -> io::Result<T> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(done)
+            }
+            Err(e) => {
+                self.error.get_or_insert((e.kind(), e.to_string()));
+                Err(e)
+            }
+            ok => ok,
+        }
+    }
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let result = self.inner.write(buf);
+        self.note(result, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.inner.flush();
+        self.note(result, ())
+    }
+}
+
+/// The exit code after writing generated text in one piece: a closed pipe
+/// is success, any other write error an error.
+fn emit(bytes: &[u8], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(err, "error: cannot write output: {e}");
+            EXIT_ERROR
+        }
+        _ => EXIT_CLEAN,
+    }
 }
 
 /// Everything but argument parsing, writing to the given streams.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Some(Command::Explain { rule }) = &cli.command {
         return match Rule::from_code(rule) {
-            Some(r) => {
-                let _ = write!(out, "{}", r.doc());
-                EXIT_CLEAN
-            }
+            Some(r) => emit(r.doc().as_bytes(), out, err),
             None => {
                 let _ = writeln!(err, "error: unknown rule `{}`; the rules are FBG001 and FBG002", safe(rule));
                 EXIT_ERROR
@@ -262,18 +337,21 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Some(Command::Install { force }) => return hook::install(*force, out, err),
         Some(Command::Uninstall) => return hook::uninstall(out, err),
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "flask-bind-guard", out);
-            return EXIT_CLEAN;
+            // Into memory first: clap_complete panics when a write fails.
+            let mut script = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "flask-bind-guard",
+                &mut script,
+            );
+            return emit(&script, out, err);
         }
         Some(Command::Man) => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            return match page.render(out) {
-                Ok(()) => EXIT_CLEAN,
-                Err(e) => {
-                    let _ = writeln!(err, "error: cannot write the manual page: {e}");
-                    EXIT_ERROR
-                }
-            };
+            let mut page = Vec::new();
+            // Writing to memory cannot fail; the write below is what can.
+            let _ = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page);
+            return emit(&page, out, err);
         }
         _ => {}
     }

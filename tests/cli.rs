@@ -258,3 +258,81 @@ fn imports_resolve_through_a_project_root_above_the_working_directory() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     assert!(stdout_of(&out).starts_with("run.py:2:1: FBG001"), "{}", stdout_of(&out));
 }
+
+/// Run the binary in `dir` with its stdout a pipe nobody reads: the read
+/// end is closed before the program can write, so every write fails with
+/// EPIPE.
+fn with_closed_stdout(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_flask-bind-guard"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("PRE_COMMIT_FROM_REF")
+        .env_remove("PRE_COMMIT_TO_REF")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_pipe_is_success_on_every_output_path() {
+    // Far more output than a pipe buffers (64 KiB), in every format.
+    let mut body = b"from flask import Flask\napp = Flask(__name__)\n".to_vec();
+    for _ in 0..20 {
+        body.extend(b"app.run(host='0.0.0.0')\n");
+    }
+    let files: Vec<(String, &[u8])> = (0..100).map(|i| (format!("m{i}.py"), &body[..])).collect();
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let p = project(&files);
+    let cases: &[(&[&str], i32)] = &[
+        (&["--format", "human", "."], 1),
+        (&["--format", "json", "."], 1),
+        (&["--format", "sarif", "."], 1),
+        (&["--format", "github", "."], 1),
+        (&["--diff", "."], 1),
+        (&["explain", "FBG002"], 0),
+        (&["man"], 0),
+        (&["completions", "bash"], 0),
+        (&["completions", "zsh"], 0),
+        (&["completions", "fish"], 0),
+    ];
+    for (args, code) in cases {
+        let out = with_closed_stdout(p.path(), args);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn other_write_errors_are_errors() {
+    // /dev/full: every write fails with ENOSPC.
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let p = project(&[("app.py", BAD)]);
+    for args in [
+        &["."][..],
+        &["--format", "json", "."],
+        &["--diff", "."],
+        &["explain", "FBG001"],
+        &["man"],
+        &["completions", "bash"],
+    ] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = StdCommand::new(env!("CARGO_BIN_EXE_flask-bind-guard"))
+            .current_dir(p.path())
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("error: cannot write output:") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
