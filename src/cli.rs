@@ -76,8 +76,9 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Read the configuration from this file (a pyproject.toml with a
-    /// [tool.flask-bind-guard] table) instead of looking for one.
+    /// Read the configuration from this file instead of looking for one:
+    /// any TOML file with a [tool.flask-bind-guard] table (an error if it
+    /// has none; an empty table means the defaults).
     #[arg(long, value_name = "FILE", conflicts_with = "isolated", help_heading = "Configuration")]
     pub config: Option<PathBuf>,
 
@@ -87,11 +88,11 @@ pub struct Cli {
 
     /// Globs of files and directories not to check (replaces `exclude` of
     /// the configuration). Repeat or separate with commas.
-    #[arg(long, value_name = "GLOB", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "GLOB", value_delimiter = ',', value_parser = config::check_glob, help_heading = "Configuration")]
     pub exclude: Option<Vec<String>>,
 
     /// Hosts never reported (replaces `extend-safe-hosts`).
-    #[arg(long, value_name = "HOST", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "HOST", value_delimiter = ',', value_parser = config::check_host, help_heading = "Configuration")]
     pub extend_safe_hosts: Option<Vec<String>>,
 
     /// A rule's severity, as RULE=low|medium|high|critical (merged over
@@ -101,12 +102,12 @@ pub struct Cli {
 
     /// Dotted paths of third-party callables that return a Flask app
     /// (replaces `extend-app-factories`).
-    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = config::check_dotted, help_heading = "Configuration")]
     pub extend_app_factories: Option<Vec<String>>,
 
     /// Dotted paths of third-party objects that are Flask apps (replaces
     /// `extend-apps`).
-    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = config::check_dotted, help_heading = "Configuration")]
     pub extend_apps: Option<Vec<String>>,
 
     /// Report findings that ruff's `# noqa: S104` or bandit's `# nosec B104`
@@ -374,7 +375,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         match request.on_disk(&crate::scan::start_dir(&cli.paths, &cwd), &cwd) {
             Ok(settings) => opts = opts.with_settings(settings),
             Err(e) => {
-                let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+                // Already terminal-safe, and a TOML error keeps its form.
+                let _ = writeln!(err, "error: {e}\nhelp: {}", config_help(cli, false));
                 return EXIT_ERROR;
             }
         }
@@ -407,6 +409,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         match checked {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(code)) => return code,
+            Err(git::GitError::Config(e)) => {
+                // `ConfigError`'s text: terminal-safe already.
+                let _ = writeln!(err, "error: {e}\nhelp: {}", config_help(cli, true));
+                return EXIT_ERROR;
+            }
             Err(e) => {
                 let _ = writeln!(err, "error: {}", safe(&e.to_string()));
                 return EXIT_ERROR;
@@ -450,6 +457,17 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     code
+}
+
+/// What to do about a configuration error.
+fn config_help(cli: &Cli, staged: bool) -> &'static str {
+    match (&cli.config, staged) {
+        (Some(_), _) => "correct the file, or name another with --config",
+        (None, true) => {
+            "correct it and stage the correction (`git add`: a commit is judged by the staged pyproject.toml), or pass --isolated to ignore configuration files"
+        }
+        (None, false) => "correct it, or pass --isolated to ignore configuration files",
+    }
 }
 
 /// How to mark the blocking findings as deliberate: the code each one

@@ -21,3 +21,4 @@ pub mod scan;
 pub mod source;
 pub mod staged;
 pub mod staged_fix;
+pub mod text;

@@ -336,3 +336,24 @@ fn other_write_errors_are_errors() {
         assert!(err.contains("error: cannot write output:") && !err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn install_outside_a_repository_says_it_needs_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, whose) in [("install", "whose commits it should guard"), ("uninstall", "whose hook it should remove")]
+    {
+        let out = bin()
+            .current_dir(dir.path())
+            .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .arg(command)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr_of(&out);
+        assert!(err.starts_with(&format!("error: `{command}` needs a git repository")), "{err}");
+        assert!(err.contains(&format!("run it inside the repository {whose}")), "{err}");
+        assert!(!err.contains("paths to audit"), "{err}");
+    }
+}
