@@ -32,18 +32,27 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
 
     /// Staged mode: report every finding in the staged content of every
-    /// Python file, not only on added lines.
+    /// Python file, not only on added lines. Not with PATHs (they are
+    /// audited whole anyway).
     #[arg(long)]
     pub all: bool,
 
     /// Judge the lines added between two commits instead of the index
-    /// (pre-push, pull requests). Also read from PRE_COMMIT_FROM_REF.
+    /// (pre-push, pull requests). Also read from PRE_COMMIT_FROM_REF. Given
+    /// as flags, the refs and PATHs do not mix (an error); read from the
+    /// environment (pre-commit or prek passing file names on a push), PATHs
+    /// restrict the range to those files and directories.
     #[arg(long, env = "PRE_COMMIT_FROM_REF", value_name = "REF", requires = "to_ref", hide_env_values = true)]
     pub from_ref: Option<String>,
 
     /// See --from-ref. Also read from PRE_COMMIT_TO_REF.
     #[arg(long, env = "PRE_COMMIT_TO_REF", value_name = "REF", requires = "from_ref", hide_env_values = true)]
     pub to_ref: Option<String>,
+
+    /// Both refs came from PRE_COMMIT_FROM_REF/_TO_REF, not from flags
+    /// (set by `Cli::parse_args`).
+    #[arg(skip)]
+    pub refs_from_env: bool,
 
     /// Rewrite the host to loopback ("0.0.0.0" -> "127.0.0.1", "::" -> "::1")
     /// in the files, atomically, and print the diff. Exit 1 after fixing
@@ -173,6 +182,39 @@ fn parse_severity(s: &str) -> Result<(String, Severity), String> {
 }
 
 impl Cli {
+    /// Parse the process's arguments, noting where the refs came from.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.refs_from_env =
+            ["from_ref", "to_ref"].iter().all(|id| matches.value_source(id) == Some(ValueSource::EnvVariable));
+        Ok(cli)
+    }
+
+    /// Flags that judge a change, given with PATHs (audited whole): which
+    /// one, and what to do instead.
+    fn mixed_with_paths(&self) -> Option<String> {
+        if self.paths.is_empty() {
+            return None;
+        }
+        if self.all {
+            return Some(
+                "--all checks every Python file of the index, and PATHs are audited whole: \
+                 drop --all to audit the PATHs, or drop the PATHs to check the index"
+                    .into(),
+            );
+        }
+        if self.from_ref.is_some() && !self.refs_from_env {
+            return Some(
+                "--from-ref/--to-ref judge the lines a range of commits adds, and PATHs are audited whole: \
+                 drop the PATHs to judge the range, or drop the refs to audit the PATHs"
+                    .into(),
+            );
+        }
+        None
+    }
+
     /// The configuration keys the flags set, and where to look for the rest.
     pub fn config_request(&self) -> config::Request {
         let lookup = match (&self.config, self.isolated) {
@@ -233,7 +275,7 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool, env: impl Fn(&str) -> O
 
 /// Run the command line; the process exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN };
@@ -358,10 +400,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
     let mut opts =
         ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
+    if let Some(problem) = cli.mixed_with_paths() {
+        let _ = writeln!(err, "error: {problem}");
+        return EXIT_ERROR;
+    }
     let refs = cli.from_ref.clone().zip(cli.to_ref.clone());
     // Inside a commit, git sets GIT_INDEX_FILE for its hooks.
     let git_runs_hook = std::env::var_os("GIT_INDEX_FILE").is_some() || refs.is_some();
-    let staged = cli.paths.is_empty() || (cli.pre_commit && git_runs_hook);
+    // Refs from the environment with PATHs: the range, in those PATHs.
+    let restrict = refs.is_some() && cli.refs_from_env && !cli.paths.is_empty();
+    let staged = cli.paths.is_empty() || (cli.pre_commit && git_runs_hook) || restrict;
     // `pre-commit run --all-files` (how CI runs hooks): no commit is being
     // made, so audit everything the index holds.
     let all = cli.all || (cli.pre_commit && !git_runs_hook && cli.paths.is_empty());
@@ -407,7 +455,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             Ok(Ok(outcome))
         });
         match checked {
-            Ok(Ok(outcome)) => outcome,
+            Ok(Ok(mut outcome)) => {
+                if restrict {
+                    keep_under(&mut outcome, &cli.paths);
+                }
+                outcome
+            }
             Ok(Err(code)) => return code,
             Err(git::GitError::Config(e)) => {
                 // `ConfigError`'s text: terminal-safe already.
@@ -457,6 +510,23 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     code
+}
+
+/// Keep only the files under `paths` (files or directories, relative to
+/// the working directory) in a staged-mode outcome.
+fn keep_under(outcome: &mut ScanOutcome, paths: &[PathBuf]) {
+    // Compared resolved: the repository's path may be spelt differently
+    // from the working directory's (a symlink on the way).
+    let resolve = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| crate::paths::clean(p));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let wanted: Vec<PathBuf> = paths.iter().map(|p| resolve(&cwd.join(p))).collect();
+    let base = resolve(&outcome.base);
+    let inside = |p: &std::path::Path| {
+        let path = crate::paths::clean(&base.join(p));
+        wanted.iter().any(|w| path.starts_with(w))
+    };
+    outcome.reports.retain(|r| inside(&r.module.path));
+    outcome.problems.retain(|p| inside(&p.path));
 }
 
 /// What to do about a configuration error.

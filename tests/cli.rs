@@ -357,3 +357,71 @@ fn install_outside_a_repository_says_it_needs_one() {
         assert!(!err.contains("paths to audit"), "{err}");
     }
 }
+
+#[test]
+fn refs_or_all_given_as_flags_do_not_mix_with_paths() {
+    let r = common::Repo::new();
+    r.seed(&[("app.py", std::str::from_utf8(BAD).unwrap())]);
+    for args in
+        [&["--all", "app.py"][..], &["--from-ref", "HEAD", "--to-ref", "HEAD", "."], &["--pre-commit", "--all", "."]]
+    {
+        let out = r.fbg(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing is checked");
+        let err = stderr_of(&out);
+        let flag = if args.contains(&"--all") { "--all" } else { "--from-ref/--to-ref" };
+        assert!(err.starts_with(&format!("error: {flag} ")), "{err}");
+        assert!(err.contains("drop"), "says what to do: {err}");
+    }
+    // The refs from a flag and the environment's refs are still refused.
+    let out = common::clean(StdCommand::new(common::BIN))
+        .current_dir(&r.root)
+        .args(["--from-ref", "HEAD", "app.py"])
+        .env("PRE_COMMIT_TO_REF", "HEAD")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+}
+
+#[test]
+fn refs_from_the_environment_with_paths_judge_the_range_in_those_paths() {
+    let r = common::Repo::new();
+    let good = std::str::from_utf8(GOOD).unwrap();
+    r.seed(&[("a.py", good), ("sub/b.py", good), ("old.py", std::str::from_utf8(BAD).unwrap())]);
+    let from = r.head().unwrap();
+    r.write("a.py", format!("{good}app.run(host='0.0.0.0')\n"));
+    r.write("sub/b.py", format!("{good}app.run(host='::')\n"));
+    r.ok(&["commit", "-q", "-am", "push me"]);
+    let run = |args: &[&str]| {
+        common::clean(StdCommand::new(common::BIN))
+            .current_dir(&r.root)
+            .args(args)
+            .env("PRE_COMMIT_FROM_REF", &from)
+            .env("PRE_COMMIT_TO_REF", "HEAD")
+            .output()
+            .unwrap()
+    };
+    for pre_commit in [false, true] {
+        let with = |paths: &[&'static str]| {
+            let mut args = vec!["--format", "json"];
+            if pre_commit {
+                args.push("--pre-commit");
+            }
+            args.extend(paths);
+            let out = run(&args);
+            let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let found: Vec<String> = findings
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
+                .collect();
+            (out.status.code(), found)
+        };
+        assert_eq!(with(&["a.py"]), (Some(1), vec!["a.py:4".to_string()]), "--pre-commit {pre_commit}");
+        assert_eq!(with(&["sub"]), (Some(1), vec!["sub/b.py:4".to_string()]), "--pre-commit {pre_commit}");
+        assert_eq!(with(&["a.py", "sub/b.py"]).1.len(), 2, "--pre-commit {pre_commit}");
+        // old.py's finding is not in the range: not reported.
+        assert_eq!(with(&["old.py"]), (Some(0), vec![]), "--pre-commit {pre_commit}");
+    }
+}
