@@ -326,6 +326,8 @@ impl<W: Write> Output<W> {
                 self.closed = true;
                 Ok(done)
             }
+            // `write_all` retries an interrupted write: not a failure.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(e) => {
                 self.error.get_or_insert((e.kind(), e.to_string()));
                 Err(e)

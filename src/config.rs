@@ -265,8 +265,9 @@ pub fn check_glob(glob: &str) -> Result<String, String> {
 }
 
 /// Could `host` be what `app.run(host=...)` is given: an IP address (IPv6
-/// possibly bracketed or with a zone, or any spelling of the unspecified address, such as
-/// "0") or a host name (letters, digits, `-`, `_`, dot-separated labels)?
+/// possibly bracketed or with a zone; any spelling of the unspecified
+/// address, such as "0") or a host name (dot-separated labels of letters,
+/// digits, `-` and `_`)?
 fn is_host(host: &str) -> bool {
     let ipv6 = |h: &str| {
         // A zone ("fe80::1%eth0") names the interface of a link-local address.
