@@ -32,18 +32,27 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
 
     /// Staged mode: report every finding in the staged content of every
-    /// Python file, not only on added lines.
+    /// Python file, not only on added lines. Not with PATHs (they are
+    /// audited whole anyway).
     #[arg(long)]
     pub all: bool,
 
     /// Judge the lines added between two commits instead of the index
-    /// (pre-push, pull requests). Also read from PRE_COMMIT_FROM_REF.
+    /// (pre-push, pull requests). Also read from PRE_COMMIT_FROM_REF. Given
+    /// as flags, the refs and PATHs do not mix (an error); read from the
+    /// environment (pre-commit or prek passing file names on a push), PATHs
+    /// restrict the range to those files and directories.
     #[arg(long, env = "PRE_COMMIT_FROM_REF", value_name = "REF", requires = "to_ref", hide_env_values = true)]
     pub from_ref: Option<String>,
 
     /// See --from-ref. Also read from PRE_COMMIT_TO_REF.
     #[arg(long, env = "PRE_COMMIT_TO_REF", value_name = "REF", requires = "from_ref", hide_env_values = true)]
     pub to_ref: Option<String>,
+
+    /// Both refs came from PRE_COMMIT_FROM_REF/_TO_REF, not from flags
+    /// (set by `Cli::parse_args`).
+    #[arg(skip)]
+    pub refs_from_env: bool,
 
     /// Rewrite the host to loopback ("0.0.0.0" -> "127.0.0.1", "::" -> "::1")
     /// in the files, atomically, and print the diff. Exit 1 after fixing
@@ -76,8 +85,9 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Read the configuration from this file (a pyproject.toml with a
-    /// [tool.flask-bind-guard] table) instead of looking for one.
+    /// Read the configuration from this file instead of looking for one:
+    /// any TOML file with a [tool.flask-bind-guard] table (an error if it
+    /// has none; an empty table means the defaults).
     #[arg(long, value_name = "FILE", conflicts_with = "isolated", help_heading = "Configuration")]
     pub config: Option<PathBuf>,
 
@@ -87,11 +97,11 @@ pub struct Cli {
 
     /// Globs of files and directories not to check (replaces `exclude` of
     /// the configuration). Repeat or separate with commas.
-    #[arg(long, value_name = "GLOB", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "GLOB", value_delimiter = ',', value_parser = config::check_glob, help_heading = "Configuration")]
     pub exclude: Option<Vec<String>>,
 
     /// Hosts never reported (replaces `extend-safe-hosts`).
-    #[arg(long, value_name = "HOST", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "HOST", value_delimiter = ',', value_parser = config::check_host, help_heading = "Configuration")]
     pub extend_safe_hosts: Option<Vec<String>>,
 
     /// A rule's severity, as RULE=low|medium|high|critical (merged over
@@ -101,12 +111,12 @@ pub struct Cli {
 
     /// Dotted paths of third-party callables that return a Flask app
     /// (replaces `extend-app-factories`).
-    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = config::check_dotted, help_heading = "Configuration")]
     pub extend_app_factories: Option<Vec<String>>,
 
     /// Dotted paths of third-party objects that are Flask apps (replaces
     /// `extend-apps`).
-    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Configuration")]
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = config::check_dotted, help_heading = "Configuration")]
     pub extend_apps: Option<Vec<String>>,
 
     /// Report findings that ruff's `# noqa: S104` or bandit's `# nosec B104`
@@ -172,6 +182,39 @@ fn parse_severity(s: &str) -> Result<(String, Severity), String> {
 }
 
 impl Cli {
+    /// Parse the process's arguments, noting where the refs came from.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.refs_from_env =
+            ["from_ref", "to_ref"].iter().all(|id| matches.value_source(id) == Some(ValueSource::EnvVariable));
+        Ok(cli)
+    }
+
+    /// Flags that judge a change, given with PATHs (audited whole): which
+    /// one, and what to do instead.
+    fn mixed_with_paths(&self) -> Option<String> {
+        if self.paths.is_empty() {
+            return None;
+        }
+        if self.all {
+            return Some(
+                "--all checks every Python file of the index, and PATHs are audited whole: \
+                 drop --all to audit the PATHs, or drop the PATHs to check the index"
+                    .into(),
+            );
+        }
+        if self.from_ref.is_some() && !self.refs_from_env {
+            return Some(
+                "--from-ref/--to-ref judge the lines a range of commits adds, and PATHs are audited whole: \
+                 drop the PATHs to judge the range, or drop the refs to audit the PATHs"
+                    .into(),
+            );
+        }
+        None
+    }
+
     /// The configuration keys the flags set, and where to look for the rest.
     pub fn config_request(&self) -> config::Request {
         let lookup = match (&self.config, self.isolated) {
@@ -232,7 +275,7 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool, env: impl Fn(&str) -> O
 
 /// Run the command line; the process exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN };
@@ -240,18 +283,95 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let mut out = Output::new(io::stdout().lock());
     // stderr stays unlocked: nothing may hold it while threads work.
-    ExitCode::from(run(&cli, &mut io::stdout().lock(), &mut io::stderr()))
+    let mut code = run(&cli, &mut out, &mut io::stderr());
+    if let Err(e) = out.flush().and(out.failed()) {
+        // A full disk is an error even where `run` ignored the write's result.
+        if code != EXIT_ERROR {
+            let _ = writeln!(io::stderr(), "error: cannot write output: {e}");
+            code = EXIT_ERROR;
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// Standard output as every command writes it. A reader that stops early
+/// (`flask-bind-guard . | head`) is not an error: the rest of the output is
+/// dropped and writes go on succeeding, so no path (a printer, a diff, a
+/// clap generator that panics on a write error) sees the closed pipe. Any
+/// other write error is kept for `main` to report.
+pub struct Output<W: Write> {
+    inner: W,
+    closed: bool,
+    error: Option<(io::ErrorKind, String)>,
+}
+
+impl<W: Write> Output<W> {
+    pub fn new(inner: W) -> Self {
+        Output { inner, closed: false, error: None }
+    }
+
+    /// The first write error that was not a closed pipe.
+    pub fn failed(&self) -> io::Result<()> {
+        match &self.error {
+            Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn note<T>(&mut self, result: io::Result<T>, done: T) -> io::Result<T> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(done)
+            }
+            // `write_all` retries an interrupted write: not a failure.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                self.error.get_or_insert((e.kind(), e.to_string()));
+                Err(e)
+            }
+            ok => ok,
+        }
+    }
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let result = self.inner.write(buf);
+        self.note(result, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.inner.flush();
+        self.note(result, ())
+    }
+}
+
+/// The exit code after writing generated text in one piece: a closed pipe
+/// is success, any other write error an error.
+fn emit(bytes: &[u8], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(err, "error: cannot write output: {e}");
+            EXIT_ERROR
+        }
+        _ => EXIT_CLEAN,
+    }
 }
 
 /// Everything but argument parsing, writing to the given streams.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Some(Command::Explain { rule }) = &cli.command {
         return match Rule::from_code(rule) {
-            Some(r) => {
-                let _ = write!(out, "{}", r.doc());
-                EXIT_CLEAN
-            }
+            Some(r) => emit(r.doc().as_bytes(), out, err),
             None => {
                 let _ = writeln!(err, "error: unknown rule `{}`; the rules are FBG001 and FBG002", safe(rule));
                 EXIT_ERROR
@@ -262,27 +382,36 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Some(Command::Install { force }) => return hook::install(*force, out, err),
         Some(Command::Uninstall) => return hook::uninstall(out, err),
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "flask-bind-guard", out);
-            return EXIT_CLEAN;
+            // Into memory first: clap_complete panics when a write fails.
+            let mut script = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "flask-bind-guard",
+                &mut script,
+            );
+            return emit(&script, out, err);
         }
         Some(Command::Man) => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            return match page.render(out) {
-                Ok(()) => EXIT_CLEAN,
-                Err(e) => {
-                    let _ = writeln!(err, "error: cannot write the manual page: {e}");
-                    EXIT_ERROR
-                }
-            };
+            let mut page = Vec::new();
+            // Writing to memory cannot fail; the write below is what can.
+            let _ = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page);
+            return emit(&page, out, err);
         }
         _ => {}
     }
     let mut opts =
         ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
+    if let Some(problem) = cli.mixed_with_paths() {
+        let _ = writeln!(err, "error: {problem}");
+        return EXIT_ERROR;
+    }
     let refs = cli.from_ref.clone().zip(cli.to_ref.clone());
     // Inside a commit, git sets GIT_INDEX_FILE for its hooks.
     let git_runs_hook = std::env::var_os("GIT_INDEX_FILE").is_some() || refs.is_some();
-    let staged = cli.paths.is_empty() || (cli.pre_commit && git_runs_hook);
+    // Refs from the environment with PATHs: the range, in those PATHs.
+    let restrict = refs.is_some() && cli.refs_from_env && !cli.paths.is_empty();
+    let staged = cli.paths.is_empty() || (cli.pre_commit && git_runs_hook) || restrict;
     // `pre-commit run --all-files` (how CI runs hooks): no commit is being
     // made, so audit everything the index holds.
     let all = cli.all || (cli.pre_commit && !git_runs_hook && cli.paths.is_empty());
@@ -296,7 +425,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         match request.on_disk(&crate::scan::start_dir(&cli.paths, &cwd), &cwd) {
             Ok(settings) => opts = opts.with_settings(settings),
             Err(e) => {
-                let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+                // Already terminal-safe, and a TOML error keeps its form.
+                let _ = writeln!(err, "error: {e}\nhelp: {}", config_help(cli, false));
                 return EXIT_ERROR;
             }
         }
@@ -329,8 +459,18 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             Ok(Ok(outcome))
         });
         match checked {
-            Ok(Ok(outcome)) => outcome,
+            Ok(Ok(mut outcome)) => {
+                if restrict {
+                    keep_under(&mut outcome, &cli.paths);
+                }
+                outcome
+            }
             Ok(Err(code)) => return code,
+            Err(git::GitError::Config(e)) => {
+                // `ConfigError`'s text: terminal-safe already.
+                let _ = writeln!(err, "error: {e}\nhelp: {}", config_help(cli, true));
+                return EXIT_ERROR;
+            }
             Err(e) => {
                 let _ = writeln!(err, "error: {}", safe(&e.to_string()));
                 return EXIT_ERROR;
@@ -374,6 +514,34 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     code
+}
+
+/// Keep only the files under `paths` (files or directories, relative to
+/// the working directory) in a staged-mode outcome.
+fn keep_under(outcome: &mut ScanOutcome, paths: &[PathBuf]) {
+    // Compared resolved: the repository's path may be spelt differently
+    // from the working directory's (a symlink on the way).
+    let resolve = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| crate::paths::clean(p));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let wanted: Vec<PathBuf> = paths.iter().map(|p| resolve(&cwd.join(p))).collect();
+    let base = resolve(&outcome.base);
+    let inside = |p: &std::path::Path| {
+        let path = crate::paths::clean(&base.join(p));
+        wanted.iter().any(|w| path.starts_with(w))
+    };
+    outcome.reports.retain(|r| inside(&r.module.path));
+    outcome.problems.retain(|p| inside(&p.path));
+}
+
+/// What to do about a configuration error.
+fn config_help(cli: &Cli, staged: bool) -> &'static str {
+    match (&cli.config, staged) {
+        (Some(_), _) => "correct the file, or name another with --config",
+        (None, true) => {
+            "correct it and stage the correction (`git add`: a commit is judged by the staged pyproject.toml), or pass --isolated to ignore configuration files"
+        }
+        (None, false) => "correct it, or pass --isolated to ignore configuration files",
+    }
 }
 
 /// How to mark the blocking findings as deliberate: the code each one

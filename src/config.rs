@@ -16,8 +16,10 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::rules::{Rule, Severity};
+use crate::text::safe;
 
 /// The `[tool.flask-bind-guard]` table as written. Unknown keys are an
 /// error (a misspelt key would otherwise be silently ignored).
@@ -59,47 +61,117 @@ struct Tool {
     flask_bind_guard: Option<Config>,
 }
 
-/// A configuration error: where, and what is wrong.
+/// A configuration error: where, and what is wrong. Its text is safe for a
+/// terminal: what comes from outside (the file's name, its keys and
+/// values) has control characters pictured; our words are left alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub path: PathBuf,
+    /// 1-based line and column in the file, when known.
+    pub at: Option<(usize, usize)>,
     pub message: String,
+}
+
+impl ConfigError {
+    fn new(path: &Path, message: impl Into<String>) -> Self {
+        ConfigError { path: path.to_path_buf(), at: None, message: message.into() }
+    }
 }
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid configuration in {}: {}", self.path.display(), self.message)
+        write!(f, "{}", safe(&self.path.display().to_string()))?;
+        if let Some((line, column)) = self.at {
+            write!(f, ":{line}:{column}")?;
+        }
+        write!(f, ": {}", self.message)
     }
+}
+
+/// Where each key of `[tool.flask-bind-guard]` is written: the key's and
+/// its value's byte ranges. Read apart from the typed table so that an
+/// error in a value can still name its key.
+#[derive(Deserialize)]
+struct SpannedPyproject {
+    tool: Option<SpannedTool>,
+}
+
+#[derive(Deserialize)]
+struct SpannedTool {
+    #[serde(rename = "flask-bind-guard")]
+    flask_bind_guard: Option<BTreeMap<Spanned<String>, Spanned<serde::de::IgnoredAny>>>,
+}
+
+struct KeySpan {
+    name: String,
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
+fn key_spans(text: &str) -> Vec<KeySpan> {
+    let Ok(doc) = toml::from_str::<SpannedPyproject>(text) else { return Vec::new() };
+    let table = doc.tool.and_then(|t| t.flask_bind_guard).unwrap_or_default();
+    table.into_iter().map(|(k, v)| KeySpan { key: k.span(), value: v.span(), name: k.into_inner() }).collect()
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
 }
 
 impl Config {
     /// The `[tool.flask-bind-guard]` table of a `pyproject.toml`, if it has
-    /// one.
+    /// one. Errors give the line and name the key.
     pub fn parse(path: &Path, text: &str) -> Result<Option<Config>, ConfigError> {
-        let error = |message: String| ConfigError { path: path.to_path_buf(), message };
-        let doc: Pyproject = toml::from_str(text).map_err(|e| error(e.to_string().trim_end().to_string()))?;
+        let doc: Pyproject = match toml::from_str(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let start = e.span().map(|s| s.start);
+                let key = start
+                    .and_then(|at| key_spans(text).into_iter().find(|k| k.key.contains(&at) || k.value.contains(&at)));
+                // The parser's own words, on one line (it may wrap them).
+                let said: Vec<&str> = e.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                let said = safe(&said.join("; "));
+                let message = match key {
+                    Some(k) if !said.contains(&format!("`{}`", safe(&k.name))) => {
+                        format!("`{}`: {said}", safe(&k.name))
+                    }
+                    _ => said
+                        .replace("unknown field", "unknown key")
+                        .replace("expected struct Config", "expected a table of settings"),
+                };
+                return Err(ConfigError { path: path.to_path_buf(), at: start.map(|s| line_col(text, s)), message });
+            }
+        };
         let Some(config) = doc.tool.and_then(|t| t.flask_bind_guard) else { return Ok(None) };
-        config.validate().map_err(error)?;
+        config.validate().map_err(|(key, message)| {
+            let at = key_spans(text).into_iter().find(|k| k.name == key).map(|k| line_col(text, k.key.start));
+            ConfigError { path: path.to_path_buf(), at, message: format!("`{key}`: {message}") }
+        })?;
         Ok(Some(config))
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// The first bad value, as (key, what is wrong); values are pictured
+    /// (they come from the file or the command line).
+    fn validate(&self) -> Result<(), (&'static str, String)> {
         for code in self.severity.iter().flatten().map(|(k, _)| k) {
             if Rule::from_code(code).is_none() {
-                return Err(format!("`severity`: unknown rule `{code}`; the rules are FBG001 and FBG002"));
+                let message = format!("unknown rule `{}`; the rules are FBG001 and FBG002", safe(code));
+                return Err(("severity", message));
             }
         }
         for (key, names) in [("extend-app-factories", &self.extend_app_factories), ("extend-apps", &self.extend_apps)] {
             for name in names.iter().flatten() {
-                let dotted = name.split('.').count() >= 2
-                    && name.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
-                if !dotted {
-                    return Err(format!("`{key}`: `{name}` is not a dotted import path such as `package.module.name`"));
-                }
+                check_dotted(name).map_err(|message| (key, message))?;
             }
         }
+        for host in self.extend_safe_hosts.iter().flatten() {
+            check_host(host).map_err(|message| ("extend-safe-hosts", message))?;
+        }
         for glob in self.exclude.iter().flatten() {
-            Glob::new(glob).map_err(|e| format!("`exclude`: {e}"))?;
+            check_glob(glob).map_err(|message| ("exclude", message))?;
         }
         Ok(())
     }
@@ -131,19 +203,19 @@ impl Config {
     /// The settings the scan uses. `base` is the directory `exclude` globs
     /// are relative to, as the scan names paths.
     pub fn settings(&self, base: PathBuf) -> Result<Settings, String> {
-        self.validate()?;
+        self.validate().map_err(|(key, message)| format!("`{key}`: {message}"))?;
         let mut anchored = GlobSetBuilder::new();
         let mut names = GlobSetBuilder::new();
         for pattern in self.exclude.iter().flatten() {
             let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
-            let glob = Glob::new(trimmed).map_err(|e| format!("`exclude`: {e}"))?;
+            let glob = Glob::new(trimmed).map_err(|e| format!("`exclude`: {}", safe(&e.to_string())))?;
             if trimmed.contains('/') {
                 anchored.add(glob);
             } else {
                 names.add(glob);
             }
         }
-        let build = |b: GlobSetBuilder| b.build().map_err(|e| format!("`exclude`: {e}"));
+        let build = |b: GlobSetBuilder| b.build().map_err(|e| format!("`exclude`: {}", safe(&e.to_string())));
         let severity =
             self.severity.iter().flatten().filter_map(|(code, sev)| Some((Rule::from_code(code)?, *sev))).collect();
         Ok(Settings {
@@ -162,6 +234,63 @@ impl Config {
             },
         })
     }
+}
+
+/// A value of `extend-apps` / `extend-app-factories` (and their flags).
+pub fn check_dotted(name: &str) -> Result<String, String> {
+    let dotted = name.split('.').count() >= 2
+        && name.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if dotted {
+        Ok(name.to_string())
+    } else {
+        Err(format!("`{}` is not a dotted import path such as `package.module.name`", safe(name)))
+    }
+}
+
+/// A value of `extend-safe-hosts` (and its flag).
+pub fn check_host(host: &str) -> Result<String, String> {
+    if is_host(host) {
+        Ok(host.to_string())
+    } else {
+        Err(format!(
+            "`{}` is not a host: give an IP address or a host name, e.g. \"0.0.0.0\", \"::\", \"10.0.0.5\" or \"dev-box\"",
+            safe(host)
+        ))
+    }
+}
+
+/// A value of `exclude` (and its flag).
+pub fn check_glob(glob: &str) -> Result<String, String> {
+    Glob::new(glob).map(|_| glob.to_string()).map_err(|e| safe(&e.to_string()))
+}
+
+/// Could `host` be what `app.run(host=...)` is given: an IP address (IPv6
+/// possibly bracketed or with a zone; any spelling of the unspecified
+/// address, such as "0") or a host name (dot-separated labels of letters,
+/// digits, `-` and `_`)?
+fn is_host(host: &str) -> bool {
+    let ipv6 = |h: &str| {
+        // A zone ("fe80::1%eth0") names the interface of a link-local address.
+        let (addr, zone) = h.split_once('%').unwrap_or((h, "x"));
+        addr.parse::<std::net::Ipv6Addr>().is_ok() && !zone.is_empty() && zone.chars().all(|c| c.is_ascii_graphic())
+    };
+    let unbracketed = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+    if host.parse::<std::net::Ipv4Addr>().is_ok()
+        || ipv6(host)
+        || unbracketed.is_some_and(ipv6)
+        || crate::analysis::value::canonical_host(host).is_some()
+    {
+        return true;
+    }
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    // One trailing dot is the fully qualified spelling.
+    let name = host.strip_suffix('.').unwrap_or(host);
+    name.len() <= 253 && name.split('.').all(label)
 }
 
 /// What the analysis takes from the configuration.
@@ -284,8 +413,11 @@ impl Request {
     pub fn on_disk(&self, start: &Path, cwd: &Path) -> Result<Settings, ConfigError> {
         let found = match &self.lookup {
             Lookup::Isolated => None,
-            Lookup::File(path) => Some((path.clone(), Config::parse(path, &read(path)?)?.unwrap_or_default())),
-            Lookup::Discover => find_pyproject(start)?,
+            Lookup::File(path) => Some((path.clone(), named(path)?)),
+            // Named as the scan names paths: relative to the working directory.
+            Lookup::Discover => {
+                find_pyproject(start).map_err(|e| ConfigError { path: crate::paths::relative_to(&e.path, cwd), ..e })?
+            }
         };
         let (config, base) = match found {
             Some((file, config)) => {
@@ -294,7 +426,7 @@ impl Request {
             }
             None => (Config::default(), PathBuf::new()),
         };
-        self.finish(config, base, Path::new("the command line"))
+        self.finish(config, base)
     }
 
     /// Settings for staged mode: the `pyproject.toml` at the root of the
@@ -303,28 +435,41 @@ impl Request {
         let name = Path::new("pyproject.toml");
         let config = match &self.lookup {
             Lookup::Isolated => None,
-            Lookup::File(path) => Config::parse(path, &read(path)?)?,
+            Lookup::File(path) => Some(named(path)?),
             Lookup::Discover if tree.is_file(name) => {
-                let bytes = tree.read(name).map_err(|e| ConfigError { path: name.into(), message: e.to_string() })?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| ConfigError { path: name.into(), message: "not valid UTF-8".into() })?;
+                let bytes = tree.read(name).map_err(|e| ConfigError::new(name, format!("cannot read it: {e}")))?;
+                let text = String::from_utf8(bytes).map_err(|_| ConfigError::new(name, "not valid UTF-8"))?;
                 Config::parse(name, &text)?
             }
             Lookup::Discover => None,
         };
-        self.finish(config.unwrap_or_default(), PathBuf::new(), Path::new("the command line"))
+        self.finish(config.unwrap_or_default(), PathBuf::new())
     }
 
-    fn finish(&self, config: Config, base: PathBuf, origin: &Path) -> Result<Settings, ConfigError> {
+    /// The flags over the file's keys. The file's values were checked when
+    /// it was read, so what fails here came from a flag.
+    fn finish(&self, config: Config, base: PathBuf) -> Result<Settings, ConfigError> {
+        self.overrides
+            .validate()
+            .map_err(|(key, message)| ConfigError::new(Path::new("the command line"), format!("--{key}: {message}")))?;
         config
             .overridden_by(self.overrides.clone())
             .settings(base)
-            .map_err(|message| ConfigError { path: origin.to_path_buf(), message })
+            .map_err(|message| ConfigError::new(Path::new("the command line"), message))
     }
 }
 
-fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|e| ConfigError { path: path.to_path_buf(), message: e.to_string() })
+/// The file `--config` names. It was named on purpose, so a file without
+/// our table is an error, not a silent fallback to the defaults.
+fn named(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(path, format!("cannot read the file --config names: {e}; check the path")))?;
+    Config::parse(path, &text)?.ok_or_else(|| {
+        ConfigError::new(
+            path,
+            "no [tool.flask-bind-guard] table; the file --config names must hold one (an empty table means the defaults)",
+        )
+    })
 }
 
 /// The configuration that governs `start` (a directory): that of the
@@ -341,7 +486,7 @@ pub fn find_pyproject(start: &Path) -> Result<Option<(PathBuf, Config)>, ConfigE
             // A directory of that name is not a configuration either.
             Err(_) if candidate.is_dir() => None,
             // One that exists but cannot be read may hold ours: say so.
-            Err(e) => return Err(ConfigError { path: candidate, message: format!("cannot read it: {e}") }),
+            Err(e) => return Err(ConfigError::new(&candidate, format!("cannot read it: {e}"))),
         };
         if let Some(text) = text
             && text.contains("flask-bind-guard")
@@ -426,6 +571,18 @@ mod tests {
         assert!(!m("proj/scripts/tool.py"));
         assert!(!m("proj/app.py"));
         assert!(!m("other/legacy/app.py"));
+    }
+
+    #[test]
+    fn hosts_and_positions() {
+        for h in ["0.0.0.0", "0", "0x0", "::", "[::1]", "fe80::1%eth0", "10.0.0.5", "localhost", "dev_box-2", "a.b."] {
+            assert!(is_host(h), "{h}");
+        }
+        for h in ["", " ", "a b", "a..b", "-a", "a-", "[10.0.0.5]", "fe80::1%", "x/y", "a\u{1b}"] {
+            assert!(!is_host(h), "{h}");
+        }
+        assert_eq!(line_col("ab\ncé\nx", 6), (2, 3));
+        assert_eq!(line_col("ab", 0), (1, 1));
     }
 
     #[test]

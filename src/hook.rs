@@ -35,14 +35,26 @@ fn ours(path: &Path) -> bool {
 }
 
 /// The hooks directory, the pre-commit hook in it, and its printable name;
-/// `None` (after saying why) outside a repository.
-fn locate(err: &mut dyn Write) -> Option<(PathBuf, PathBuf, String)> {
+/// `None` (after saying why) outside a repository. `command` is `install`
+/// or `uninstall`.
+fn locate(command: &str, err: &mut dyn Write) -> Option<(PathBuf, PathBuf, String)> {
     match git::open_repo() {
         Ok(repo) => {
             let dir = git::hooks_dir(&repo);
             let hook = dir.join("pre-commit");
             let shown = safe(&hook.display().to_string());
             Some((dir, hook, shown))
+        }
+        // Not the audit's advice (give paths): a hook lives in a repository.
+        Err(git::GitError::NotARepository(why)) => {
+            let purpose = if command == "install" { "commits it should guard" } else { "hook it should remove" };
+            let _ = writeln!(
+                err,
+                "error: `{command}` needs a git repository, and this is not inside one ({}); \
+                 run it inside the repository whose {purpose}",
+                safe(&why)
+            );
+            None
         }
         Err(e) => {
             let _ = writeln!(err, "error: {}", safe(&e.to_string()));
@@ -52,7 +64,7 @@ fn locate(err: &mut dyn Write) -> Option<(PathBuf, PathBuf, String)> {
 }
 
 pub fn install(force: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let Some((dir, hook, shown)) = locate(err) else { return EXIT_ERROR };
+    let Some((dir, hook, shown)) = locate("install", err) else { return EXIT_ERROR };
     let result = (|| -> std::io::Result<&'static str> {
         std::fs::create_dir_all(&dir)?;
         let mut action = "installed";
@@ -98,7 +110,7 @@ pub fn install(force: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 pub fn uninstall(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let Some((dir, hook, shown)) = locate(err) else { return EXIT_ERROR };
+    let Some((dir, hook, shown)) = locate("uninstall", err) else { return EXIT_ERROR };
     if !hook.exists() || !ours(&hook) {
         let _ = writeln!(out, "flask-bind-guard: no hook of ours at {shown}; nothing to do");
         return EXIT_CLEAN;

@@ -22,3 +22,4 @@ pub mod scan;
 pub mod source;
 pub mod staged;
 pub mod staged_fix;
+pub mod text;

@@ -227,3 +227,115 @@ fn completions_and_man_page() {
     assert!(page.starts_with(".ie") || page.starts_with(".TH"), "{}", &page[..80.min(page.len())]);
     assert!(page.contains("flask\\-bind\\-guard"));
 }
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn errors_are_plain_lines_with_the_line_and_the_key() {
+    let p = project(&[("app.py", BAD)]);
+    let cases = [
+        (
+            "[tool.flask-bind-guard]\nexlude = [\"x\"]\n",
+            "pyproject.toml:2:1: unknown key `exlude`, expected one of `exclude`, `extend-safe-hosts`",
+        ),
+        (
+            "[tool.flask-bind-guard]\nexclude = \"x\"\n",
+            "pyproject.toml:2:11: `exclude`: invalid type: string \"x\", expected a sequence",
+        ),
+        (
+            "[tool.flask-bind-guard]\n\nseverity = { FBG001 = \"urgent\" }\n",
+            "pyproject.toml:3:23: `severity`: unknown variant `urgent`, expected one of `low`, `medium`, `high`, `critical`",
+        ),
+        (
+            "[project]\nname = \"x\"\n[tool.flask-bind-guard]\nseverity = { FBG009 = \"low\" }\n",
+            "pyproject.toml:4:1: `severity`: unknown rule `FBG009`; the rules are FBG001 and FBG002",
+        ),
+        ("[tool.flask-bind-guard]\nexclude = [\n", "pyproject.toml:2:12: unclosed array, expected `]`"),
+    ];
+    for (body, expected) in cases {
+        write(p.path(), &[("pyproject.toml", body)]);
+        let out = fbg(p.path(), &["."]);
+        assert_eq!(out.status.code(), Some(2), "{body}");
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "one error line and one help line: {err}");
+        assert!(lines[0].starts_with(&format!("error: {expected}")), "{body}: {err}");
+        assert_eq!(lines[1], "help: correct it, or pass --isolated to ignore configuration files");
+        assert!(!err.contains('\u{240a}'), "no pictured newline: {err}");
+    }
+    // What comes from the file is still pictured: a key with an escape.
+    write(p.path(), &[("pyproject.toml", "[tool.flask-bind-guard]\n\"\\u001b[2J\" = 1\n")]);
+    let out = fbg(p.path(), &["."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b), "{:?}", stderr(&out));
+    assert!(stderr(&out).contains(":2:1: unknown key `\u{241b}[2J`"), "{}", stderr(&out));
+}
+
+#[test]
+fn staged_configuration_errors_name_the_line_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    write(root, &[("app.py", BAD), ("pyproject.toml", "[tool.flask-bind-guard]\nexclude = []\nbogus = 1\n")]);
+    git(root, &["add", "-A"]);
+    let out = fbg(root, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: pyproject.toml:3:1: unknown key `bogus`, expected one of"), "{err}");
+    assert!(err.contains("\nhelp: correct it and stage the correction (`git add`"), "{err}");
+    assert!(!err.contains('\u{240a}'), "{err}");
+}
+
+#[test]
+fn a_config_file_without_our_table_is_an_error() {
+    let p = project(&[("app.py", BAD), ("other.toml", "[tool.ruff]\nline-length = 100\n")]);
+    let out = fbg(p.path(), &["--config", "other.toml", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing is scanned");
+    assert_eq!(
+        stderr(&out),
+        "error: other.toml: no [tool.flask-bind-guard] table; the file --config names must hold one (an empty table means the defaults)\nhelp: correct the file, or name another with --config\n"
+    );
+    // Staged mode reads the named file too.
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    write(repo.path(), &[("app.py", BAD), ("other.toml", "")]);
+    git(repo.path(), &["add", "app.py"]);
+    let out = fbg(repo.path(), &["--config", "other.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("other.toml: no [tool.flask-bind-guard] table"), "{}", stderr(&out));
+    // An empty table is ours: the defaults, on purpose.
+    write(p.path(), &[("other.toml", "[tool.flask-bind-guard]\n")]);
+    assert_eq!(fbg(p.path(), &["--config", "other.toml", "."]).status.code(), Some(1));
+}
+
+#[test]
+fn safe_hosts_must_be_hosts() {
+    let p = project(&[("app.py", BAD)]);
+    for bad in ["not a host", "", "0.0.0.0 ", "host/x", "-dev"] {
+        write(
+            p.path(),
+            &[("pyproject.toml", &format!("[tool.flask-bind-guard]\nextend-safe-hosts = [\"::\", \"{bad}\"]\n"))],
+        );
+        let out = fbg(p.path(), &["."]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "pyproject.toml:2:1: `extend-safe-hosts`: `{bad}` is not a host: give an IP address or a host name"
+            )),
+            "{err}"
+        );
+        let out = fbg(p.path(), &["--isolated", &format!("--extend-safe-hosts={bad}"), "."]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(stderr(&out).contains(&format!("`{bad}` is not a host")), "{}", stderr(&out));
+    }
+    // Addresses in any form, and host names, are hosts.
+    let good = ["0.0.0.0", "0", "::", "[::]", "10.0.0.5", "fe80::1%eth0", "localhost", "dev-box", "db.internal."];
+    let list = good.map(|h| format!("\"{h}\"")).join(", ");
+    write(p.path(), &[("pyproject.toml", &format!("[tool.flask-bind-guard]\nextend-safe-hosts = [{list}]\n"))]);
+    let out = fbg(p.path(), &["."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -23,6 +23,9 @@ use crate::finding::Finding;
 use crate::python::Module;
 use crate::rules::{Rule, Severity};
 use crate::scan::FileReport;
+use crate::text::safe_char;
+
+pub use crate::text::safe;
 
 /// Lines of a call shown at most; longer calls show the first and the
 /// host's lines.
@@ -163,28 +166,12 @@ fn safe_line(s: &str) -> String {
         .collect()
 }
 
-/// Any text from outside (paths, messages) made safe for a terminal.
-pub fn safe(s: &str) -> String {
-    s.chars().map(safe_char).collect()
-}
-
-fn safe_char(c: char) -> char {
-    match c {
-        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
-        '\u{7f}' => '\u{2421}',
-        '\u{80}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
-        c => c,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn control_characters_are_pictured() {
-        assert_eq!(safe("a\x1b[31mb"), "a\u{241b}[31mb");
         assert_eq!(safe_line("\tx\r"), "    x\u{240d}");
-        assert_eq!(safe("\u{202e}evil"), "\u{fffd}evil");
     }
 }
