@@ -26,6 +26,8 @@ const HEADER: usize = 8 + 8 + 4;
 const RECORD: usize = 20 + 1 + 4 + 4;
 const RUN_CALL: u8 = 1;
 const APP_IMPORT: u8 = 2;
+/// A file without an extension that is not a Python script.
+const NOT_PYTHON: u8 = 4;
 
 pub type BlobId = [u8; 20];
 
@@ -70,18 +72,28 @@ impl FactsCache {
         }
     }
 
-    /// The [`Facts::portable`] parts of blob `id`, if the cache holds them.
-    pub fn get(&self, id: &BlobId) -> Option<(bool, bool, &str)> {
+    /// What the cache knows of blob `id`: `Some(None)` when it is not a
+    /// Python script, else the [`Facts::portable`] parts of its facts.
+    pub fn get(&self, id: &BlobId) -> Option<Option<(bool, bool, &str)>> {
         let (i, flags, text) = self.find(id)?;
         self.hit[i].store(true, Ordering::Relaxed);
-        Some((flags & RUN_CALL != 0, flags & APP_IMPORT != 0, text))
+        if flags & NOT_PYTHON != 0 {
+            return Some(None);
+        }
+        Some(Some((flags & RUN_CALL != 0, flags & APP_IMPORT != 0, text)))
     }
 
-    /// Remember the facts of blob `id` (computed because `get` had none).
-    pub fn put(&self, id: BlobId, facts: &Facts) {
+    /// Remember the facts of blob `id` (computed because `get` had none);
+    /// `None`: a file without an extension that is no Python script.
+    pub fn put(&self, id: BlobId, facts: Option<&Facts>) {
         if self.path.is_some() {
-            let (run_call, app_import, text) = facts.portable();
-            let flags = if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 };
+            let (flags, text) = match facts {
+                Some(facts) => {
+                    let (run_call, app_import, text) = facts.portable();
+                    (if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 }, text)
+                }
+                None => (NOT_PYTHON, ""),
+            };
             lock(&self.fresh).push((id, flags, text.to_string()));
         }
     }
@@ -164,7 +176,9 @@ fn salt(extra_tokens: &[String]) -> u64 {
     use std::hash::Hasher;
     let mut h = rustc_hash::FxHasher::default();
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
-    h.write(b"\0facts-v1\0");
+    // Bumped whenever what the facts hold changes (a rebuilt binary of the
+    // same version must not read older facts).
+    h.write(b"\0facts-v2: imports and loaded modules\0");
     for t in extra_tokens {
         h.write(t.as_bytes());
         h.write(b"\0");
@@ -199,10 +213,12 @@ mod tests {
         let first = facts(body);
         let cache = FactsCache::open(dir.path(), &[]);
         assert!(cache.get(&[7; 20]).is_none());
-        cache.put([7; 20], &first);
+        cache.put([7; 20], Some(&first));
+        cache.put([9; 20], None);
         cache.save();
         let cache = FactsCache::open(dir.path(), &[]);
-        assert_eq!(cache.get(&[7; 20]), Some(first.portable()));
+        assert_eq!(cache.get(&[7; 20]), Some(Some(first.portable())));
+        assert_eq!(cache.get(&[9; 20]), Some(None));
         assert!(cache.get(&[8; 20]).is_none());
         // Another configuration: not the same facts.
         let other = FactsCache::open(dir.path(), &["myapp".into()]);

@@ -169,19 +169,7 @@ pub fn committing_amend() -> bool {
             let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
             let is_git = args.first().is_some_and(|a| a.rsplit(|&b| b == b'/').next() == Some(b"git"));
             if is_git && args.iter().any(|a| *a == b"commit") {
-                // Before `--`; `-m --amend` is a message, not the option.
-                let mut prev: &[u8] = b"";
-                for a in args.iter().skip(1) {
-                    if *a == b"--" {
-                        break;
-                    }
-                    let takes_value = matches!(prev, b"-m" | b"-F" | b"-c" | b"-C" | b"--message" | b"--file");
-                    if *a == b"--amend" && !takes_value {
-                        return true;
-                    }
-                    prev = a;
-                }
-                return false;
+                return amends(&args[1..]);
             }
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
             // `pid (comm) state ppid ...`; comm may hold spaces and `)`.
@@ -197,6 +185,42 @@ pub fn committing_amend() -> bool {
     {
         false
     }
+}
+
+/// A path whose last component has no extension (a possible script).
+fn is_extensionless(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    !name.is_empty() && !name[1..].contains(&b'.')
+}
+
+/// Do these `git ... commit ...` arguments amend? `--amend` or a prefix
+/// git accepts for it (`--am`), before `--`, and not the value of an
+/// option that takes one (`-m --amend`, `-qm --amend`, `--message --amend`).
+fn amends(args: &[&[u8]]) -> bool {
+    let mut value_next = false;
+    for a in args {
+        if std::mem::take(&mut value_next) {
+            continue;
+        }
+        if *a == b"--" {
+            break;
+        }
+        if a.len() >= 4 && b"--amend".starts_with(a) {
+            return true;
+        }
+        value_next = match a {
+            [b'-', b'-', long @ ..] => {
+                !long.contains(&b'=')
+                    && [&b"message"[..], b"file", b"reuse-message", b"reedit-message", b"author", b"date", b"cleanup"]
+                        .iter()
+                        .any(|o| o.starts_with(long) && !long.is_empty())
+            }
+            // A cluster of short options ends with one that takes a value.
+            [b'-', short @ ..] => short.last().is_some_and(|c| b"mFcCt".contains(c)),
+            _ => false,
+        };
+    }
+    false
 }
 
 fn is_python_name(path: &Path) -> bool {
@@ -258,17 +282,23 @@ impl GitTree {
         })
     }
 
-    /// Every Python file of the snapshot (by name, and the shebang scripts
-    /// the change touches) with its blob, sorted by path bytes.
-    pub fn python_blobs(&self) -> Vec<(PathBuf, Oid)> {
-        // `entries` holds `.py` paths, the configuration and the shebang
-        // scripts of the change.
-        let mut files: Vec<(PathBuf, Oid)> = self.entries.iter().map(|(p, o)| (PathBuf::from(p), *o)).collect();
+    /// Every Python file of the snapshot by name, and with `scripts` every
+    /// file without an extension too (the caller tells scripts by their
+    /// shebang), with its blob, sorted by path bytes.
+    pub fn python_blobs(&self, scripts: bool) -> Vec<(PathBuf, Oid)> {
+        let wanted = |p: &[u8]| p.ends_with(b".py") || p.ends_with(b".pyw") || (scripts && is_extensionless(p));
+        // `entries` holds `.py` paths, the configuration and files without
+        // an extension.
+        let mut files: Vec<(PathBuf, Oid)> = self
+            .entries
+            .iter()
+            .filter(|(p, _)| wanted(p.as_encoded_bytes()))
+            .map(|(p, o)| (PathBuf::from(p), *o))
+            .collect();
         if let Some(index) = &self.index {
             for e in &index.entries {
                 let bytes = index.path(e);
-                let python = bytes.ends_with(b".py") || bytes.ends_with(b".pyw");
-                if python
+                if wanted(bytes)
                     && is_blob_mode(e.mode)
                     && let Ok(oid) = Oid::from_bytes(&e.oid)
                 {
@@ -278,11 +308,15 @@ impl GitTree {
         }
         if !self.overrides.is_empty() {
             files.retain(|(p, _)| !self.overrides.contains_key(p.as_os_str()));
-            files.extend(self.overrides.iter().filter_map(|(p, o)| o.map(|o| (PathBuf::from(p), o))));
+            files.extend(
+                self.overrides
+                    .iter()
+                    .filter(|(p, _)| wanted(p.as_encoded_bytes()))
+                    .filter_map(|(p, o)| o.map(|o| (PathBuf::from(p), o))),
+            );
         }
         // Compared as bytes: `Path`'s own comparisons walk components, and
         // the index is already in this order (the common case sorts nothing).
-        files.retain(|(p, _)| p.as_os_str().as_encoded_bytes() != CONFIG.as_bytes());
         if !files.is_sorted_by(|a, b| a.0.as_os_str().as_encoded_bytes() < b.0.as_os_str().as_encoded_bytes()) {
             files.sort_unstable_by(|a, b| a.0.as_os_str().as_encoded_bytes().cmp(b.0.as_os_str().as_encoded_bytes()));
             files.dedup_by(|a, b| a.0.as_os_str() == b.0.as_os_str());
@@ -290,9 +324,9 @@ impl GitTree {
         files
     }
 
-    /// The Python files of the snapshot, sorted.
+    /// The Python files of the snapshot by name, sorted.
     pub fn python_paths(&self) -> Vec<PathBuf> {
-        self.python_blobs().into_iter().map(|(p, _)| p).collect()
+        self.python_blobs(false).into_iter().map(|(p, _)| p).collect()
     }
 
     fn insert(&mut self, path: &[u8], oid: Oid, mode: u32) {
@@ -300,7 +334,7 @@ impl GitTree {
             return;
         }
         let path = bytes_to_path(path);
-        if is_listed(&path) {
+        if is_listed(&path) || path.extension().is_none() {
             self.entries.insert(path.into_os_string(), oid);
         }
     }
@@ -313,10 +347,11 @@ impl GitTree {
             return Some(*oid);
         }
         let index = self.index.as_ref()?;
-        if !is_listed(path) {
+        if !is_listed(path) && path.extension().is_some() {
             return None;
         }
-        let entry = index.find(path.to_str()?.as_bytes())?;
+        // As bytes: a path need not be UTF-8.
+        let entry = index.find(path.as_os_str().as_encoded_bytes())?;
         is_blob_mode(entry.mode).then(|| Oid::from_bytes(&entry.oid).ok()).flatten()
     }
 
@@ -424,7 +459,7 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
     };
     if spec.all {
         let files: Vec<ChangedFile> =
-            tree.python_paths().into_iter().map(|path| ChangedFile { path, added: Added::All }).collect();
+            tree.python_blobs(true).into_iter().map(|(path, _)| ChangedFile { path, added: Added::All }).collect();
         let base = tree.base(repo, &[])?;
         return Ok(Change { files, tree, base, deltas: Vec::new(), notes });
     }
@@ -655,5 +690,30 @@ pub fn hooks_dir(repo: &Repository) -> PathBuf {
         Some(p) if p.is_absolute() => p,
         Some(p) => repo.workdir().unwrap_or_else(|| repo.path()).join(p),
         None => repo.commondir().join("hooks"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amend(args: &str) -> bool {
+        let args: Vec<&[u8]> = args.split(' ').map(str::as_bytes).collect();
+        amends(&args)
+    }
+
+    #[test]
+    fn amend_is_read_as_git_parses_it() {
+        assert!(amend("commit --amend"));
+        assert!(amend("commit -a --amend --no-edit"));
+        assert!(amend("commit --am -m x"));
+        assert!(amend("commit --amen"));
+        assert!(amend("commit -m x --amend"));
+        assert!(!amend("commit -m --amend"));
+        assert!(!amend("commit -qm --amend"));
+        assert!(!amend("commit --message --amend"));
+        assert!(!amend("commit -- --amend"));
+        assert!(!amend("commit --a"));
+        assert!(!amend("commit --all"));
     }
 }

@@ -173,6 +173,45 @@ impl Facts {
     }
 }
 
+/// Loaders that import a module named by a string while the program runs.
+const LOADERS: &[&[u8]] = &[b"from_object", b"import_module", b"import_string"];
+
+impl Facts {
+    /// Adds the modules the file may load by name while it runs
+    /// (`app.config.from_object("settings.Dev")`, `import_module(name)`):
+    /// in a file that calls such a loader, every string literal that reads
+    /// as a (dotted) module path, with its prefixes. The staged verdict
+    /// follows them as imports; the audit does not need them (a file that
+    /// loads configuration this way imports its app module itself).
+    pub fn add_loaded_modules(&mut self, b: &[u8], importer: &std::path::Path) {
+        if !LOADERS.iter().any(|l| memmem::find(b, l).is_some()) {
+            return;
+        }
+        let mut keys = KeyMaker::new(importer);
+        let mut i = 0;
+        while let Some(at) = memchr::memchr2(b'"', b'\'', &b[i..]) {
+            let start = i + at + 1;
+            let quote = b[start - 1];
+            let Some(len) = b[start..].iter().position(|&c| c == quote || c == b'\n') else { break };
+            let text = &b[start..start + len];
+            i = start + len + 1;
+            let is_path = !text.is_empty()
+                && text.split(|&c| c == b'.').all(|part| {
+                    part.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+                        && part.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+                });
+            if is_path {
+                for (k, &c) in text.iter().enumerate() {
+                    if c == b'.' {
+                        self.imports.push(&mut keys, 0, &[&text[..k]]);
+                    }
+                }
+                self.imports.push(&mut keys, 0, &[text]);
+            }
+        }
+    }
+}
+
 /// `(level, dotted)` of one line of [`Facts::portable`]'s imports text.
 pub fn split_level(line: &str) -> (u32, &str) {
     let dotted = line.trim_start_matches('.');

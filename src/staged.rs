@@ -84,32 +84,46 @@ fn audit_snapshot(change: Change, spec: &ChangeSpec, opts: &ScanOptions, outcome
 }
 
 /// The facts of `paths` in `project`'s snapshot; a file that cannot be
-/// read or decoded becomes a problem.
+/// read or decoded becomes a problem, one over the size limit a note, and a
+/// file without an extension counts only with a Python shebang.
 fn read_facts(
     project: &Project,
     paths: &[&Path],
     opts: &ScanOptions,
     problems: &mut Vec<FileProblem>,
 ) -> Vec<(PathBuf, Facts)> {
-    let read: Vec<Result<(PathBuf, Facts), FileProblem>> = paths
+    let read: Vec<Result<Option<(PathBuf, Facts)>, FileProblem>> = paths
         .par_iter()
         .map(|path| {
-            if let Some(size) = project.tree().size(path).filter(|&s| s > project.max_file_size()) {
-                let message = format!("skipped: {size} bytes is over the size limit");
-                return Err(FileProblem { path: path.to_path_buf(), message, is_error: false });
+            let script = path.extension().is_none();
+            let too_large = |size: u64| FileProblem {
+                path: path.to_path_buf(),
+                message: format!("skipped: {size} bytes is over the size limit"),
+                is_error: false,
+            };
+            // A script is known by its first line, so it is read first.
+            if !script && let Some(size) = project.tree().size(path).filter(|&s| s > project.max_file_size()) {
+                return Err(too_large(size));
             }
             let bytes = project.tree().read(path).map_err(|e| FileProblem {
                 path: path.to_path_buf(),
                 message: format!("cannot read the staged blob: {e}"),
                 is_error: true,
             })?;
-            facts_of(path, &bytes, opts).map(|f| (path.to_path_buf(), f))
+            if script && !crate::scan::has_python_shebang(&bytes) {
+                return Ok(None);
+            }
+            if bytes.len() as u64 > project.max_file_size() {
+                return Err(too_large(bytes.len() as u64));
+            }
+            facts_of(path, &bytes, opts).map(|f| Some((path.to_path_buf(), f)))
         })
         .collect();
     let mut out = Vec::with_capacity(read.len());
     for r in read {
         match r {
-            Ok(f) => out.push(f),
+            Ok(Some(f)) => out.push(f),
+            Ok(None) => {}
             Err(p) => problems.push(p),
         }
     }
@@ -167,6 +181,34 @@ impl<'c> Snapshot<'c> {
         self.files.iter().zip(reached).filter(|(_, r)| *r).map(|((p, _), _)| p.clone()).collect()
     }
 
+    /// The modules `path` imports, directly or not.
+    fn imports_closure(&self, path: &Path) -> FxHashSet<PathBuf> {
+        let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(module) = stack.pop() {
+            let Some(imports) = self.get(&module) else { continue };
+            for line in imports.text.lines() {
+                let (level, dotted) = prefilter::split_level(line);
+                if let Some(target) = self.project.resolve(&module, level, dotted)
+                    && seen.insert(target.clone())
+                {
+                    stack.push(target);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Does a file at `path` name the module that was at `gone` (now
+    /// deleted) in one of its imports?
+    fn would_import(&self, path: &Path, gone: &Path) -> bool {
+        let Some(name) = module_name(gone) else { return false };
+        self.imports_closure(path).iter().chain(std::iter::once(&path.to_path_buf())).any(|m| {
+            self.get(m)
+                .is_some_and(|i| i.text.lines().any(|l| prefilter::split_level(l).1.rsplit('.').next() == Some(name)))
+        })
+    }
+
     fn get(&self, path: &Path) -> Option<&Imports<'c>> {
         let key = path.as_os_str().as_encoded_bytes();
         let i = self.files.binary_search_by(|(p, _)| p.as_os_str().as_encoded_bytes().cmp(key)).ok()?;
@@ -183,9 +225,11 @@ fn module_name(path: &Path) -> Option<&str> {
     }
 }
 
-/// What every Python file of a snapshot (`listing`: paths and blob ids)
-/// imports, from `cache` where it holds the blob, reusing `known` (the
-/// other snapshot's) for paths whose blob both hold.
+/// What every Python file of a snapshot (`listing`: paths and blob ids,
+/// files without an extension among them) imports, from `cache` where it
+/// holds the blob, reusing `known` (the other snapshot's) for paths whose
+/// blob both hold. Files without an extension count when their shebang
+/// names Python. Blobs that cannot be read are returned apart.
 fn snapshot_imports<'c>(
     project: &Project,
     listing: Vec<(PathBuf, git2::Oid)>,
@@ -193,32 +237,48 @@ fn snapshot_imports<'c>(
     cache: &'c FactsCache,
     known: Option<&Snapshot<'c>>,
     same_blob: impl Fn(&Path) -> bool + Sync,
-) -> Vec<(PathBuf, Imports<'c>)> {
-    let mut files: Vec<(PathBuf, Imports<'c>)> = listing
+) -> (Vec<(PathBuf, Imports<'c>)>, Vec<PathBuf>) {
+    let read: Vec<Result<Option<(PathBuf, Imports<'c>)>, PathBuf>> = listing
         .into_par_iter()
         .map(|(path, id)| {
             if let Some(f) = known.filter(|_| same_blob(&path)).and_then(|k| k.get(&path)) {
                 let f = f.clone();
-                return (path, f);
+                return Ok(Some((path, f)));
             }
             let id: [u8; 20] = id.as_bytes().try_into().unwrap_or_default();
-            if let Some((run_call, _, text)) = cache.get(&id) {
-                return (path, Imports { run_call, text: Cow::Borrowed(text) });
+            match cache.get(&id) {
+                Some(Some((run_call, _, text))) => {
+                    return Ok(Some((path, Imports { run_call, text: Cow::Borrowed(text) })));
+                }
+                Some(None) => return Ok(None),
+                None => {}
             }
-            // A file that cannot be read or decoded imports nothing here;
-            // a changed one is reported by the changed files' check.
-            let facts =
-                project.tree().read(&path).map(|b| prefilter::facts(&path, &b, &opts.extra_tokens)).unwrap_or_default();
-            cache.put(id, &facts);
+            // A blob that cannot be read is not remembered: it is named
+            // (its importers are not judged), and read again next time.
+            let Ok(bytes) = project.tree().read(&path) else { return Err(path) };
+            if path.extension().is_none() && !crate::scan::has_python_shebang(&bytes) {
+                cache.put(id, None);
+                return Ok(None);
+            }
+            let mut facts = prefilter::facts(&path, &bytes, &opts.extra_tokens);
+            facts.add_loaded_modules(&bytes, &path);
+            cache.put(id, Some(&facts));
             let (run_call, _, text) = facts.portable();
-            let imports = Imports { run_call, text: Cow::Owned(text.to_string()) };
-            (path, imports)
+            Ok(Some((path, Imports { run_call, text: Cow::Owned(text.to_string()) })))
         })
         .collect();
+    let (mut files, mut unreadable) = (Vec::with_capacity(read.len()), Vec::new());
+    for r in read {
+        match r {
+            Ok(Some(f)) => files.push(f),
+            Ok(None) => {}
+            Err(p) => unreadable.push(p),
+        }
+    }
     // Sorted by bytes, as `Snapshot::get` searches (cheaper than by path
     // components).
     files.sort_unstable_by(|a, b| a.0.as_os_str().as_encoded_bytes().cmp(b.0.as_os_str().as_encoded_bytes()));
-    files
+    (files, unreadable)
 }
 
 /// The staged (or pushed) change against its base: see the module docs.
@@ -237,6 +297,15 @@ fn judge_change(
         return;
     }
     let config_changed = deltas.iter().any(PathChange::is_config);
+    // A package marker added or removed moves where absolute imports are
+    // searched for every module beneath it: judge every file, as for a
+    // configuration change.
+    let is_init = |side: &Option<(PathBuf, git2::Oid)>| {
+        side.as_ref().is_some_and(|(p, _)| p.file_name().is_some_and(|n| n == "__init__.py"))
+    };
+    let layout_changed = deltas
+        .iter()
+        .any(|d| (is_init(&d.old) || is_init(&d.new)) && d.old.as_ref().map(|o| &o.0) != d.new.as_ref().map(|n| &n.0));
     // The base is judged by its own configuration (what it was committed
     // under); one that does not parse counts as the judged one.
     let base_opts = match request.filter(|_| config_changed).map(|r| r.in_tree(&base)) {
@@ -258,7 +327,7 @@ fn judge_change(
         .collect();
     let renamed_to: HashMap<&Path, &Path> = renamed.iter().map(|(n, o)| (o.as_path(), n.as_path())).collect();
 
-    let new_listing = tree.python_blobs();
+    let new_listing = tree.python_blobs(true);
     // The changed files themselves must decode (reported as in every mode).
     let project = Project::new(Box::new(tree))
         .with_max_file_size(spec.max_file_size)
@@ -276,22 +345,31 @@ fn judge_change(
     // imports it (then or now) imports it in the judged snapshot too, as
     // no other file's name moved.
     let gone: Vec<&Path> = changed_old.iter().copied().filter(|p| !changed_new.contains(p)).collect();
-    let base_listing = if gone.is_empty() { Vec::new() } else { base.python_blobs() };
+    let base_listing = if gone.is_empty() { Vec::new() } else { base.python_blobs(true) };
     let base_project = Project::new(Box::new(base))
         .with_max_file_size(spec.max_file_size)
         .with_analysis(base_opts.settings.analysis.clone());
     let kept = open_cache(opts);
     let cache = &kept;
-    let new_files = snapshot_imports(&project, new_listing, opts, cache, None, |_| false);
+    let (new_files, unreadable) = snapshot_imports(&project, new_listing, opts, cache, None, |_| false);
     let new_snap = Snapshot { files: new_files, project };
-    let base_files = snapshot_imports(&base_project, base_listing, &base_opts, cache, Some(&new_snap), |p| {
+    let (base_files, _) = snapshot_imports(&base_project, base_listing, &base_opts, cache, Some(&new_snap), |p| {
         !changed_new.contains(p) && !changed_old.contains(p)
     });
+    if let Some(first) = unreadable.first() {
+        // A partial clone lacks blobs it never fetched: say so, once.
+        let message = format!(
+            "{} file(s) of the snapshot could not be read from the object database (a partial clone?): \
+             findings that depend on this commit through them are not judged",
+            unreadable.len()
+        );
+        outcome.problems.push(FileProblem { path: first.clone(), message, is_error: false });
+    }
     let base_snap = Snapshot { project: base_project, files: base_files };
     outcome.files = new_snap.files.len();
 
     // The files whose verdict can differ from the base's.
-    let affected: Vec<PathBuf> = if config_changed {
+    let affected: Vec<PathBuf> = if config_changed || layout_changed {
         new_snap.files.iter().map(|(p, _)| p.clone()).collect()
     } else {
         let mut set = new_snap.importers_of(&changed_new);
@@ -316,25 +394,29 @@ fn judge_change(
         .par_iter()
         .map(|path| {
             let old_path = renamed.get(path.as_path()).unwrap_or(path);
-            let base_findings =
+            // The base is analysed only where the snapshot has findings to
+            // compare (most affected files have none).
+            let base_findings = || {
                 if base_snap.project.tree().is_file(old_path) && !base_opts.settings.exclude.matches(old_path) {
                     base_snap.project.load(old_path).map(|m| check_module(&base_snap.project, &m)).unwrap_or_default()
                 } else {
                     Vec::new()
-                };
+                }
+            };
             match new_snap.project.load(path) {
                 Ok(module) => {
                     let findings = check_module(&new_snap.project, &module);
+                    let base_findings = if findings.is_empty() { Vec::new() } else { base_findings() };
                     let report = FileReport { module, findings, suppressed: Vec::new() };
                     (Some(report), base_findings, None)
                 }
-                Err(e) if changed_new.contains(path.as_path()) => (None, base_findings, Some(problem(path, &e))),
+                Err(e) if changed_new.contains(path.as_path()) => (None, Vec::new(), Some(problem(path, &e))),
                 // An unchanged file that cannot be analysed was not
                 // analysable before either: noted, not an error.
                 Err(e) => {
                     let mut p = problem(path, &e);
                     p.is_error = false;
-                    (None, base_findings, Some(p))
+                    (None, Vec::new(), Some(p))
                 }
             }
         })
@@ -348,14 +430,15 @@ fn judge_change(
         let verdicts = brought_in(&report.findings, report.module.text(), &base_findings, &base_snap, &old_path);
         let (mut findings, mut suppressed) = (Vec::new(), Vec::new());
         for (mut f, (is_new, base_mark)) in report.findings.drain(..).zip(verdicts) {
-            let direct = why.direct(&f);
-            if !is_new && direct.is_none() {
+            // The call's own lines added: the call is the change (as a
+            // line-based hook would judge it). Otherwise only what the base
+            // did not have: touching the line of a host that was already
+            // exposed brings nothing in.
+            let call_added = why.on_added(&f.path, f.start.line, f.end.line);
+            if !is_new && !call_added {
                 continue;
             }
-            f.cause = match direct {
-                Some(cause) => cause,
-                None => Some(why.indirect(&f, base_mark)),
-            };
+            f.cause = if call_added { None } else { Some(why.cause(&f, base_mark)) };
             if f.suppressed.is_some() { suppressed.push(f) } else { findings.push(f) }
         }
         if findings.is_empty() && suppressed.is_empty() {
@@ -435,24 +518,47 @@ impl Why<'_> {
         self.added.get(path).is_some_and(|a| a.overlaps(first, last))
     }
 
-    /// A finding the change touches itself: `Some(None)` when it adds a
-    /// line of the call (the call is the change), `Some(Some(why))` when it
-    /// adds the line of the host's literal (a constant set elsewhere).
-    fn direct(&self, f: &Finding) -> Option<Option<String>> {
-        if self.on_added(&f.path, f.start.line, f.end.line) {
-            return Some(None);
-        }
-        let loc = f.literal.as_ref()?;
-        let module = self.snapshot.project.load(&loc.path).ok()?;
-        let line = module.line_of(loc.span.start);
-        self.on_added(&loc.path, line, line)
-            .then(|| Some(format!("host now \"{}\": {}:{line} changed in this commit", f.host, loc.path.display())))
-    }
-
-    /// Why an unchanged call is reported: what else the change did.
-    fn indirect(&self, f: &Finding, base_mark: Option<String>) -> String {
+    /// Why an unchanged call is reported, most specific first.
+    fn cause(&self, f: &Finding, base_mark: Option<String>) -> String {
         if let Some(mark) = base_mark {
             return format!("`{mark}` silenced it before this commit");
+        }
+        if let Some(loc) = &f.literal
+            && let Ok(module) = self.snapshot.project.load(&loc.path)
+        {
+            let line = module.line_of(loc.span.start);
+            if self.on_added(&loc.path, line, line) {
+                return format!("host now \"{}\": {}:{line} changed in this commit", f.host, loc.path.display());
+            }
+        }
+        // The changed modules this file reads, directly or not.
+        let reads = self.snapshot.imports_closure(&f.path);
+        let mut named: Vec<String> = Vec::new();
+        for d in self.deltas.iter().filter(|d| !d.is_config()) {
+            let line = match (&d.old, &d.new) {
+                (_, Some((new, _))) if new != &f.path && reads.contains(new.as_path()) => match &d.old {
+                    Some((old, _)) if old != new => format!("{} (renamed from {})", new.display(), old.display()),
+                    Some(_) => format!("{} (changed)", new.display()),
+                    None => format!("{} (added)", new.display()),
+                },
+                (Some((old, _)), None) if self.snapshot.would_import(&f.path, old) => {
+                    format!("{} (deleted)", old.display())
+                }
+                _ => continue,
+            };
+            named.push(line);
+        }
+        named.sort();
+        if !named.is_empty() {
+            let more = named.len().saturating_sub(3);
+            named.truncate(3);
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            return format!("the call is unchanged; it reads {}{more}, in this commit", named.join(", "));
+        }
+        if let Some(Added::Lines(ranges)) = self.added.get(&f.path)
+            && let Some((first, _)) = ranges.first()
+        {
+            return format!("the call is unchanged; {}:{first} changed in this commit", f.path.display());
         }
         if let Some(old) = self.renamed.get(&f.path) {
             return format!("{} was renamed from {} in this commit", f.path.display(), old.display());
@@ -460,19 +566,10 @@ impl Why<'_> {
         if self.config_changed {
             return "the configuration (pyproject.toml) changed in this commit".into();
         }
-        if let Some(Added::Lines(ranges)) = self.added.get(&f.path)
-            && let Some((first, _)) = ranges.first()
-        {
-            return format!("the call is unchanged; {}:{first} changed in this commit", f.path.display());
+        if self.deltas.iter().any(|d| d.new.as_ref().is_some_and(|(p, _)| p == &f.path)) {
+            return format!("the call is unchanged; lines of {} were removed in this commit", f.path.display());
         }
-        let mut changed: Vec<String> = self
-            .deltas
-            .iter()
-            .filter_map(|d| d.new.as_ref().or(d.old.as_ref()))
-            .map(|(p, _)| p.display().to_string())
-            .collect();
-        changed.sort();
-        changed.truncate(3);
-        format!("the call is unchanged; it depends on {} changed in this commit", changed.join(", "))
+        "the call is unchanged; a package marker (__init__.py) added or removed in this commit changes what it imports"
+            .into()
     }
 }

@@ -303,3 +303,133 @@ fn size_limits_hold_in_every_staged_mode_and_data_is_not_python() {
     let out = r.fbg(&["--all"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+#[test]
+fn a_package_marker_added_or_removed_moves_imports_and_is_judged() {
+    // `web/app/run.py` imports `settings`: the root one (safe) until
+    // `web/app/__init__.py` makes `web` the search root, where it is not.
+    let run = APP_HOST.replace("from config", "from settings");
+    let (_, shown, committed) = commit_after(
+        &[
+            ("web/app/run.py", &run),
+            ("web/settings.py", "HOST = \"0.0.0.0\"\n"),
+            ("settings.py", "HOST = \"127.0.0.1\"\n"),
+        ],
+        &[("web/app/__init__.py", Some(""))],
+        &[],
+    );
+    assert_blocked("marker added", &shown, committed, &["web/app/run.py:4:1: FBG001", "__init__.py"]);
+}
+
+#[test]
+fn modules_loaded_by_name_are_followed() {
+    let app = "from flask import Flask\napp = Flask(__name__)\napp.config.from_object(\"settings.Dev\")\napp.run(host=app.config[\"HOST\"])\n";
+    let (_, shown, committed) = commit_after(
+        &[("settings.py", "class Dev:\n    HOST = \"127.0.0.1\"\n"), ("app.py", app)],
+        &[("settings.py", Some("class Dev:\n    HOST = \"0.0.0.0\"\n"))],
+        &[],
+    );
+    assert_blocked("from_object", &shown, committed, &["app.py:4:1: FBG001", "settings.py:2 changed"]);
+}
+
+#[test]
+fn unchanged_scripts_and_non_utf8_names_are_importers_too() {
+    let script = format!("#!/usr/bin/env python3\n{APP_HOST}");
+    let (_, shown, committed) = commit_after(
+        &[("bin/serve", &script), ("bin/config.py", "HOST = \"127.0.0.1\"\n"), ("bin/data", &"x".repeat(5000))],
+        &[("bin/config.py", Some("HOST = \"0.0.0.0\"\n"))],
+        &[],
+    );
+    assert_blocked("script", &shown, committed, &["bin/serve:5:1: FBG001"]);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let r = Repo::new();
+        r.write("config.py", "HOST = \"127.0.0.1\"\n");
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+        std::fs::write(r.root.join(name), APP_HOST).unwrap();
+        r.ok(&["add", "-A"]);
+        r.ok(&["commit", "-qm", "seed", "--no-verify"]);
+        r.write("config.py", "HOST = \"0.0.0.0\"\n");
+        r.ok(&["add", "-A"]);
+        let out = r.fbg(&[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains(":4:1: FBG001"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn blobs_a_partial_clone_lacks_are_named_not_remembered_as_empty() {
+    let src = Repo::new();
+    let app = APP_HOST.replace("from config", "from conf.config");
+    src.seed(&[("conf/__init__.py", ""), ("conf/config.py", "HOST = \"127.0.0.1\"\n"), ("web/app.py", &app)]);
+    src.ok(&["config", "uploadpack.allowfilter", "true"]);
+    src.ok(&["config", "uploadpack.allowanysha1inwant", "true"]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", src.root.display());
+    let clone = dir.path().join("clone");
+    let out = src.git(&["clone", "-q", "--filter=blob:none", "--no-checkout", &url, clone.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = |args: &[&str]| src.git_in(&clone, args);
+    assert!(run(&["sparse-checkout", "set", "--cone", "conf"]).status.success());
+    assert!(run(&["checkout", "-q", "main"]).status.success());
+    std::fs::write(clone.join("conf/config.py"), "HOST = \"0.0.0.0\"\n").unwrap();
+    assert!(run(&["add", "-A"]).status.success());
+    let out = src.fbg_in(&clone, &[]);
+    assert!(text(&out).contains("could not be read from the object database"), "{}", text(&out));
+    // Once the blob is there, the verdict is the full one: nothing empty was
+    // remembered for it.
+    assert!(run(&["sparse-checkout", "disable"]).status.success());
+    let out = src.fbg_in(&clone, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("web/app.py:4:1: FBG001"), "{}", text(&out));
+}
+
+#[test]
+fn an_abbreviated_amend_is_an_amend() {
+    let r = Repo::new();
+    r.seed(&[("README", "x\n")]);
+    r.install();
+    r.write("app.py", common::BAD);
+    r.ok(&["add", "app.py"]);
+    r.ok(&["commit", "-q", "--no-verify", "-m", "skip the hook"]);
+    r.write("README", "y\n");
+    r.ok(&["add", "README"]);
+    let out = r.git(&["commit", "--am", "-m", "m"]);
+    assert!(!out.status.success() && text(&out).contains("app.py:3:1: FBG001"), "{}", text(&out));
+}
+
+#[test]
+fn the_cause_names_what_the_call_reads_and_old_exposures_stay_quiet() {
+    // A comment on the line of a host that was already exposed brings
+    // nothing in.
+    let (_, shown, committed) = commit_after(
+        &[("config.py", "HOST = \"0.0.0.0\"\n"), ("app.py", APP_HOST)],
+        &[("config.py", Some("HOST = \"0.0.0.0\"  # docker\n"))],
+        &[],
+    );
+    assert!(committed, "{shown}");
+    // Unrelated files changed beside the module the call reads: the
+    // cause names that module, not the first files in the change.
+    let app = "from factory import make\napp = make()\napp.run(host=\"0.0.0.0\")\n";
+    let (_, shown, committed) = commit_after(
+        &[
+            ("factory.py", "from bottle import Bottle\nfrom flask import Flask\ndef make():\n    return Bottle()\n"),
+            ("app.py", app),
+            ("aaa.py", "A = 1\n"),
+            ("bbb.py", "B = 1\n"),
+        ],
+        &[
+            (
+                "factory.py",
+                Some("from bottle import Bottle\nfrom flask import Flask\ndef make():\n    return Flask(__name__)\n"),
+            ),
+            ("aaa.py", Some("A = 2\n")),
+            ("bbb.py", Some("B = 2\n")),
+        ],
+        &[],
+    );
+    assert_blocked("factory", &shown, committed, &["app.py:3:1: FBG001", "it reads factory.py (changed)"]);
+    assert!(!shown.contains("aaa.py"), "{shown}");
+}
