@@ -438,7 +438,14 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
                 // corrupt one (it trusts the counts it reads).
                 git_index::read(repo, spec.index_file.as_deref()).map_err(|e| corrupt_index(repo, spec, e))?;
             }
-            index = repo.index()?;
+            index = repo.index().map_err(|e| match e.message().contains("'sdir'") {
+                // libgit2 cannot read git's sparse index: say how to go on.
+                true => GitError::Git(git2::Error::from_str(
+                    "the index is a sparse index, which flask-bind-guard (libgit2) cannot read; \
+                     run `git sparse-checkout reapply --no-sparse-index` (the checkout stays sparse), then commit again",
+                )),
+                false => e.into(),
+            })?;
             if index.has_conflicts() {
                 let mut paths: Vec<String> = index
                     .conflicts()?

@@ -433,3 +433,41 @@ fn the_cause_names_what_the_call_reads_and_old_exposures_stay_quiet() {
     assert_blocked("factory", &shown, committed, &["app.py:3:1: FBG001", "it reads factory.py (changed)"]);
     assert!(!shown.contains("aaa.py"), "{shown}");
 }
+
+#[test]
+fn a_clean_merge_is_judged_like_a_commit() {
+    let r = Repo::new();
+    r.seed(&[("config.py", "HOST = \"127.0.0.1\"\n"), ("app.py", APP_HOST)]);
+    r.install();
+    assert!(r.root.join(".git/hooks/pre-merge-commit").is_file());
+    r.ok(&["checkout", "-q", "-b", "widen"]);
+    r.write("config.py", "HOST = \"0.0.0.0\"\n");
+    r.ok(&["commit", "-qam", "widen", "--no-verify"]);
+    r.ok(&["checkout", "-q", "main"]);
+    r.write("README", "x\n");
+    r.ok(&["add", "README"]);
+    r.ok(&["commit", "-qm", "other"]);
+    let head = r.head();
+    let out = r.git(&["merge", "--no-ff", "--no-edit", "widen"]);
+    assert!(!out.status.success() && text(&out).contains("app.py:4:1: FBG001"), "{}", text(&out));
+    assert_eq!(r.head(), head);
+    let _ = r.git(&["merge", "--abort"]);
+    let out = r.fbg(&["uninstall"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!r.root.join(".git/hooks/pre-merge-commit").exists());
+}
+
+#[test]
+fn a_sparse_index_is_a_clear_error_with_the_way_out() {
+    let r = Repo::new();
+    r.seed(&[("a/x.py", "X = 1\n"), ("b/y.py", "Y = 1\n")]);
+    r.ok(&["sparse-checkout", "set", "--cone", "--sparse-index", "a"]);
+    r.write("a/x.py", common::BAD);
+    r.ok(&["add", "a/x.py"]);
+    let out = r.fbg(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("git sparse-checkout reapply --no-sparse-index"), "{}", text(&out));
+    r.ok(&["sparse-checkout", "reapply", "--no-sparse-index"]);
+    let out = r.fbg(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
