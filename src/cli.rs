@@ -42,11 +42,11 @@ pub struct Cli {
     /// as flags, the refs and PATHs do not mix (an error); read from the
     /// environment (pre-commit or prek passing file names on a push), PATHs
     /// restrict the range to those files and directories.
-    #[arg(long, env = "PRE_COMMIT_FROM_REF", value_name = "REF", requires = "to_ref", hide_env_values = true)]
+    #[arg(long, env = "PRE_COMMIT_FROM_REF", value_name = "REF", hide_env_values = true)]
     pub from_ref: Option<String>,
 
     /// See --from-ref. Also read from PRE_COMMIT_TO_REF.
-    #[arg(long, env = "PRE_COMMIT_TO_REF", value_name = "REF", requires = "from_ref", hide_env_values = true)]
+    #[arg(long, env = "PRE_COMMIT_TO_REF", value_name = "REF", hide_env_values = true)]
     pub to_ref: Option<String>,
 
     /// Both refs came from PRE_COMMIT_FROM_REF/_TO_REF, not from flags
@@ -187,8 +187,9 @@ impl Cli {
         use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
         let matches = Cli::command().try_get_matches()?;
         let mut cli = Cli::from_arg_matches(&matches)?;
-        cli.refs_from_env =
-            ["from_ref", "to_ref"].iter().all(|id| matches.value_source(id) == Some(ValueSource::EnvVariable));
+        // Every ref given came from the environment (a framework's push).
+        let sources: Vec<_> = ["from_ref", "to_ref"].iter().filter_map(|id| matches.value_source(id)).collect();
+        cli.refs_from_env = !sources.is_empty() && sources.iter().all(|s| *s == ValueSource::EnvVariable);
         Ok(cli)
     }
 
@@ -406,12 +407,31 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         let _ = writeln!(err, "error: {problem}");
         return EXIT_ERROR;
     }
-    let refs = cli.from_ref.clone().zip(cli.to_ref.clone());
+    let refs = match push_refs(cli) {
+        Ok(refs) => refs,
+        Err(e) => {
+            let _ = writeln!(err, "error: {}", safe(&e));
+            return EXIT_ERROR;
+        }
+    };
     // Inside a commit, git sets GIT_INDEX_FILE for its hooks.
     let git_runs_hook = std::env::var_os("GIT_INDEX_FILE").is_some() || refs.is_some();
     // Refs from the environment with PATHs: the range, in those PATHs.
-    let restrict = refs.is_some() && cli.refs_from_env && !cli.paths.is_empty();
-    let staged = cli.paths.is_empty() || (cli.pre_commit && git_runs_hook) || restrict;
+    // (Under a framework the PATHs restrict the change instead, below, so
+    // that the files importing a named module are still judged.)
+    let restrict = refs.is_some() && pushing(cli) && !cli.paths.is_empty() && !cli.pre_commit;
+    // A framework naming files at commit time (or `pre-commit run` over the
+    // staged files): the change those files make, as the working tree
+    // holds them. Files it names that HEAD already has as they are
+    // (`run --all-files`, `run --files X`) are audited as given.
+    let named = match framework_files(cli, refs.is_some()) {
+        Ok(named) => named,
+        Err(e) => {
+            let _ = writeln!(err, "error: {}", safe(&e.to_string()));
+            return EXIT_ERROR;
+        }
+    };
+    let staged = cli.paths.is_empty() || restrict || named.is_some();
     // `pre-commit run --all-files` (how CI runs hooks): no commit is being
     // made, so audit everything the index holds.
     let all = cli.all || (cli.pre_commit && !git_runs_hook && cli.paths.is_empty());
@@ -441,10 +461,14 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             index_file: std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from),
             amend: refs.is_none() && !all && std::env::var_os("GIT_INDEX_FILE").is_some() && git::committing_amend(),
             no_cache: false,
+            files: named.clone(),
         };
         let checked = git::open_repo().and_then(|repo| {
             let outcome = run_with_repo(&repo, &spec, &opts)?;
-            if cli.fix && refs.is_none() {
+            // Under a framework the fix goes to the working tree only: the
+            // framework sees the change, fails the run, and its stash of
+            // unstaged edits applies cleanly afterwards.
+            if cli.fix && refs.is_none() && !cli.pre_commit {
                 let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
                 return Ok(Err(fix_staged_and_report(
                     cli,
@@ -490,7 +514,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
     if cli.fix || cli.diff {
-        if staged && cli.fix {
+        if refs.is_some() && cli.fix {
             let _ = writeln!(err, "error: --fix applies to the index or to files, not to a range of commits");
             return EXIT_ERROR;
         }
@@ -500,20 +524,86 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     // Say what is blocked, and how to go on, when a commit or push is.
     if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human {
         let n = outcome.finding_count();
-        let (what, verb, fix) = if refs.is_some() {
-            ("this push", "push", "bind to 127.0.0.1 (or ::1) in a new commit")
-        } else {
-            ("this commit", "commit", "`flask-bind-guard --fix` rewrites the staged host to loopback")
+        let findings = format!("{n} finding{}", if n == 1 { "" } else { "s" });
+        let noqa = noqa_advice(&outcome);
+        let line = match (&refs, pushing(cli), cli.pre_commit) {
+            // A range given as flags: CI, not a push.
+            (Some((from, to)), false, _) => format!(
+                "flask-bind-guard: {findings} in {from}..{to}. Fix: bind to 127.0.0.1 (or ::1) in a new commit; deliberate: {noqa}."
+            ),
+            (Some(_), true, framework) => format!(
+                "flask-bind-guard: {findings} block{} this push. Fix: bind to 127.0.0.1 (or ::1) in a new commit; deliberate: {noqa}; bypass once: {}.",
+                if n == 1 { "s" } else { "" },
+                if framework { "`SKIP=flask-bind-guard git push`" } else { "`git push --no-verify`" },
+            ),
+            (None, _, true) => format!(
+                "flask-bind-guard: {findings} block{} this commit. Fix: `args: [--fix]` on the flask-bind-guard hook rewrites the host to loopback in the working tree (then `git add` and commit again); deliberate: {noqa}; bypass once: `SKIP=flask-bind-guard git commit`.",
+                if n == 1 { "s" } else { "" },
+            ),
+            (None, _, false) => format!(
+                "flask-bind-guard: {findings} block{} this commit. Fix: `flask-bind-guard --fix` rewrites the staged host to loopback; deliberate: {noqa}; bypass once: `git commit --no-verify`.",
+                if n == 1 { "s" } else { "" },
+            ),
         };
-        let _ = writeln!(
-            out,
-            "flask-bind-guard: {n} finding{} block{} {what}. Fix: {fix}; deliberate: {}; bypass once: `git {verb} --no-verify` (under pre-commit: SKIP=flask-bind-guard).",
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "s" } else { "" },
-            noqa_advice(&outcome),
-        );
+        let _ = writeln!(out, "{line}");
     }
     code
+}
+
+/// Is this a push a framework runs the hook for? (Refs from its
+/// environment, or its pre-push variables without refs.)
+fn pushing(cli: &Cli) -> bool {
+    cli.refs_from_env || (cli.pre_commit && cli.from_ref.is_none() && cli.to_ref.is_none() && pre_push_env())
+}
+
+fn pre_push_env() -> bool {
+    ["PRE_COMMIT_LOCAL_BRANCH", "PRE_COMMIT_REMOTE_NAME", "PRE_COMMIT_REMOTE_BRANCH"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+}
+
+/// The range to judge: both refs as given; for a push a framework reports
+/// with only the pushed ref (prek's first push: `PRE_COMMIT_TO_REF` alone)
+/// or with none (pre-commit's first push to an empty remote), the commits
+/// reachable from it that the remote does not have.
+fn push_refs(cli: &Cli) -> Result<Option<(String, String)>, String> {
+    let to = match (&cli.from_ref, &cli.to_ref) {
+        (Some(from), Some(to)) => return Ok(Some((from.clone(), to.clone()))),
+        (Some(_), None) | (None, Some(_)) if !cli.refs_from_env => {
+            return Err("--from-ref and --to-ref go together: give both (the range is from..to)".into());
+        }
+        (Some(from), None) => return Ok(Some((from.clone(), "HEAD".into()))),
+        (None, Some(to)) => to.clone(),
+        (None, None) if cli.pre_commit && pre_push_env() => {
+            std::env::var("PRE_COMMIT_LOCAL_BRANCH").ok().filter(|b| !b.is_empty()).unwrap_or_else(|| "HEAD".into())
+        }
+        (None, None) => return Ok(None),
+    };
+    let repo = git::open_repo().map_err(|e| e.to_string())?;
+    let remote = std::env::var("PRE_COMMIT_REMOTE_NAME").ok().filter(|r| !r.is_empty());
+    let from = git::push_base(&repo, &to, remote.as_deref()).map_err(|e| e.to_string())?;
+    Ok(Some((from, to)))
+}
+
+/// With `--pre-commit`, PATHs and no refs: the PATHs relative to the top
+/// of the work tree when they are a change to judge (git is committing, or
+/// every one differs from HEAD), `None` to audit them as given.
+fn framework_files(cli: &Cli, refs: bool) -> Result<Option<Vec<PathBuf>>, git::GitError> {
+    if !cli.pre_commit || cli.paths.is_empty() {
+        return Ok(None);
+    }
+    let repo = git::open_repo()?;
+    let Some(workdir) = repo.workdir() else { return Ok(None) };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let workdir = crate::paths::clean(&cwd.join(workdir));
+    let files: Vec<PathBuf> = cli
+        .paths
+        .iter()
+        .filter_map(|p| crate::paths::clean(&cwd.join(p)).strip_prefix(&workdir).ok().map(PathBuf::from))
+        .collect();
+    // A push: the change is the range's, restricted to these files.
+    let committing = std::env::var_os("GIT_INDEX_FILE").is_some();
+    Ok((refs || committing || git::all_differ_from_head(&repo, &files)?).then_some(files))
 }
 
 /// Keep only the files under `paths` (files or directories, relative to

@@ -148,6 +148,9 @@ pub struct ChangeSpec {
     pub amend: bool,
     /// Read every blob instead of the facts cache (tests compare the two).
     pub no_cache: bool,
+    /// The files a framework named (relative to the top of the work tree):
+    /// judge them as the working tree holds them (see [`files_change`]).
+    pub files: Option<Vec<PathBuf>>,
 }
 
 /// Is the hook running for `git commit --amend`? git tells a pre-commit
@@ -250,6 +253,9 @@ pub struct GitTree {
     /// absent): how the base snapshot is told apart from the judged one
     /// without listing it again.
     overrides: FxHashMap<OsString, Option<Oid>>,
+    /// Files read from the working tree (named by a framework), by path;
+    /// their ids in `overrides` are hashed, not stored in the database.
+    contents: FxHashMap<OsString, Arc<[u8]>>,
 }
 
 impl GitTree {
@@ -262,6 +268,7 @@ impl GitTree {
             entries: FxHashMap::default(),
             index: index.map(Arc::new),
             overrides: FxHashMap::default(),
+            contents: FxHashMap::default(),
         })
     }
 
@@ -279,6 +286,7 @@ impl GitTree {
             entries: self.entries.clone(),
             index: self.index.clone(),
             overrides,
+            contents: FxHashMap::default(),
         })
     }
 
@@ -356,6 +364,9 @@ impl GitTree {
     }
 
     fn blob(&self, path: &Path) -> io::Result<Vec<u8>> {
+        if let Some(bytes) = self.contents.get(path.as_os_str()) {
+            return Ok(bytes.to_vec());
+        }
         let oid = self.lookup(path).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the snapshot"))?;
         read_blob(&self.repo.lock().unwrap_or_else(|e| e.into_inner()), oid)
     }
@@ -391,6 +402,9 @@ impl SourceTree for GitTree {
     }
 
     fn size(&self, path: &Path) -> Option<u64> {
+        if let Some(bytes) = self.contents.get(path.as_os_str()) {
+            return Some(bytes.len() as u64);
+        }
         // The object's header only: the limit is checked before reading.
         let oid = self.lookup(path)?;
         let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
@@ -408,6 +422,9 @@ impl SourceTree for GitTree {
 
 /// Find the change to judge in `repo`.
 pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> {
+    if let Some(files) = spec.files.as_ref().filter(|_| spec.refs.is_none() && !spec.all) {
+        return files_change(repo, files, spec);
+    }
     if spec.refs.is_none()
         && !spec.all
         && !spec.amend
@@ -421,14 +438,15 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
     let (old, new_tree, index);
     let mut diff = match &spec.refs {
         Some((from, to)) => {
-            let from_tree = peel_tree(repo, from)?;
+            // The empty tree need not be stored: no tree is the same.
+            let from_tree = if from == EMPTY_TREE { None } else { Some(peel_tree(repo, from)?) };
             let to_tree = peel_tree(repo, to)?;
             to_tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
                 let path = format!("{dir}{}", entry.name().unwrap_or(""));
                 tree.insert(path.as_bytes(), entry.id(), entry.filemode() as u32);
                 git2::TreeWalkResult::Ok
             })?;
-            old = Some(from_tree);
+            old = from_tree;
             new_tree = Some(to_tree);
             repo.diff_tree_to_tree(old.as_ref(), new_tree.as_ref(), Some(&mut diff_options()))?
         }
@@ -523,9 +541,128 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
             deltas.push(PathChange { old: old_side, new: new_side });
         }
     }
+    // A framework's push names the files to judge (after its `exclude:`):
+    // the other changes of the range count as unchanged.
+    if let Some(named) = spec.files.as_ref().filter(|_| spec.refs.is_some()) {
+        // Files, or directories holding them.
+        let under = |p: &Path| named.iter().any(|n| p.starts_with(n));
+        let kept = |side: &Option<(PathBuf, Oid)>| side.as_ref().is_some_and(|(p, _)| under(p));
+        deltas.retain(|d| d.is_config() || kept(&d.old) || kept(&d.new));
+        files.retain(|f| under(&f.path));
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let base = tree.base(repo, &deltas)?;
     Ok(Change { files, tree, base, deltas, notes })
+}
+
+/// The change a framework names (pre-commit and prek pass the files to
+/// check, laid out in the working tree as they will be committed: unstaged
+/// edits stashed): the index with `files` (relative to the top of the work
+/// tree) read from the working tree, against the index with those files as
+/// HEAD has them. Only the named files are changes; whatever else is staged
+/// is the same on both sides, so a file the framework leaves out (its
+/// `exclude:`) is not judged.
+pub fn files_change(repo: &Repository, files: &[PathBuf], spec: &ChangeSpec) -> Result<Change, GitError> {
+    let workdir = repo.workdir().ok_or_else(|| GitError::NotARepository("a bare repository has no files".into()))?;
+    let mut tree = match git_index::read(repo, spec.index_file.as_deref()).map_err(|e| corrupt_index(repo, spec, e))? {
+        Some(index) => GitTree::new(repo, Some(index))?,
+        None => {
+            let mut tree = GitTree::new(repo, None)?;
+            let index = repo.index()?;
+            for entry in index.iter() {
+                tree.insert(&entry.path, entry.id, entry.mode);
+            }
+            tree
+        }
+    };
+    let head = head_tree(repo)?;
+    let (mut changed, mut deltas, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    for path in files {
+        let Ok(bytes) = std::fs::read(workdir.join(path)) else { continue };
+        let old = match head.as_ref().map(|t| t.get_path(path)) {
+            Some(Ok(e)) if e.kind() == Some(git2::ObjectType::Blob) && is_blob_mode(e.filemode() as u32) => {
+                repo.find_blob(e.id()).ok()
+            }
+            _ => None,
+        };
+        let by_name = is_python_name(path);
+        let python = |b: &[u8]| by_name || (path.extension().is_none() && crate::scan::has_python_shebang(b));
+        let new_python = python(&bytes) || path == Path::new(CONFIG);
+        let old_side =
+            old.as_ref().filter(|b| python(b.content()) || path == Path::new(CONFIG)).map(|b| (path.clone(), b.id()));
+        let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
+        if old.as_ref().is_some_and(|b| b.id() == oid) || !new_python {
+            continue;
+        }
+        if bytes.len() as u64 > spec.max_file_size && path != Path::new(CONFIG) {
+            notes.push((path.clone(), format!("skipped: {} bytes is over the size limit", bytes.len())));
+            continue;
+        }
+        let key = path.clone().into_os_string();
+        tree.overrides.insert(key.clone(), Some(oid));
+        deltas.push(PathChange { old: old_side, new: Some((path.clone(), oid)) });
+        if path != Path::new(CONFIG) {
+            let before = old.as_ref().map_or(&[][..], |b| b.content());
+            let mut opts = diff_options();
+            let patch = git2::Patch::from_buffers(before, Some(path), &bytes, Some(path), Some(&mut opts))?;
+            if let Some(added) = added_lines(&patch)? {
+                changed.push(ChangedFile { path: path.clone(), added });
+            }
+        }
+        tree.contents.insert(key, Arc::from(bytes));
+    }
+    changed.sort_by(|a, b| a.path.cmp(&b.path));
+    let base = tree.base(repo, &deltas)?;
+    Ok(Change { files: changed, tree, base, deltas, notes })
+}
+
+/// Does every one of `files` (relative to the top of the work tree) differ
+/// from HEAD in the working tree? (What a framework names at commit time:
+/// staged files. `run --all-files` names files that do not.)
+pub fn all_differ_from_head(repo: &Repository, files: &[PathBuf]) -> Result<bool, GitError> {
+    let Some(workdir) = repo.workdir() else { return Ok(false) };
+    let head = head_tree(repo)?;
+    for path in files {
+        let Ok(bytes) = std::fs::read(workdir.join(path)) else { continue };
+        let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
+        if head.as_ref().and_then(|t| t.get_path(path).ok()).is_some_and(|e| e.id() == oid) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// git's empty tree: the base of a push to a remote with none of its
+/// commits. It need not be in the object database (see [`peel_tree`]).
+pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
+/// Where a push of `to` starts: the parent of the oldest commit reachable
+/// from `to` that no ref of `remote` (of any remote, when unknown) has; the
+/// empty tree when that commit is a root (an empty remote); `to` itself
+/// when the remote has everything.
+pub fn push_base(repo: &Repository, to: &str, remote: Option<&str>) -> Result<String, GitError> {
+    let tip = repo
+        .revparse_single(to)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| GitError::BadRef(to.to_string(), e.message().to_string()))?;
+    let mut walk = repo.revwalk()?;
+    walk.push(tip.id())?;
+    let glob = match remote {
+        Some(name) => format!("refs/remotes/{name}/*"),
+        None => "refs/remotes/*".to_string(),
+    };
+    for reference in repo.references_glob(&glob)?.flatten() {
+        if let Ok(commit) = reference.peel_to_commit() {
+            walk.hide(commit.id())?;
+        }
+    }
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+    let Some(oldest) = walk.next().transpose()? else { return Ok(tip.id().to_string()) };
+    let oldest = repo.find_commit(oldest)?;
+    Ok(match oldest.parent_id(0) {
+        Ok(parent) => parent.to_string(),
+        Err(_) => EMPTY_TREE.to_string(),
+    })
 }
 
 /// One side of a diff delta, when it is a Python file (by name, or by
