@@ -103,29 +103,118 @@ fn exercise(tool: &str) {
 #[ignore = "needs pre-commit (pip install pre-commit); .ci/run installs it"]
 fn pre_commit_framework() {
     exercise("pre-commit");
+    named_files_and_exclude("pre-commit");
     fix_under_the_framework("pre-commit");
-}
-
-/// `args: [--fix]`: the first commit fixes the index and the files and
-/// fails, as the framework expects of a hook that changes files; the next
-/// commit passes with the fix.
-fn fix_under_the_framework(tool: &str) {
-    require(tool);
-    let (tmp, home) = hook_repo(tool, "        args: [--fix]\n");
-    let repo: PathBuf = tmp.path().to_path_buf();
-    std::fs::write(repo.join("app.py"), BAD).unwrap();
-    git(&repo, &["add", "app.py", ".pre-commit-config.yaml"], &home);
-    let out = git(&repo, &["commit", "-m", "bad"], &home);
-    assert!(!out.status.success(), "{}", text(&out));
-    assert_eq!(std::fs::read_to_string(repo.join("app.py")).unwrap(), GOOD, "{}", text(&out));
-    let out = git(&repo, &["commit", "-m", "fixed"], &home);
-    assert!(out.status.success(), "{}", text(&out));
-    let committed = String::from_utf8(git(&repo, &["show", "HEAD:app.py"], &home).stdout).unwrap();
-    assert_eq!(committed, GOOD);
+    first_push_to_an_empty_remote("pre-commit");
 }
 
 #[test]
 #[ignore = "needs prek and uv (pip install prek uv); .ci/run installs them"]
 fn prek_framework() {
     exercise("prek");
+    named_files_and_exclude("prek");
+    fix_under_the_framework("prek");
+    first_push_to_an_empty_remote("prek");
+}
+
+fn commit_all(repo: &Path, home: &Path, message: &str) {
+    assert!(git(repo, &["add", "-A"], home).status.success());
+    let out = git(repo, &["commit", "-q", "--no-verify", "-m", message], home);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// The files the framework names are what is judged: `run --files X`
+/// checks X as it is on disk, `run` (staged files) and a commit judge what
+/// they bring in, and the hook's `exclude:` keeps files out everywhere.
+fn named_files_and_exclude(tool: &str) {
+    let (tmp, home) = hook_repo(tool, "        exclude: ^legacy/\n");
+    let repo: PathBuf = tmp.path().to_path_buf();
+    std::fs::write(repo.join("old.py"), BAD).unwrap();
+    std::fs::create_dir_all(repo.join("legacy")).unwrap();
+    std::fs::write(repo.join("legacy/old.py"), BAD).unwrap();
+    std::fs::write(repo.join("tracked.py"), GOOD).unwrap();
+    commit_all(&repo, &home, "seed");
+
+    // An untracked file with a finding, named: checked.
+    std::fs::write(repo.join("bad.py"), BAD).unwrap();
+    let out = run(&repo, tool, &["run", "--files", "bad.py"], &home);
+    assert!(!out.status.success() && text(&out).contains("bad.py:3:1: FBG001"), "{tool}: {}", text(&out));
+    // An unstaged finding in a named file: checked.
+    std::fs::write(repo.join("tracked.py"), BAD).unwrap();
+    let out = run(&repo, tool, &["run", "--files", "tracked.py"], &home);
+    assert!(!out.status.success() && text(&out).contains("tracked.py:3:1: FBG001"), "{tool}: {}", text(&out));
+    std::fs::write(repo.join("tracked.py"), GOOD).unwrap();
+    std::fs::remove_file(repo.join("bad.py")).unwrap();
+    // A clean file named: old.py's finding is not its business.
+    std::fs::write(repo.join("new.py"), "X = 1\n").unwrap();
+    let out = run(&repo, tool, &["run", "--files", "new.py"], &home);
+    assert!(out.status.success(), "{tool}: {}", text(&out));
+
+    // `run` over the staged files, and the commit: a clean change to a file
+    // with an old finding brings nothing in; an excluded file staged beside
+    // it is not judged.
+    std::fs::write(repo.join("old.py"), format!("{BAD}X = 2\n")).unwrap();
+    std::fs::write(repo.join("legacy/old.py"), format!("{BAD}app.run(host='::')\n")).unwrap();
+    assert!(git(&repo, &["add", "-A"], &home).status.success());
+    let out = run(&repo, tool, &["run"], &home);
+    assert!(out.status.success(), "{tool} run: {}", text(&out));
+    let out = git(&repo, &["commit", "-m", "clean change"], &home);
+    assert!(out.status.success(), "{tool} commit: {}", text(&out));
+
+    // `run --all-files` audits what it is given: old.py, not legacy/.
+    let out = run(&repo, tool, &["run", "--all-files"], &home);
+    assert!(!out.status.success() && text(&out).contains("old.py:3:1: FBG001"), "{tool}: {}", text(&out));
+    assert!(!text(&out).contains("legacy/old.py"), "{tool}: {}", text(&out));
+}
+
+/// `args: [--fix]`: the commit fixes the working tree only and fails, as
+/// the framework expects of a hook that changes files; an unstaged edit in
+/// the same file survives the framework's stash; `git add` and the next
+/// commit pass with the fix.
+fn fix_under_the_framework(tool: &str) {
+    require(tool);
+    let (tmp, home) = hook_repo(tool, "        args: [--fix]\n");
+    let repo: PathBuf = tmp.path().to_path_buf();
+    std::fs::write(repo.join("app.py"), BAD).unwrap();
+    git(&repo, &["add", "app.py", ".pre-commit-config.yaml"], &home);
+    std::fs::write(repo.join("app.py"), format!("{BAD}# unstaged note\n")).unwrap();
+    let out = git(&repo, &["commit", "-m", "bad"], &home);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("app.py")).unwrap(),
+        format!("{GOOD}# unstaged note\n"),
+        "{tool}: the fix and the unstaged edit are both in the working tree: {}",
+        text(&out)
+    );
+    let staged = String::from_utf8(git(&repo, &["show", ":app.py"], &home).stdout).unwrap();
+    assert_eq!(staged, BAD, "{tool}: the index is the user's, untouched");
+    git(&repo, &["add", "app.py"], &home);
+    let out = git(&repo, &["commit", "-m", "fixed"], &home);
+    assert!(out.status.success(), "{}", text(&out));
+    let committed = String::from_utf8(git(&repo, &["show", "HEAD:app.py"], &home).stdout).unwrap();
+    assert_eq!(committed, format!("{GOOD}# unstaged note\n"));
+}
+
+/// The first push to an empty remote judges everything pushed: a clean
+/// branch goes, a branch with a finding (committed with --no-verify) does
+/// not.
+fn first_push_to_an_empty_remote(tool: &str) {
+    let (tmp, home) = hook_repo(tool, "");
+    let repo: PathBuf = tmp.path().to_path_buf();
+    let out = run(&repo, tool, &["install", "--hook-type", "pre-push"], &home);
+    assert!(out.status.success(), "{tool}: {}", text(&out));
+    let remote = tmp.path().join("remote.git");
+    assert!(git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()], &home).status.success());
+    assert!(git(&repo, &["remote", "add", "origin", remote.to_str().unwrap()], &home).status.success());
+    std::fs::write(repo.join("app.py"), GOOD).unwrap();
+    commit_all(&repo, &home, "clean");
+    let out = git(&repo, &["push", "-q", "origin", "main"], &home);
+    assert!(out.status.success(), "{tool}: a clean first push: {}", text(&out));
+
+    assert!(git(&repo, &["checkout", "-q", "--orphan", "other"], &home).status.success());
+    std::fs::write(repo.join("app.py"), BAD).unwrap();
+    commit_all(&repo, &home, "bad");
+    let out = git(&repo, &["push", "-q", "origin", "other"], &home);
+    assert!(!out.status.success(), "{tool}: a first push with a finding went through: {}", text(&out));
+    assert!(text(&out).contains("app.py:3:1: FBG001"), "{tool}: {}", text(&out));
 }
