@@ -575,7 +575,8 @@ pub fn files_change(repo: &Repository, files: &[PathBuf], spec: &ChangeSpec) -> 
             tree
         }
     };
-    let head = head_tree(repo)?;
+    // An amend is judged against the commit it replaces' parent.
+    let head = if spec.amend { amended_parent_tree(repo)? } else { head_tree(repo)? };
     let (mut changed, mut deltas, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     for path in files {
         let Ok(bytes) = std::fs::read(workdir.join(path)) else { continue };

@@ -175,24 +175,37 @@ fn fix_under_the_framework(tool: &str) {
     require(tool);
     let (tmp, home) = hook_repo(tool, "        args: [--fix]\n");
     let repo: PathBuf = tmp.path().to_path_buf();
-    std::fs::write(repo.join("app.py"), BAD).unwrap();
+    // The unstaged edit is more than the diff's three lines of context
+    // away from the host, so the framework's stash applies over the fix.
+    let filler = "\n# one\n# two\n# three\n# four\n";
+    std::fs::write(repo.join("app.py"), format!("{BAD}{filler}")).unwrap();
     git(&repo, &["add", "app.py", ".pre-commit-config.yaml"], &home);
-    std::fs::write(repo.join("app.py"), format!("{BAD}# unstaged note\n")).unwrap();
+    std::fs::write(repo.join("app.py"), format!("{BAD}{filler}# unstaged note\n")).unwrap();
     let out = git(&repo, &["commit", "-m", "bad"], &home);
     assert!(!out.status.success(), "{}", text(&out));
     assert_eq!(
         std::fs::read_to_string(repo.join("app.py")).unwrap(),
-        format!("{GOOD}# unstaged note\n"),
+        format!("{GOOD}{filler}# unstaged note\n"),
         "{tool}: the fix and the unstaged edit are both in the working tree: {}",
         text(&out)
     );
     let staged = String::from_utf8(git(&repo, &["show", ":app.py"], &home).stdout).unwrap();
-    assert_eq!(staged, BAD, "{tool}: the index is the user's, untouched");
+    assert_eq!(staged, format!("{BAD}{filler}"), "{tool}: the index is the user's, untouched");
     git(&repo, &["add", "app.py"], &home);
     let out = git(&repo, &["commit", "-m", "fixed"], &home);
     assert!(out.status.success(), "{}", text(&out));
     let committed = String::from_utf8(git(&repo, &["show", "HEAD:app.py"], &home).stdout).unwrap();
-    assert_eq!(committed, format!("{GOOD}# unstaged note\n"));
+    assert_eq!(committed, format!("{GOOD}{filler}# unstaged note\n"));
+
+    // An unstaged edit next to the host: the framework rolls the fix back
+    // rather than lose the edit; the edit is still there.
+    std::fs::write(repo.join("app.py"), BAD).unwrap();
+    git(&repo, &["add", "app.py"], &home);
+    std::fs::write(repo.join("app.py"), format!("{BAD}# next to it\n")).unwrap();
+    let out = git(&repo, &["commit", "-m", "bad again"], &home);
+    assert!(!out.status.success(), "{}", text(&out));
+    let on_disk = std::fs::read_to_string(repo.join("app.py")).unwrap();
+    assert!(on_disk.ends_with("# next to it\n"), "{tool}: the unstaged edit was lost: {on_disk}\n{}", text(&out));
 }
 
 /// The first push to an empty remote judges everything pushed: a clean
