@@ -471,3 +471,47 @@ fn a_sparse_index_is_a_clear_error_with_the_way_out() {
     let out = r.fbg(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+#[test]
+fn pushes_a_framework_reports_with_one_ref_or_none() {
+    let r = Repo::new();
+    r.seed(&[("legacy.py", common::BAD), ("a.py", "X = 1\n")]);
+    let remote = tempfile::tempdir().unwrap();
+    r.ok(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    r.ok(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let push_env = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = common::clean(std::process::Command::new(common::BIN));
+        cmd.current_dir(&r.root).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    // An empty remote: everything pushed is judged (prek: TO alone;
+    // pre-commit: no refs, its pre-push variables, every file named).
+    let prek = [("PRE_COMMIT_TO_REF", "HEAD"), ("PRE_COMMIT_REMOTE_NAME", "origin")];
+    let out = push_env(&["--pre-commit"], &prek);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("legacy.py:3:1: FBG001") && text(&out).contains("this push"), "{}", text(&out));
+    let pre_commit = [("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"), ("PRE_COMMIT_REMOTE_NAME", "origin")];
+    let out = push_env(&["--pre-commit", "a.py", "legacy.py"], &pre_commit);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("SKIP=flask-bind-guard git push"), "{}", text(&out));
+    // Once the remote has it, only what is new counts.
+    r.ok(&["push", "-q", "--no-verify", "origin", "main"]);
+    r.write("a.py", "X = 2\n");
+    r.ok(&["commit", "-qam", "clean"]);
+    let out = push_env(&["--pre-commit"], &prek);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    r.write("b.py", common::BAD);
+    r.ok(&["add", "b.py"]);
+    r.ok(&["commit", "-qm", "bad"]);
+    let out = push_env(&["--pre-commit"], &prek);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("b.py:3:1") && !text(&out).contains("legacy.py"), "{}", text(&out));
+    // A lone half as a flag is a usage error; from the environment it is not.
+    let out = push_env(&["--to-ref", "HEAD"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = push_env(&[], &[("PRE_COMMIT_FROM_REF", "HEAD~1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
