@@ -244,7 +244,8 @@ fn is_blob_mode(mode: u32) -> bool {
 /// the object database. Only `.py` paths are listed (they are what imports
 /// can name), and the root `pyproject.toml` (the configuration).
 pub struct GitTree {
-    repo: Mutex<Repository>,
+    /// Shared with the base snapshot: one more handle, not two.
+    repo: Arc<Mutex<Repository>>,
     /// `.py` paths of the snapshot, when listed up front (libgit2 path).
     entries: FxHashMap<OsString, Oid>,
     /// The parsed index, searched in place (fast path).
@@ -264,7 +265,7 @@ impl GitTree {
         // from several threads, one at a time.
         let handle = Repository::open(repo.path())?;
         Ok(GitTree {
-            repo: Mutex::new(handle),
+            repo: Arc::new(Mutex::new(handle)),
             entries: FxHashMap::default(),
             index: index.map(Arc::new),
             overrides: FxHashMap::default(),
@@ -273,7 +274,7 @@ impl GitTree {
     }
 
     /// The base snapshot: this one with the deltas undone.
-    fn base(&self, repo: &Repository, deltas: &[PathChange]) -> Result<GitTree, GitError> {
+    fn base(&self, deltas: &[PathChange]) -> Result<GitTree, GitError> {
         let mut overrides = FxHashMap::default();
         for (path, _) in deltas.iter().filter_map(|d| d.new.as_ref()) {
             overrides.insert(path.clone().into_os_string(), None);
@@ -282,7 +283,7 @@ impl GitTree {
             overrides.insert(path.clone().into_os_string(), Some(*oid));
         }
         Ok(GitTree {
-            repo: Mutex::new(Repository::open(repo.path())?),
+            repo: Arc::clone(&self.repo),
             entries: self.entries.clone(),
             index: self.index.clone(),
             overrides,
@@ -485,7 +486,7 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
     if spec.all {
         let files: Vec<ChangedFile> =
             tree.python_blobs(true).into_iter().map(|(path, _)| ChangedFile { path, added: Added::All }).collect();
-        let base = tree.base(repo, &[])?;
+        let base = tree.base(&[])?;
         return Ok(Change { files, tree, base, deltas: Vec::new(), notes });
     }
     diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
@@ -551,7 +552,7 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
         files.retain(|f| under(&f.path));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let base = tree.base(repo, &deltas)?;
+    let base = tree.base(&deltas)?;
     Ok(Change { files, tree, base, deltas, notes })
 }
 
@@ -613,7 +614,7 @@ pub fn files_change(repo: &Repository, files: &[PathBuf], spec: &ChangeSpec) -> 
         tree.contents.insert(key, Arc::from(bytes));
     }
     changed.sort_by(|a, b| a.path.cmp(&b.path));
-    let base = tree.base(repo, &deltas)?;
+    let base = tree.base(&deltas)?;
     Ok(Change { files: changed, tree, base, deltas, notes })
 }
 
@@ -783,7 +784,7 @@ pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let base = tree.base(repo, &deltas)?;
+    let base = tree.base(&deltas)?;
     Ok(Some(Change { files, tree, base, deltas, notes }))
 }
 
