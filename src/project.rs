@@ -226,7 +226,14 @@ impl Project {
         }
     }
 
-    /// Parse a module (once) and return it.
+    /// Let go of a module nobody needs any more (a checked file with no
+    /// finding): an audit of many candidates then holds a few modules at a
+    /// time, not all of them. One imported later is parsed again.
+    pub fn forget(&self, path: &Path) {
+        self.modules.lock().unwrap_or_else(|e| e.into_inner()).remove(path);
+    }
+
+    /// Parse a module (once while it is kept) and return it.
     pub fn load(&self, path: &Path) -> Result<ModuleRef, LoadError> {
         let slot = {
             let mut map = self.modules.lock().unwrap_or_else(|e| e.into_inner());

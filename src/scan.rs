@@ -239,6 +239,11 @@ pub(crate) fn check_files(
                 for message in ineffective_comments(&module, &findings) {
                     lock(&results).push(Err(FileProblem { path: path.to_path_buf(), message, is_error: false }));
                 }
+                if findings.is_empty() && suppressed.is_empty() {
+                    // Nothing to print from it: let it go now.
+                    project.forget(path);
+                    return;
+                }
                 Ok(FileReport { findings, suppressed, module })
             }
             Err(e) => Err(problem(path, &e)),
