@@ -9,6 +9,9 @@ library and site-packages), copied to a folder whose path has no
     python3 bench/bench.py            # build, set up the tools, measure
     python3 bench/bench.py --runs 10  # more runs per tool (interleaved)
     python3 bench/bench.py --profile dist  # the binary the wheels ship
+    python3 bench/bench.py --tree many     # 20,000 small Flask modules that
+                                           # each call app.run: every file a
+                                           # candidate (a monorepo of services)
 
 Prints wall time (min and median of the runs), peak memory (max RSS) and
 the ratio of each tool's median (and min) to flask-bind-guard's. The fast
@@ -44,6 +47,30 @@ def build_tree(dest: Path) -> tuple[int, int]:
                 target = dest / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, target)
+        marker.write_text("")
+    files = [p for p in dest.rglob("*.py")]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def build_many(dest: Path, count: int) -> tuple[int, int]:
+    """A tree where every file is a candidate: `count` small Flask modules,
+    each with thirty handlers and `app.run(host='127.0.0.1', port=5000)`
+    (no finding: every file must be parsed and analysed to know)."""
+    marker = dest / f".complete-{count}"
+    if not marker.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        handlers = "\n".join(
+            f"def handler_{i}(request):\n    value = request.args.get('k{i}', 'default')\n"
+            f"    return {{'result': value, 'index': {i}}}\n"
+            for i in range(30)
+        )
+        for i in range(count):
+            d = dest / f"svc{i // 200}"
+            d.mkdir(parents=True, exist_ok=True)
+            (d / f"app_{i}.py").write_text(
+                "from flask import Flask\n\napp = Flask(__name__)\n\n"
+                f"{handlers}\n\nif __name__ == '__main__':\n    app.run(host='127.0.0.1', port=5000)\n"
+            )
         marker.write_text("")
     files = [p for p in dest.rglob("*.py")]
     return len(files), sum(p.stat().st_size for p in files)
@@ -93,11 +120,17 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--profile", default="release", help="cargo profile of the binary: release (cargo install) or dist (the wheels)")
     ap.add_argument("--bandit-runs", type=int, default=1, help="bandit is slow (minutes); 0 leaves it out")
+    ap.add_argument("--tree", choices=["stdlib", "many"], default="stdlib", help="stdlib: few candidates; many: every file a candidate")
+    ap.add_argument("--many-files", type=int, default=20000)
     args = ap.parse_args()
 
     WORK.mkdir(parents=True, exist_ok=True)
-    tree = WORK / "tree"
-    nfiles, nbytes = build_tree(tree)
+    if args.tree == "many":
+        tree = WORK / "many"
+        nfiles, nbytes = build_many(tree, args.many_files)
+    else:
+        tree = WORK / "tree"
+        nfiles, nbytes = build_tree(tree)
     bin_dir = tool_venv()
     subprocess.run(["cargo", "build", "--profile", args.profile, "--quiet"], cwd=REPO, check=True)
     fbg = REPO / "target" / args.profile / "flask-bind-guard"
