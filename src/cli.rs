@@ -414,8 +414,6 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             return EXIT_ERROR;
         }
     };
-    // Inside a commit, git sets GIT_INDEX_FILE for its hooks.
-    let git_runs_hook = std::env::var_os("GIT_INDEX_FILE").is_some() || refs.is_some();
     // Refs from the environment with PATHs: the range, in those PATHs.
     // (Under a framework the PATHs restrict the change instead, below, so
     // that the files importing a named module are still judged.)
@@ -434,7 +432,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let staged = cli.paths.is_empty() || restrict || named.is_some();
     // `pre-commit run --all-files` (how CI runs hooks): no commit is being
     // made, so audit everything the index holds.
-    let all = cli.all || (cli.pre_commit && !git_runs_hook && cli.paths.is_empty());
+    let all = cli.all;
     let started = std::time::Instant::now();
     let request = cli.config_request();
     if staged {
@@ -462,6 +460,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             amend: refs.is_none() && !all && std::env::var_os("GIT_INDEX_FILE").is_some() && git::committing_amend(),
             no_cache: false,
             files: named.clone(),
+            // A commit judges the index (the framework stashed what is
+            // not staged); a manual run the files as they are.
+            worktree: std::env::var_os("GIT_INDEX_FILE").is_none(),
         };
         let checked = git::open_repo().and_then(|repo| {
             let outcome = run_with_repo(&repo, &spec, &opts)?;
@@ -513,8 +514,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
     }
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
-    if cli.fix || cli.diff {
-        if refs.is_some() && cli.fix {
+    // A framework's hook with `args: [--fix]` also runs on pushes: there
+    // is nothing to fix in pushed commits, so it reports.
+    let fixing = (cli.fix || cli.diff) && !(refs.is_some() && cli.pre_commit);
+    if fixing {
+        if refs.is_some() && cli.fix && !cli.pre_commit {
             let _ = writeln!(err, "error: --fix applies to the index or to files, not to a range of commits");
             return EXIT_ERROR;
         }
@@ -553,7 +557,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 /// Is this a push a framework runs the hook for? (Refs from its
 /// environment, or its pre-push variables without refs.)
 fn pushing(cli: &Cli) -> bool {
-    cli.refs_from_env || (cli.pre_commit && cli.from_ref.is_none() && cli.to_ref.is_none() && pre_push_env())
+    // `pre-commit run --from-ref A --to-ref B` (CI) sets the refs but none
+    // of the push's variables.
+    pre_push_env() || (cli.refs_from_env && !cli.pre_commit)
 }
 
 fn pre_push_env() -> bool {
@@ -589,18 +595,30 @@ fn push_refs(cli: &Cli) -> Result<Option<(String, String)>, String> {
 /// of the work tree when they are a change to judge (git is committing, or
 /// every one differs from HEAD), `None` to audit them as given.
 fn framework_files(cli: &Cli, refs: bool) -> Result<Option<Vec<PathBuf>>, git::GitError> {
-    if !cli.pre_commit || cli.paths.is_empty() {
+    if !cli.pre_commit || cli.all {
         return Ok(None);
+    }
+    if cli.paths.is_empty() {
+        // The hook always runs (`always_run`): with no file named, only
+        // what a framework cannot name is judged (a deleted module, the
+        // configuration, files not in the working tree).
+        return Ok(Some(Vec::new()));
     }
     let repo = git::open_repo()?;
     let Some(workdir) = repo.workdir() else { return Ok(None) };
     let cwd = std::env::current_dir().unwrap_or_default();
-    let workdir = crate::paths::clean(&cwd.join(workdir));
-    let files: Vec<PathBuf> = cli
-        .paths
-        .iter()
-        .filter_map(|p| crate::paths::clean(&cwd.join(p)).strip_prefix(&workdir).ok().map(PathBuf::from))
-        .collect();
+    // Resolved, so a path spelt through a symlink is still inside.
+    // (The directory only: a named file that is itself a link stays itself.)
+    let resolve = |p: &std::path::Path| {
+        let p = crate::paths::clean(p);
+        match (p.parent().and_then(|d| std::fs::canonicalize(d).ok()), p.file_name()) {
+            (Some(dir), Some(name)) => dir.join(name),
+            _ => std::fs::canonicalize(&p).unwrap_or(p),
+        }
+    };
+    let workdir = std::fs::canonicalize(cwd.join(workdir)).unwrap_or_else(|_| crate::paths::clean(&cwd.join(workdir)));
+    let files: Vec<PathBuf> =
+        cli.paths.iter().filter_map(|p| resolve(&cwd.join(p)).strip_prefix(&workdir).ok().map(PathBuf::from)).collect();
     // A push: the change is the range's, restricted to these files.
     let committing = std::env::var_os("GIT_INDEX_FILE").is_some();
     Ok((refs || committing || git::all_differ_from_head(&repo, &files)?).then_some(files))
@@ -611,7 +629,14 @@ fn framework_files(cli: &Cli, refs: bool) -> Result<Option<Vec<PathBuf>>, git::G
 fn keep_under(outcome: &mut ScanOutcome, paths: &[PathBuf]) {
     // Compared resolved: the repository's path may be spelt differently
     // from the working directory's (a symlink on the way).
-    let resolve = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| crate::paths::clean(p));
+    // (The directory only: a named file that is itself a link stays itself.)
+    let resolve = |p: &std::path::Path| {
+        let p = crate::paths::clean(p);
+        match (p.parent().and_then(|d| std::fs::canonicalize(d).ok()), p.file_name()) {
+            (Some(dir), Some(name)) => dir.join(name),
+            _ => std::fs::canonicalize(&p).unwrap_or(p),
+        }
+    };
     let cwd = std::env::current_dir().unwrap_or_default();
     let wanted: Vec<PathBuf> = paths.iter().map(|p| resolve(&cwd.join(p))).collect();
     let base = resolve(&outcome.base);

@@ -149,8 +149,11 @@ pub struct ChangeSpec {
     /// Read every blob instead of the facts cache (tests compare the two).
     pub no_cache: bool,
     /// The files a framework named (relative to the top of the work tree):
-    /// judge them as the working tree holds them (see [`files_change`]).
+    /// only their changes are judged (see [`keep_named`]).
     pub files: Option<Vec<PathBuf>>,
+    /// Read the named files from the working tree (no commit is being
+    /// made: `pre-commit run --files new.py`), see [`files_change`].
+    pub worktree: bool,
 }
 
 /// Is the hook running for `git commit --amend`? git tells a pre-commit
@@ -423,9 +426,35 @@ impl SourceTree for GitTree {
 
 /// Find the change to judge in `repo`.
 pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> {
-    if let Some(files) = spec.files.as_ref().filter(|_| spec.refs.is_none() && !spec.all) {
+    if let Some(files) = spec.files.as_ref().filter(|_| spec.worktree && spec.refs.is_none() && !spec.all) {
         return files_change(repo, files, spec);
     }
+    let mut change = snapshot_change(repo, spec)?;
+    if let Some(named) = spec.files.as_ref().filter(|_| !spec.all) {
+        keep_named(repo, &mut change, named)?;
+    }
+    Ok(change)
+}
+
+/// A framework names the files to judge (after its `exclude:`): the other
+/// changes count as unchanged, except what it cannot name: deletions, the
+/// configuration, and files not in the working tree (a push of a branch
+/// that is not checked out).
+fn keep_named(repo: &Repository, change: &mut Change, named: &[PathBuf]) -> Result<(), GitError> {
+    let workdir = repo.workdir().map(Path::to_path_buf).unwrap_or_default();
+    // Files, or directories holding them.
+    let kept = |p: &Path| named.iter().any(|n| p.starts_with(n)) || !workdir.join(p).exists();
+    change.deltas.retain(|d| match &d.new {
+        None => true,
+        Some((new, _)) => d.is_config() || kept(new) || d.old.as_ref().is_some_and(|(old, _)| kept(old)),
+    });
+    change.files.retain(|f| kept(&f.path));
+    change.base = change.tree.base(&change.deltas)?;
+    Ok(())
+}
+
+/// The change of the index (or of a range of commits) over its base.
+fn snapshot_change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> {
     if spec.refs.is_none()
         && !spec.all
         && !spec.amend
@@ -544,13 +573,6 @@ pub fn change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitError> 
     }
     // A framework's push names the files to judge (after its `exclude:`):
     // the other changes of the range count as unchanged.
-    if let Some(named) = spec.files.as_ref().filter(|_| spec.refs.is_some()) {
-        // Files, or directories holding them.
-        let under = |p: &Path| named.iter().any(|n| p.starts_with(n));
-        let kept = |side: &Option<(PathBuf, Oid)>| side.as_ref().is_some_and(|(p, _)| under(p));
-        deltas.retain(|d| d.is_config() || kept(&d.old) || kept(&d.new));
-        files.retain(|f| under(&f.path));
-    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let base = tree.base(&deltas)?;
     Ok(Change { files, tree, base, deltas, notes })
@@ -587,6 +609,7 @@ pub fn files_change(repo: &Repository, files: &[PathBuf], spec: &ChangeSpec) -> 
             }
             _ => None,
         };
+        let bytes = as_committed(bytes, old.as_ref().map(|b| b.content()));
         let by_name = is_python_name(path);
         let python = |b: &[u8]| by_name || (path.extension().is_none() && crate::scan::has_python_shebang(b));
         let new_python = python(&bytes) || path == Path::new(CONFIG);
@@ -618,6 +641,26 @@ pub fn files_change(repo: &Repository, files: &[PathBuf], spec: &ChangeSpec) -> 
     Ok(Change { files: changed, tree, base, deltas, notes })
 }
 
+/// A working-tree file in the form git would commit it, as far as line
+/// endings go: a checkout with CRLF (`core.autocrlf`, `eol=crlf`) of a
+/// file committed with LF is compared as LF, so an unchanged line is not
+/// taken for an added one.
+fn as_committed(bytes: Vec<u8>, committed: Option<&[u8]>) -> Vec<u8> {
+    let crlf = memchr::memmem::find(&bytes, b"\r\n").is_some();
+    let committed_lf = committed.is_some_and(|c| memchr::memmem::find(c, b"\r\n").is_none());
+    if !(crlf && committed_lf) {
+        return bytes;
+    }
+    // Bytes, not text: the file need not be UTF-8.
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// Does every one of `files` (relative to the top of the work tree) differ
 /// from HEAD in the working tree? (What a framework names at commit time:
 /// staged files. `run --all-files` names files that do not.)
@@ -626,8 +669,10 @@ pub fn all_differ_from_head(repo: &Repository, files: &[PathBuf]) -> Result<bool
     let head = head_tree(repo)?;
     for path in files {
         let Ok(bytes) = std::fs::read(workdir.join(path)) else { continue };
+        let old = head.as_ref().and_then(|t| t.get_path(path).ok()).and_then(|e| repo.find_blob(e.id()).ok());
+        let bytes = as_committed(bytes, old.as_ref().map(|b| b.content()));
         let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
-        if head.as_ref().and_then(|t| t.get_path(path).ok()).is_some_and(|e| e.id() == oid) {
+        if old.is_some_and(|b| b.id() == oid) {
             return Ok(false);
         }
     }

@@ -490,7 +490,7 @@ fn pushes_a_framework_reports_with_one_ref_or_none() {
     // An empty remote: everything pushed is judged (prek: TO alone;
     // pre-commit: no refs, its pre-push variables, every file named).
     let prek = [("PRE_COMMIT_TO_REF", "HEAD"), ("PRE_COMMIT_REMOTE_NAME", "origin")];
-    let out = push_env(&["--pre-commit"], &prek);
+    let out = push_env(&["--pre-commit", "--", "a.py", "legacy.py"], &prek);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("legacy.py:3:1: FBG001") && text(&out).contains("this push"), "{}", text(&out));
     let pre_commit = [("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"), ("PRE_COMMIT_REMOTE_NAME", "origin")];
@@ -506,12 +506,96 @@ fn pushes_a_framework_reports_with_one_ref_or_none() {
     r.write("b.py", common::BAD);
     r.ok(&["add", "b.py"]);
     r.ok(&["commit", "-qm", "bad"]);
-    let out = push_env(&["--pre-commit"], &prek);
+    let out = push_env(&["--pre-commit", "--", "b.py"], &prek);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("b.py:3:1") && !text(&out).contains("legacy.py"), "{}", text(&out));
+    // A branch that is not checked out: its files are not on disk, so the
+    // framework names none of them; they are judged all the same.
+    r.ok(&["checkout", "-q", "-b", "feature"]);
+    r.write("server.py", common::BAD);
+    r.ok(&["add", "server.py"]);
+    r.ok(&["commit", "-qm", "server"]);
+    r.ok(&["checkout", "-q", "main"]);
+    let feature = [("PRE_COMMIT_TO_REF", "feature"), ("PRE_COMMIT_REMOTE_NAME", "origin")];
+    let out = push_env(&["--pre-commit"], &feature);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("server.py:3:1"), "{}", text(&out));
     // A lone half as a flag is a usage error; from the environment it is not.
     let out = push_env(&["--to-ref", "HEAD"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let out = push_env(&[], &[("PRE_COMMIT_FROM_REF", "HEAD~1")]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+/// The hook as pre-commit or prek run it at commit time: `--pre-commit`,
+/// `--`, the staged files they name, `GIT_INDEX_FILE` set by git.
+fn framework_commit(r: &Repo, named: &[&str], extra: &[&str]) -> std::process::Output {
+    let mut cmd = common::clean(std::process::Command::new(common::BIN));
+    cmd.current_dir(&r.root).env("GIT_INDEX_FILE", r.root.join(".git/index")).arg("--pre-commit");
+    cmd.args(extra).arg("--").args(named);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn under_a_framework_what_it_cannot_name_is_judged_and_renames_are_followed() {
+    // The configuration that allowed the host removed, a .py edited.
+    let r = Repo::new();
+    r.seed(&[
+        ("pyproject.toml", "[tool.flask-bind-guard]\nextend-safe-hosts = [\"0.0.0.0\"]\n"),
+        ("app.py", common::BAD),
+    ]);
+    r.write("pyproject.toml", "[tool.flask-bind-guard]\n");
+    r.ok(&["add", "-A"]);
+    let out = framework_commit(&r, &[], &[]);
+    assert_eq!(out.status.code(), Some(1), "config only: {}", text(&out));
+    // A deleted module that shadowed the safe one (never named).
+    let r = Repo::new();
+    r.seed(&[
+        ("config/__init__.py", "HOST = \"127.0.0.1\"\n"),
+        ("config.py", "HOST = \"0.0.0.0\"\n"),
+        ("app.py", APP_HOST),
+        ("other.py", "X = 1\n"),
+    ]);
+    r.ok(&["rm", "-q", "config/__init__.py"]);
+    r.write("other.py", "X = 2\n");
+    r.ok(&["add", "other.py"]);
+    let out = framework_commit(&r, &["other.py"], &[]);
+    assert_eq!(out.status.code(), Some(1), "deletion: {}", text(&out));
+    // A file with an old finding renamed: nothing brought in.
+    let r = Repo::new();
+    r.seed(&[("old.py", common::BAD)]);
+    r.ok(&["mv", "old.py", "new.py"]);
+    let out = framework_commit(&r, &["new.py"], &[]);
+    assert_eq!(out.status.code(), Some(0), "rename: {}", text(&out));
+    // A file whose name starts with a dash is a file.
+    let r = Repo::new();
+    r.seed(&[("a.py", "X = 1\n")]);
+    r.write("-dash.py", common::BAD);
+    r.ok(&["add", "--", "-dash.py"]);
+    let out = framework_commit(&r, &["-dash.py"], &[]);
+    assert_eq!(out.status.code(), Some(1), "dash: {}", text(&out));
+}
+
+#[test]
+fn a_framework_fix_hook_reports_on_pushes_and_crlf_checkouts_compare_as_committed() {
+    let r = Repo::new();
+    r.seed(&[("a.py", "X = 1\n")]);
+    let from = r.head().unwrap();
+    r.write("b.py", common::BAD);
+    r.ok(&["add", "b.py"]);
+    r.ok(&["commit", "-qm", "bad"]);
+    let mut cmd = common::clean(std::process::Command::new(common::BIN));
+    cmd.current_dir(&r.root).env("PRE_COMMIT_FROM_REF", &from).env("PRE_COMMIT_TO_REF", "HEAD");
+    let out = cmd.args(["--pre-commit", "--fix", "--", "b.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("b.py:3:1: FBG001") && !text(&out).contains("push"), "{}", text(&out));
+
+    // A CRLF checkout of an LF file with an old finding, one line edited,
+    // named by a manual `pre-commit run --files`: nothing brought in.
+    let r = Repo::new();
+    r.seed(&[("legacy.py", common::BAD)]);
+    r.write("legacy.py", common::BAD.replace('\n', "\r\n") + "# note\r\n");
+    let mut cmd = common::clean(std::process::Command::new(common::BIN));
+    let out = cmd.current_dir(&r.root).args(["--pre-commit", "--", "legacy.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
