@@ -69,10 +69,12 @@ pub struct Cli {
     #[arg(long, requires = "fix")]
     pub exit_zero_on_fix: bool,
 
-    /// Behave as a pre-commit / prek hook: when git runs the hook (a commit
-    /// or a push), judge the change; otherwise (`pre-commit run
-    /// --all-files`, as CI runs hooks) audit every Python file of the index,
-    /// or the files given.
+    /// Behave as a pre-commit / prek hook given the files the framework
+    /// names: at a commit, judge what the staged change brings in (the
+    /// named files, and what a framework cannot name: deletions,
+    /// pyproject.toml); on a push, what the pushed commits bring in; files
+    /// HEAD already holds as they are (`run --all-files`, as CI runs hooks)
+    /// are audited.
     #[arg(long)]
     pub pre_commit: bool,
 
