@@ -8,6 +8,10 @@ flask-bind-guard in staged mode (what the hook runs), and
 `ruff check --select S104` on the staged Python files.
 
     python3 bench/staged.py [--runs 15]
+    python3 bench/staged.py --dirs 250   # ~5,000 files: where the hook's
+                                          # fixed start shows
+
+Each size is timed twice: one staged Python change, and nothing staged.
 """
 import argparse
 import os
@@ -24,7 +28,7 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
-def build_repo(repo: Path) -> None:
+def build_repo(repo: Path, dirs: int) -> None:
     if (repo / ".git" / "bench-complete").exists():
         return
     subprocess.run(["rm", "-rf", str(repo)], check=True)
@@ -34,7 +38,7 @@ def build_repo(repo: Path) -> None:
     git(repo, "config", "user.name", "bench")
     git(repo, "config", "gc.auto", "0")
     exts = [".txt", ".json", ".md", ".cfg"]
-    for d in range(2500):
+    for d in range(dirs):
         pkg = repo / f"pkg{d // 50}" / f"sub{d % 50}"
         pkg.mkdir(parents=True, exist_ok=True)
         (pkg / "__init__.py").write_text("")
@@ -66,9 +70,10 @@ def measure(cmd, cwd: Path, runs: int, shell: bool = False) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--dirs", type=int, default=2500, help="20 files per directory: 2500 -> 50,000 files")
     args = ap.parse_args()
-    repo = WORK / "big-repo"
-    build_repo(repo)
+    repo = WORK / ("big-repo" if args.dirs == 2500 else f"repo-{args.dirs}")
+    build_repo(repo, args.dirs)
     # Stage a one-file change (the same every run).
     git(repo, "reset", "-q", "--hard")
     target = repo / "pkg3" / "sub7" / "m4.py"
@@ -93,12 +98,16 @@ def main() -> None:
             True,
         ),
     ]
-    results = [(name, measure(cmd, repo, args.runs, shell)) for name, cmd, shell in tools]
-    floor = results[0][1]["median"]
-    print(f"{'command':<42} {'min':>8} {'median':>8} {'peak RSS':>9} {'vs git':>7}")
-    for name, r in results:
-        print(f"{name:<42} {r['min'] * 1000:>6.1f}ms {r['median'] * 1000:>6.1f}ms {r['peak_mb']:>7.1f}MB {r['median'] / floor:>6.1f}x")
+    def table(results):
+        floor = results[0][1]["median"]
+        print(f"{'command':<42} {'min':>8} {'median':>8} {'peak RSS':>9} {'vs git':>7}")
+        for name, r in results:
+            print(f"{name:<42} {r['min'] * 1000:>6.1f}ms {r['median'] * 1000:>6.1f}ms {r['peak_mb']:>7.1f}MB {r['median'] / floor:>6.1f}x")
+
+    table([(name, measure(cmd, repo, args.runs, shell)) for name, cmd, shell in tools])
     git(repo, "reset", "-q", "--hard")
+    print("\nnothing staged:")
+    table([(name, measure(cmd, repo, args.runs, shell)) for name, cmd, shell in tools[:2]])
 
 
 if __name__ == "__main__":
