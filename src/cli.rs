@@ -460,7 +460,6 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             // What `open_from_env` reads too; relative to where git runs us.
             index_file: std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from),
             amend: refs.is_none() && !all && std::env::var_os("GIT_INDEX_FILE").is_some() && git::committing_amend(),
-            no_cache: false,
             files: named.clone(),
             // A commit judges the index (the framework stashed what is
             // not staged); a manual run the files as they are.

@@ -32,7 +32,7 @@ const NOT_PYTHON: u8 = 4;
 pub type BlobId = [u8; 20];
 
 pub struct FactsCache {
-    path: Option<PathBuf>,
+    path: PathBuf,
     salt: u64,
     /// The file as read (validated), searched in place.
     bytes: Vec<u8>,
@@ -56,20 +56,7 @@ impl FactsCache {
         let (count, text) = valid(&bytes, salt).unwrap_or_default();
         let bytes = if count == 0 { Vec::new() } else { bytes };
         let hit = (0..count).map(|_| AtomicBool::new(false)).collect();
-        FactsCache { path: Some(path), salt, bytes, count, text, hit, fresh: Mutex::default() }
-    }
-
-    /// A cache that remembers nothing (tests compare with it).
-    pub fn none() -> FactsCache {
-        FactsCache {
-            path: None,
-            salt: 0,
-            bytes: Vec::new(),
-            count: 0,
-            text: String::new(),
-            hit: Vec::new(),
-            fresh: Mutex::default(),
-        }
+        FactsCache { path, salt, bytes, count, text, hit, fresh: Mutex::default() }
     }
 
     /// What the cache knows of blob `id`: `Some(None)` when it is not a
@@ -86,16 +73,14 @@ impl FactsCache {
     /// Remember the facts of blob `id` (computed because `get` had none);
     /// `None`: a file without an extension that is no Python script.
     pub fn put(&self, id: BlobId, facts: Option<&Facts>) {
-        if self.path.is_some() {
-            let (flags, text) = match facts {
-                Some(facts) => {
-                    let (run_call, app_import, text) = facts.portable();
-                    (if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 }, text)
-                }
-                None => (NOT_PYTHON, ""),
-            };
-            lock(&self.fresh).push((id, flags, text.to_string()));
-        }
+        let (flags, text) = match facts {
+            Some(facts) => {
+                let (run_call, app_import, text) = facts.portable();
+                (if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 }, text)
+            }
+            None => (NOT_PYTHON, ""),
+        };
+        lock(&self.fresh).push((id, flags, text.to_string()));
     }
 
     fn record(&self, i: usize) -> &[u8] {
@@ -127,7 +112,7 @@ impl FactsCache {
     /// not hold (or the file holds more than was used). Errors are ignored:
     /// the cache only saves time.
     pub fn save(mut self) {
-        let Some(path) = &self.path else { return };
+        let path = &self.path;
         let fresh = std::mem::take(self.fresh.get_mut().unwrap_or_else(|e| e.into_inner()));
         let hits = self.hit.iter().filter(|h| h.load(Ordering::Relaxed)).count();
         // Nothing new, and not grown stale (twice the entries in use).

@@ -146,8 +146,6 @@ pub struct ChangeSpec {
     /// HEAD's parent, so what the amended commit brought in (perhaps with
     /// `--no-verify`) is judged too. See [`committing_amend`].
     pub amend: bool,
-    /// Read every blob instead of the facts cache (tests compare the two).
-    pub no_cache: bool,
     /// The files a framework named (relative to the top of the work tree):
     /// only their changes are judged (see [`keep_named`]).
     pub files: Option<Vec<PathBuf>>,
@@ -336,11 +334,6 @@ impl GitTree {
         files
     }
 
-    /// The Python files of the snapshot by name, sorted.
-    pub fn python_paths(&self) -> Vec<PathBuf> {
-        self.python_blobs(false).into_iter().map(|(p, _)| p).collect()
-    }
-
     fn insert(&mut self, path: &[u8], oid: Oid, mode: u32) {
         if !is_blob_mode(mode) {
             return;
@@ -420,7 +413,7 @@ impl SourceTree for GitTree {
     }
 
     fn python_files(&self) -> Option<Vec<PathBuf>> {
-        Some(self.python_paths())
+        Some(self.python_blobs(false).into_iter().map(|(p, _)| p).collect())
     }
 }
 

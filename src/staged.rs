@@ -55,9 +55,7 @@ pub fn run_with_repo(repo: &Repository, spec: &ChangeSpec, opts: &ScanOptions) -
     } else {
         // Facts of the blobs earlier runs read (see `facts_cache`), opened
         // only when some Python file or the configuration changed.
-        let cache = |opts: &ScanOptions| {
-            if spec.no_cache { FactsCache::none() } else { FactsCache::open(repo.commondir(), &opts.extra_tokens) }
-        };
+        let cache = |opts: &ScanOptions| FactsCache::open(repo.commondir(), &opts.extra_tokens);
         judge_change(change, spec, opts, request.as_ref(), cache, &mut outcome);
     }
     outcome.problems.sort_by(|a, b| a.path.cmp(&b.path));
