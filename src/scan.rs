@@ -431,7 +431,9 @@ fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<F
 /// decode (an undecodable file is a problem whether or not it could hold a
 /// finding, so every scan mode reports the same problems).
 pub(crate) fn facts_of(path: &Path, bytes: &[u8], opts: &ScanOptions) -> Result<Facts, FileProblem> {
-    if std::str::from_utf8(bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
+    // simdutf8: validating every file with `std::str::from_utf8` was 3% of
+    // an audit's CPU time (perf, 11,673-file tree).
+    if simdutf8::basic::from_utf8(bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {
         source::decode(bytes).map_err(|e| problem(path, &LoadError::Decode(e)))?;
     }
     Ok(prefilter::facts(path, bytes, &opts.extra_tokens))
