@@ -9,10 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config;
 use crate::git::{self, ChangeSpec};
 use crate::hook;
-use crate::report::{Human, github, human::safe, json, sarif};
+use crate::modes::{self, Action, Invocation, Print, Target};
 use crate::rules::{Rule, Severity};
-use crate::scan::{ScanOptions, ScanOutcome, scan_paths};
-use crate::staged::run_with_repo;
+use crate::scan::ScanOptions;
+use crate::text::safe;
+
+pub use crate::report::Format;
 
 pub use crate::exit::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
@@ -239,18 +241,6 @@ impl Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// For people: rustc/ruff style, with the code underlined.
-    Human,
-    /// A JSON array of findings (fields documented in the README).
-    Json,
-    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps).
-    Sarif,
-    /// GitHub Actions workflow commands: inline annotations on pull requests.
-    Github,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
@@ -370,189 +360,124 @@ fn emit(bytes: &[u8], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
 }
 
-/// Everything but argument parsing, writing to the given streams.
+/// Everything but argument parsing, writing to the given streams: the
+/// table of contents of what the tool does.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    if let Some(Command::Explain { rule }) = &cli.command {
-        return match Rule::from_code(rule) {
-            Some(r) => emit(r.doc().as_bytes(), out, err),
-            None => {
-                let _ = writeln!(err, "error: unknown rule `{}`; the rules are FBG001 and FBG002", safe(rule));
+    match &cli.command {
+        Some(Command::Explain { rule }) => explain(rule, out, err),
+        Some(Command::Install { force }) => hook::install(*force, out, err),
+        Some(Command::Uninstall) => hook::uninstall(out, err),
+        Some(Command::Completions { shell }) => completions(*shell, out, err),
+        Some(Command::Man) => man(out, err),
+        None => match invocation(cli) {
+            Ok(inv) => modes::check(&inv, out, err),
+            Err(e) => {
+                let _ = writeln!(err, "error: {}", safe(&e));
                 EXIT_ERROR
             }
-        };
+        },
     }
-    match &cli.command {
-        Some(Command::Install { force }) => return hook::install(*force, out, err),
-        Some(Command::Uninstall) => return hook::uninstall(out, err),
-        Some(Command::Completions { shell }) => {
-            // Into memory first: clap_complete panics when a write fails.
-            let mut script = Vec::new();
-            clap_complete::generate(
-                *shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "flask-bind-guard",
-                &mut script,
-            );
-            return emit(&script, out, err);
+}
+
+/// `explain RULE`: the rule's documentation.
+fn explain(rule: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match Rule::from_code(rule) {
+        Some(r) => emit(r.doc().as_bytes(), out, err),
+        None => {
+            let _ = writeln!(err, "error: unknown rule `{}`; the rules are FBG001 and FBG002", safe(rule));
+            EXIT_ERROR
         }
-        Some(Command::Man) => {
-            let mut page = Vec::new();
-            // Writing to memory cannot fail; the write below is what can.
-            let _ = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page);
-            return emit(&page, out, err);
-        }
-        _ => {}
     }
-    let mut opts =
-        ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
+}
+
+/// `completions SHELL`: the shell's completion script.
+fn completions(shell: clap_complete::Shell, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    // Into memory first: clap_complete panics when a write fails.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "flask-bind-guard", &mut script);
+    emit(&script, out, err)
+}
+
+/// `man`: the manual page.
+fn man(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let mut page = Vec::new();
+    // Writing to memory cannot fail; the write below is what can.
+    let _ = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page);
+    emit(&page, out, err)
+}
+
+/// The check the command line and the environment ask for, decided once:
+/// what is checked (PATHs, a commit, a push, a range, the whole index) and
+/// what is done with the findings.
+fn invocation(cli: &Cli) -> Result<Invocation, String> {
     if let Some(problem) = cli.mixed_with_paths() {
-        let _ = writeln!(err, "error: {problem}");
-        return EXIT_ERROR;
+        return Err(problem);
     }
-    let refs = match push_refs(cli) {
-        Ok(refs) => refs,
-        Err(e) => {
-            let _ = writeln!(err, "error: {}", safe(&e));
-            return EXIT_ERROR;
-        }
-    };
+    let refs = push_refs(cli)?;
+    let pushing = pushing(cli);
     // Refs from the environment with PATHs: the range, in those PATHs.
     // (Under a framework the PATHs restrict the change instead, below, so
     // that the files importing a named module are still judged.)
-    let restrict = refs.is_some() && pushing(cli) && !cli.paths.is_empty() && !cli.pre_commit;
+    let restrict = refs.is_some() && pushing && !cli.paths.is_empty() && !cli.pre_commit;
     // A framework naming files at commit time (or `pre-commit run` over the
     // staged files): the change those files make, as the working tree
     // holds them. Files it names that HEAD already has as they are
     // (`run --all-files`, `run --files X`) are audited as given.
-    let named = match framework_files(cli, refs.is_some()) {
-        Ok(named) => named,
-        Err(e) => {
-            let _ = writeln!(err, "error: {}", safe(&e.to_string()));
-            return EXIT_ERROR;
-        }
-    };
+    let named = framework_files(cli, refs.is_some()).map_err(|e| e.to_string())?;
     let staged = cli.paths.is_empty() || restrict || named.is_some();
-    // `pre-commit run --all-files` (how CI runs hooks): no commit is being
-    // made, so audit everything the index holds.
-    let all = cli.all;
-    let started = std::time::Instant::now();
-    let request = cli.config_request();
-    if staged {
-        // Read from the snapshot being judged (see `run_with_repo`).
-        opts.config = Some(request);
-    } else {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        match request.on_disk(&crate::scan::start_dir(&cli.paths, &cwd), &cwd) {
-            Ok(settings) => opts = opts.with_settings(settings),
-            Err(e) => {
-                // Already terminal-safe, and a TOML error keeps its form.
-                let _ = writeln!(err, "error: {e}\nhelp: {}", config_help(cli, false));
-                return EXIT_ERROR;
-            }
-        }
-    }
-    let outcome = if staged {
-        let spec = ChangeSpec {
-            all,
-            refs: refs.clone(),
-            max_file_size: cli.max_file_size,
-            libgit2_only: false,
-            // What `open_from_env` reads too; relative to where git runs us.
-            index_file: std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from),
-            amend: refs.is_none() && !all && std::env::var_os("GIT_INDEX_FILE").is_some() && git::committing_amend(),
-            files: named.clone(),
-            // A commit judges the index (the framework stashed what is
-            // not staged); a manual run the files as they are.
-            worktree: std::env::var_os("GIT_INDEX_FILE").is_none(),
-        };
-        let checked = git::open_repo().and_then(|repo| {
-            let outcome = run_with_repo(&repo, &spec, &opts)?;
-            // Under a framework the fix goes to the working tree only: the
-            // framework sees the change, fails the run, and its stash of
-            // unstaged edits applies cleanly afterwards.
-            if cli.fix && refs.is_none() && !cli.pre_commit {
-                let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
-                return Ok(Err(fix_staged_and_report(
-                    cli,
-                    &repo,
-                    &outcome,
-                    spec.index_file.as_deref(),
-                    color,
-                    out,
-                    err,
-                )));
-            }
-            Ok(Ok(outcome))
-        });
-        match checked {
-            Ok(Ok(mut outcome)) => {
-                if restrict {
-                    keep_under(&mut outcome, &cli.paths);
-                }
-                outcome
-            }
-            Ok(Err(code)) => return code,
-            Err(git::GitError::Config(e)) => {
-                // `ConfigError`'s text: terminal-safe already.
-                let _ = writeln!(err, "error: {e}\nhelp: {}", config_help(cli, true));
-                return EXIT_ERROR;
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: {}", safe(&e.to_string()));
-                return EXIT_ERROR;
-            }
-        }
-    } else {
-        scan_paths(&cli.paths, &opts)
+    let index_file = std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from);
+    let committing = index_file.is_some();
+    let spec = ChangeSpec {
+        all: cli.all,
+        refs: refs.clone(),
+        max_file_size: cli.max_file_size,
+        libgit2_only: false,
+        amend: staged && refs.is_none() && !cli.all && committing && git::committing_amend(),
+        // What `open_from_env` reads too; relative to where git runs us.
+        index_file,
+        files: named,
+        // A commit judges the index (the framework stashed what is not
+        // staged); a manual run the files as they are.
+        worktree: !committing,
     };
-    if cli.stats {
-        let _ = writeln!(
-            err,
-            "stats: {} Python files read, {} parsed, {:.3}s",
-            outcome.files,
-            outcome.parsed,
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
-    // A framework's hook with `args: [--fix]` also runs on pushes: there
-    // is nothing to fix in pushed commits, so it reports.
-    let fixing = (cli.fix || cli.diff) && !(refs.is_some() && cli.pre_commit);
-    if fixing {
-        if refs.is_some() && cli.fix && !cli.pre_commit {
-            let _ = writeln!(err, "error: --fix applies to the index or to files, not to a range of commits");
-            return EXIT_ERROR;
+    let framework = cli.pre_commit;
+    let target = match (staged, &refs) {
+        (false, _) => Target::Audit { paths: cli.paths.clone() },
+        (true, Some(_)) if pushing => Target::Push { spec, framework, restrict: restrict.then(|| cli.paths.clone()) },
+        (true, Some(_)) => Target::Range { spec },
+        (true, None) if cli.all => Target::All { spec },
+        (true, None) => Target::Commit { spec, framework },
+    };
+    let action = match (&target, cli.fix, cli.diff) {
+        // A framework's hook with `args: [--fix]` also runs on pushes:
+        // there is nothing to fix in pushed commits, so it reports.
+        (Target::Push { .. } | Target::Range { .. }, _, _) if framework => Action::Report,
+        (Target::Push { .. } | Target::Range { .. }, true, _) => {
+            return Err("--fix applies to the index or to files, not to a range of commits".into());
         }
-        return fix_or_diff(cli, &outcome, color, out, err);
-    }
-    let code = report(cli.format, color, cli.show_suppressed, &outcome, out, err);
-    // Say what is blocked, and how to go on, when a commit or push is.
-    if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human {
-        let n = outcome.finding_count();
-        let findings = format!("{n} finding{}", if n == 1 { "" } else { "s" });
-        let noqa = noqa_advice(&outcome);
-        let line = match (&refs, pushing(cli), cli.pre_commit) {
-            // A range given as flags: CI, not a push.
-            (Some((from, to)), false, _) => format!(
-                "flask-bind-guard: {findings} in {from}..{to}. Fix: bind to 127.0.0.1 (or ::1) in a new commit; deliberate: {noqa}."
-            ),
-            (Some(_), true, framework) => format!(
-                "flask-bind-guard: {findings} block{} this push. Fix: bind to 127.0.0.1 (or ::1) in a new commit; deliberate: {noqa}; bypass once: {}.",
-                if n == 1 { "s" } else { "" },
-                if framework { "`SKIP=flask-bind-guard git push`" } else { "`git push --no-verify`" },
-            ),
-            (None, _, true) => format!(
-                "flask-bind-guard: {findings} block{} this commit. Fix: `args: [--fix]` on the flask-bind-guard hook rewrites the host to loopback in the working tree (then `git add` and commit again); deliberate: {noqa}; bypass once: `SKIP=flask-bind-guard git commit`.",
-                if n == 1 { "s" } else { "" },
-            ),
-            (None, _, false) => format!(
-                "flask-bind-guard: {findings} block{} this commit. Fix: `flask-bind-guard --fix` rewrites the staged host to loopback; deliberate: {noqa}; bypass once: `git commit --no-verify`.",
-                if n == 1 { "s" } else { "" },
-            ),
-        };
-        let _ = writeln!(out, "{line}");
-    }
-    code
+        (_, false, false) => Action::Report,
+        (_, false, true) => Action::Diff,
+        // Under a framework the fix goes to the working tree only: the
+        // framework sees the change, fails the run, and its stash of
+        // unstaged edits applies cleanly afterwards.
+        (Target::Commit { .. } | Target::All { .. }, true, _) if !framework => Action::FixIndex,
+        (_, true, _) => Action::FixFiles,
+    };
+    let scan = ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
+    Ok(Invocation {
+        target,
+        action,
+        print: Print {
+            format: cli.format,
+            color: use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok()),
+            show_suppressed: cli.show_suppressed,
+        },
+        config: cli.config_request(),
+        config_named: cli.config.is_some(),
+        scan,
+        exit_zero_on_fix: cli.exit_zero_on_fix,
+        stats: cli.stats,
+    })
 }
 
 /// Is this a push a framework runs the hook for? (Refs from its
@@ -610,325 +535,15 @@ fn framework_files(cli: &Cli, refs: bool) -> Result<Option<Vec<PathBuf>>, git::G
     let cwd = std::env::current_dir().unwrap_or_default();
     // Resolved, so a path spelt through a symlink is still inside.
     // (The directory only: a named file that is itself a link stays itself.)
-    let resolve = |p: &std::path::Path| {
-        let p = crate::paths::clean(p);
-        match (p.parent().and_then(|d| std::fs::canonicalize(d).ok()), p.file_name()) {
-            (Some(dir), Some(name)) => dir.join(name),
-            _ => std::fs::canonicalize(&p).unwrap_or(p),
-        }
-    };
     let workdir = std::fs::canonicalize(cwd.join(workdir)).unwrap_or_else(|_| crate::paths::clean(&cwd.join(workdir)));
-    let files: Vec<PathBuf> =
-        cli.paths.iter().filter_map(|p| resolve(&cwd.join(p)).strip_prefix(&workdir).ok().map(PathBuf::from)).collect();
+    let files: Vec<PathBuf> = cli
+        .paths
+        .iter()
+        .filter_map(|p| crate::paths::resolve_dir(&cwd.join(p)).strip_prefix(&workdir).ok().map(PathBuf::from))
+        .collect();
     // A push: the change is the range's, restricted to these files.
     let committing = std::env::var_os("GIT_INDEX_FILE").is_some();
     Ok((refs || committing || git::all_differ_from_head(&repo, &files)?).then_some(files))
-}
-
-/// Keep only the files under `paths` (files or directories, relative to
-/// the working directory) in a staged-mode outcome.
-fn keep_under(outcome: &mut ScanOutcome, paths: &[PathBuf]) {
-    // Compared resolved: the repository's path may be spelt differently
-    // from the working directory's (a symlink on the way).
-    // (The directory only: a named file that is itself a link stays itself.)
-    let resolve = |p: &std::path::Path| {
-        let p = crate::paths::clean(p);
-        match (p.parent().and_then(|d| std::fs::canonicalize(d).ok()), p.file_name()) {
-            (Some(dir), Some(name)) => dir.join(name),
-            _ => std::fs::canonicalize(&p).unwrap_or(p),
-        }
-    };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let wanted: Vec<PathBuf> = paths.iter().map(|p| resolve(&cwd.join(p))).collect();
-    let base = resolve(&outcome.base);
-    let inside = |p: &std::path::Path| {
-        let path = crate::paths::clean(&base.join(p));
-        wanted.iter().any(|w| path.starts_with(w))
-    };
-    outcome.reports.retain(|r| inside(&r.module.path));
-    outcome.problems.retain(|p| inside(&p.path));
-}
-
-/// What to do about a configuration error.
-fn config_help(cli: &Cli, staged: bool) -> &'static str {
-    match (&cli.config, staged) {
-        (Some(_), _) => "correct the file, or name another with --config",
-        (None, true) => {
-            "correct it and stage the correction (`git add`: a commit is judged by the staged pyproject.toml), or pass --isolated to ignore configuration files"
-        }
-        (None, false) => "correct it, or pass --isolated to ignore configuration files",
-    }
-}
-
-/// How to mark the blocking findings as deliberate: the code each one
-/// reports (`# noqa: FBG001` does not silence FBG002, the debugger).
-fn noqa_advice(outcome: &ScanOutcome) -> String {
-    let mut codes: Vec<&str> =
-        outcome.reports.iter().flat_map(|r| &r.findings).map(|f| f.rule.code()).collect::<Vec<_>>();
-    codes.sort_unstable();
-    codes.dedup();
-    match codes.as_slice() {
-        [one] => format!("add `# noqa: {one}` to the call"),
-        _ => format!("add `# noqa: <code>` to each call, with the code its finding names ({})", codes.join(", ")),
-    }
-}
-
-/// Files that could not be checked (errors) or were skipped (notes).
-fn print_problems(outcome: &ScanOutcome, err: &mut dyn Write) {
-    for p in &outcome.problems {
-        let kind = if p.is_error { "error" } else { "note" };
-        let _ = writeln!(err, "{kind}: {}: {}", safe(&p.path.display().to_string()), safe(&p.message));
-    }
-}
-
-/// Findings the fixer leaves alone, and why.
-fn print_unfixable(notes: &[crate::fix::Unfixable], err: &mut dyn Write) {
-    for n in notes {
-        let _ = writeln!(
-            err,
-            "note: {}:{}:{}: not auto-fixable: {}",
-            safe(&n.path.display().to_string()),
-            n.line,
-            n.column,
-            safe(&n.reason)
-        );
-    }
-}
-
-/// `--fix` in staged mode: into the index (and, where it is safe, the
-/// working tree), then the diffs and what was left alone.
-fn fix_staged_and_report(
-    cli: &Cli,
-    repo: &git2::Repository,
-    outcome: &ScanOutcome,
-    index_file: Option<&std::path::Path>,
-    color: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
-    print_problems(outcome, err);
-    let result = match crate::staged_fix::fix_staged(repo, outcome, index_file, true) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {}", safe(&e.to_string()));
-            return EXIT_ERROR;
-        }
-    };
-    print_unfixable(&result.unfixable, err);
-    for f in &result.fixes {
-        let _ = write!(out, "{}", colour_diff(&crate::fix::unified_diff(f), color));
-    }
-    for (path, why) in &result.worktree_kept {
-        let _ = writeln!(
-            err,
-            "note: {}: fixed in the index; the working tree is left as it is: {}",
-            safe(&path.display().to_string()),
-            safe(why)
-        );
-    }
-    let fixed: usize = result.fixes.iter().map(|f| f.fixed).sum();
-    let unfixed = outcome.finding_count() - fixed;
-    if fixed + unfixed == 0 {
-        return if outcome.has_errors() { EXIT_ERROR } else { EXIT_CLEAN };
-    }
-    let _ = writeln!(
-        out,
-        "flask-bind-guard: fixed {fixed} finding{} in the index; {unfixed} left to fix by hand.{}",
-        plural(fixed),
-        if unfixed == 0 && !cli.exit_zero_on_fix { " Review the diff and commit again." } else { "" }
-    );
-    if outcome.has_errors() {
-        EXIT_ERROR
-    } else if unfixed > 0 || (fixed > 0 && !cli.exit_zero_on_fix) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    }
-}
-
-/// `--fix` / `--diff` on audited files.
-fn fix_or_diff(cli: &Cli, outcome: &ScanOutcome, color: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    use crate::fix;
-    print_problems(outcome, err);
-    let Some(project) = &outcome.project else { return EXIT_ERROR };
-    let (mut fixed, mut files, mut failed) = (0, 0, false);
-    // `--diff` in staged mode may show a fix in another file of the change.
-    let allow = |p: &std::path::Path| outcome.changed.as_ref().is_some_and(|c| c.contains(p));
-    let (fixes, notes) = fix::fix_all(project, &outcome.reports, &allow);
-    print_unfixable(&notes, err);
-    let mut unfixed = outcome.finding_count() - fixes.iter().map(|(_, f)| f.fixed).sum::<usize>();
-    for (_, file_fix) in &fixes {
-        let _ = write!(out, "{}", colour_diff(&fix::unified_diff(file_fix), color));
-        if cli.fix {
-            // Never write over an edit made while we were checking.
-            let on_disk = std::fs::read(&file_fix.path).ok();
-            if on_disk.as_deref() != Some(&file_fix.old_bytes[..]) {
-                let _ = writeln!(
-                    err,
-                    "error: {}: changed while being checked; not written",
-                    safe(&file_fix.path.display().to_string())
-                );
-                failed = true;
-                continue;
-            }
-            if let Err(e) = fix::write_atomically(&file_fix.path, &file_fix.new_bytes) {
-                let name = safe(&file_fix.path.display().to_string());
-                if fix::is_refused(&e) {
-                    let _ = writeln!(err, "note: {name}: not written: {}", safe(&e.to_string()));
-                    unfixed += file_fix.fixed;
-                    continue;
-                }
-                let _ = writeln!(err, "error: cannot write {name}: {e}");
-                failed = true;
-                continue;
-            }
-        }
-        fixed += file_fix.fixed;
-        files += 1;
-    }
-    let verb = if cli.fix { "Fixed" } else { "Would fix" };
-    if fixed > 0 || unfixed > 0 {
-        let _ = writeln!(
-            out,
-            "{verb} {fixed} finding{} in {files} file{}; {unfixed} left to fix by hand.",
-            plural(fixed),
-            plural(files)
-        );
-    }
-    if failed || outcome.has_errors() {
-        EXIT_ERROR
-    } else if unfixed > 0 || (fixed > 0 && !cli.exit_zero_on_fix) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// Colour a unified diff the way `git diff` does.
-fn colour_diff(diff: &str, color: bool) -> String {
-    use owo_colors::OwoColorize;
-    if !color {
-        return safe_diff(diff);
-    }
-    diff.lines()
-        .map(|l| {
-            let l = safe_diff(l);
-            if l.starts_with("+++") || l.starts_with("---") {
-                format!("{}\n", l.bold())
-            } else if l.starts_with('+') {
-                format!("{}\n", l.green())
-            } else if l.starts_with('-') {
-                format!("{}\n", l.red())
-            } else if l.starts_with("@@") {
-                format!("{}\n", l.cyan())
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect()
-}
-
-/// Diff text made terminal-safe, keeping its newlines (a CRLF file's `\r`
-/// is not shown).
-fn safe_diff(s: &str) -> String {
-    s.split_inclusive('\n')
-        .map(|l| match l.strip_suffix('\n') {
-            Some(body) => format!("{}\n", safe(body.strip_suffix('\r').unwrap_or(body))),
-            None => safe(l),
-        })
-        .collect()
-}
-
-/// Print an outcome and return the exit code.
-pub fn report(
-    format: Format,
-    color: bool,
-    show_suppressed: bool,
-    outcome: &ScanOutcome,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
-    print_problems(outcome, err);
-    let printed = match format {
-        Format::Human => Human { color }.print(out, &outcome.reports).and_then(|()| {
-            let n = outcome.finding_count();
-            if n > 0 {
-                let files = outcome.reports.iter().filter(|r| !r.findings.is_empty()).count();
-                writeln!(
-                    out,
-                    "Found {n} finding{} in {files} file{}.",
-                    if n == 1 { "" } else { "s" },
-                    if files == 1 { "" } else { "s" }
-                )?;
-            }
-            // Nothing disappears silently: say what a peer's comment hid.
-            let peers = outcome.peer_suppressed();
-            let total: usize = peers.iter().map(|(_, k)| k).sum();
-            let by = match peers.as_slice() {
-                [] => None,
-                [(marker, _)] => Some(format!("by {}", safe(marker))),
-                _ => {
-                    let parts: Vec<String> = peers.iter().map(|(m, k)| format!("{k} by {}", safe(m))).collect();
-                    Some(format!("by ruff/bandit comments ({})", parts.join(", ")))
-                }
-            };
-            if let Some(by) = by {
-                writeln!(
-                    out,
-                    "{total} finding{} suppressed {by}; --no-peer-suppressions (or `peer-suppressions = false`) reports {}.",
-                    plural(total),
-                    if total == 1 { "it" } else { "them" }
-                )?;
-            }
-            Ok(())
-        }),
-        Format::Json => json::print(out, &outcome.reports, show_suppressed),
-        Format::Sarif => {
-            // The fixes `--fix` would make, described (nothing is written).
-            let fixes = match &outcome.project {
-                Some(project) => crate::fix::fix_all(project, &outcome.reports, &|_| true).0,
-                None => Vec::new(),
-            };
-            let default = crate::config::Analysis::default();
-            let analysis = outcome.project.as_ref().map_or(&default, |p| p.analysis());
-            let cx = sarif::Context {
-                base: &outcome.base,
-                root: &outcome.root,
-                fixes: &fixes,
-                problems: &outcome.problems,
-                severity: &|r| analysis.severity_of(r),
-                show_suppressed,
-            };
-            sarif::print(out, &outcome.reports, &cx)
-        }
-        Format::Github => {
-            let to_root = |p: &std::path::Path| {
-                let shown = outcome.from_root(p).unwrap_or_else(|absolute| absolute);
-                shown.to_string_lossy().replace('\\', "/")
-            };
-            github::print(out, &outcome.reports, &outcome.problems, &to_root)
-        }
-    };
-    let printed = printed.and_then(|()| out.flush());
-    match printed {
-        // `flask-bind-guard . | head` is not an error.
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            let _ = writeln!(err, "error: cannot write output: {e}");
-            return EXIT_ERROR;
-        }
-        _ => {}
-    }
-    if outcome.has_errors() {
-        EXIT_ERROR
-    } else if outcome.finding_count() > 0 {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    }
 }
 
 #[cfg(test)]

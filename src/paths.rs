@@ -53,6 +53,17 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
+/// `path` cleaned, with its directory resolved through symlinks, so that
+/// two spellings of one place compare equal. The last component stays as
+/// written: a named file that is itself a link is that link.
+pub fn resolve_dir(path: &Path) -> PathBuf {
+    let path = clean(path);
+    match (path.parent().and_then(|d| std::fs::canonicalize(d).ok()), path.file_name()) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => std::fs::canonicalize(&path).unwrap_or(path),
+    }
+}
+
 /// The repository root holding `dir` (absolute): the nearest directory
 /// upwards with a `.git`, else `dir` itself.
 pub fn repository_root(dir: &Path) -> PathBuf {
