@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config;
 use crate::git::{self, ChangeSpec};
 use crate::hook;
-use crate::report::{Human, github, human::safe, json, sarif};
+use crate::report::{Human, github, gitlab, human::safe, json, sarif};
 use crate::rules::{Rule, Severity};
 use crate::scan::{ScanOptions, ScanOutcome, scan_paths};
 use crate::staged::run_with_repo;
@@ -68,6 +68,18 @@ pub struct Cli {
     /// With --fix: exit 0 when every finding was fixed.
     #[arg(long, requires = "fix")]
     pub exit_zero_on_fix: bool,
+
+    /// Exit 0 even when findings are reported (errors still exit 2): for CI
+    /// jobs that upload a report and let the platform decide.
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// Audit mode: append `# noqa: FBG00N` (with ` -- REASON` when given as
+    /// --add-noqa=REASON) to the first line of every finding's call, merged
+    /// into an existing `# noqa:` list, so the hook can be switched on for
+    /// code with existing findings. Only comments change.
+    #[arg(long, value_name = "REASON", num_args = 0..=1, require_equals = true, default_missing_value = "", conflicts_with_all = ["fix", "diff"])]
+    pub add_noqa: Option<String>,
 
     /// Behave as a pre-commit / prek hook given the files the framework
     /// names: at a commit, judge what the staged change brings in (the
@@ -248,6 +260,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands: inline annotations on pull requests.
     Github,
+    /// GitLab Code Quality report (`artifacts:reports:codequality`).
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -289,6 +303,9 @@ pub fn main() -> ExitCode {
     let mut out = Output::new(io::stdout().lock());
     // stderr stays unlocked: nothing may hold it while threads work.
     let mut code = run(&cli, &mut out, &mut io::stderr());
+    if cli.exit_zero && code == EXIT_FINDINGS {
+        code = EXIT_CLEAN;
+    }
     if let Err(e) = out.flush().and(out.failed()) {
         // A full disk is an error even where `run` ignored the write's result.
         if code != EXIT_ERROR {
@@ -405,7 +422,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
     let mut opts =
         ScanOptions { prefilter: !cli.no_prefilter, max_file_size: cli.max_file_size, ..ScanOptions::default() };
-    if let Some(problem) = cli.mixed_with_paths() {
+    let add_noqa = crate::add_noqa::refused(
+        cli.add_noqa.as_deref(),
+        cli.paths.is_empty(),
+        &[
+            ("--pre-commit", cli.pre_commit),
+            ("--all", cli.all),
+            ("--from-ref/--to-ref (or PRE_COMMIT_FROM_REF/_TO_REF)", cli.from_ref.is_some() || cli.to_ref.is_some()),
+        ],
+    );
+    if let Some(problem) = cli.mixed_with_paths().or(add_noqa) {
         let _ = writeln!(err, "error: {problem}");
         return EXIT_ERROR;
     }
@@ -513,6 +539,10 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             outcome.parsed,
             started.elapsed().as_secs_f64()
         );
+    }
+    if let Some(reason) = &cli.add_noqa {
+        print_problems(&outcome, err);
+        return crate::add_noqa::run(&outcome, reason, out, err);
     }
     let color = use_color(cli.color, io::stdout().is_terminal(), |k| std::env::var(k).ok());
     // A framework's hook with `args: [--fix]` also runs on pushes: there
@@ -843,6 +873,13 @@ fn safe_diff(s: &str) -> String {
         .collect()
 }
 
+/// A path as CI formats name files: relative to the repository root with
+/// `/` separators, or absolute when outside it.
+fn from_root(outcome: &ScanOutcome, p: &std::path::Path) -> String {
+    let shown = outcome.from_root(p).unwrap_or_else(|absolute| absolute);
+    shown.to_string_lossy().replace('\\', "/")
+}
+
 /// Print an outcome and return the exit code.
 pub fn report(
     format: Format,
@@ -905,13 +942,8 @@ pub fn report(
             };
             sarif::print(out, &outcome.reports, &cx)
         }
-        Format::Github => {
-            let to_root = |p: &std::path::Path| {
-                let shown = outcome.from_root(p).unwrap_or_else(|absolute| absolute);
-                shown.to_string_lossy().replace('\\', "/")
-            };
-            github::print(out, &outcome.reports, &outcome.problems, &to_root)
-        }
+        Format::Github => github::print(out, &outcome.reports, &outcome.problems, &|p| from_root(outcome, p)),
+        Format::Gitlab => gitlab::print(out, &outcome.reports, &|p| from_root(outcome, p)),
     };
     let printed = printed.and_then(|()| out.flush());
     match printed {

@@ -2,6 +2,7 @@
 //! interface. The library never prints: it returns findings and errors, and
 //! the printers in [`report`] turn them into text.
 
+pub mod add_noqa;
 pub mod analysis;
 pub mod cli;
 pub mod config;

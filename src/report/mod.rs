@@ -1,6 +1,7 @@
 //! Printers. Each writes to any `Write`, so tests pass a buffer.
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
