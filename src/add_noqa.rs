@@ -79,6 +79,11 @@ pub fn run(outcome: &ScanOutcome, reason: &str, out: &mut dyn Write, err: &mut d
     };
     for report in outcome.reports.iter().filter(|r| !r.findings.is_empty()) {
         let name = safe(&report.module.path.display().to_string());
+        // Two names of one file (a symlink and its target): marked once.
+        let target = std::fs::canonicalize(&report.module.path).unwrap_or_else(|_| report.module.path.clone());
+        if written.contains(&target) {
+            continue;
+        }
         let (marked, skipped) = match plan(project, report, reason) {
             Ok(planned) => planned,
             Err(why) => {
@@ -99,11 +104,6 @@ pub fn run(outcome: &ScanOutcome, reason: &str, out: &mut dyn Write, err: &mut d
         }
         left += skipped.len();
         let Some(m) = marked else { continue };
-        // Two names of one file (a symlink and its target): marked once.
-        let target = std::fs::canonicalize(&m.path).unwrap_or_else(|_| m.path.clone());
-        if written.contains(&target) {
-            continue;
-        }
         match write(&m) {
             Ok(()) => {
                 written.push(target);
@@ -171,6 +171,11 @@ fn plan(
 ) -> Result<(Option<Marked>, Vec<Skipped>), String> {
     let module = &report.module;
     let text = module.text();
+    // Python also breaks lines at a lone `\r`; our line numbers do not, so
+    // "the call's first line" could be two different lines.
+    if text.as_bytes().windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || text.ends_with('\r') {
+        return Err("it holds a carriage return that does not end a CRLF line; edit it by hand".into());
+    }
     let tree = parse(text).ok_or("it cannot be parsed")?;
     let comments = comments_by_line(&tree, module);
     let mut skipped = Vec::new();
@@ -237,8 +242,12 @@ fn comments_by_line(tree: &tree_sitter::Tree, module: &Module) -> BTreeMap<usize
     let mut visit = true;
     loop {
         if visit && cursor.node().kind() == "comment" {
+            // A CRLF line's comment holds the `\r` (tree-sitter ends it at
+            // `\n`): text written after it would start a line of its own.
             let n = cursor.node();
-            out.insert(module.line_of(n.start_byte()), n.byte_range());
+            let text = module.text().get(n.byte_range()).unwrap_or_default();
+            let end = n.start_byte() + text.trim_end_matches('\r').len();
+            out.insert(module.line_of(n.start_byte()), n.start_byte()..end);
         }
         if (visit && cursor.goto_first_child()) || cursor.goto_next_sibling() {
             visit = true;
