@@ -177,7 +177,7 @@ fn hostile_line_endings_strings_and_continuations() {
     ] {
         let (p, out) = marked(&[("a.py", body.as_bytes())], &["."]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-        assert!(text(&out).contains(&format!("note: a.py:3:")) && text(&out).contains(why), "{}", text(&out));
+        assert!(text(&out).contains("note: a.py:3:") && text(&out).contains(why), "{}", text(&out));
         assert!(
             text(&out).contains("Added 0 noqa directives to 0 files; 1 finding left without one"),
             "{}",

@@ -20,7 +20,6 @@ use std::time::Instant;
 
 #[path = "wheel/action.rs"]
 mod action;
-#[allow(dead_code)]
 mod common;
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
