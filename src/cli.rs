@@ -557,7 +557,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
     let code = report(cli.format, color, cli.show_suppressed, &outcome, out, err);
     // Say what is blocked, and how to go on, when a commit or push is.
-    if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human {
+    // (With --exit-zero nothing is blocked.)
+    if staged && !all && code == EXIT_FINDINGS && cli.format == Format::Human && !cli.exit_zero {
         let n = outcome.finding_count();
         let findings = format!("{n} finding{}", if n == 1 { "" } else { "s" });
         let noqa = noqa_advice(&outcome);

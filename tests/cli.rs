@@ -498,3 +498,21 @@ fn exit_zero_reports_findings_but_exits_0_and_errors_still_exit_2() {
     let out = bin().current_dir(clean.path()).args(["--exit-zero", "."]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn exit_zero_in_staged_mode_reports_without_claiming_a_block() {
+    let r = common::Repo::new();
+    r.seed(&[("app.py", common::GOOD)]);
+    r.write("app.py", common::BAD);
+    r.ok(&["add", "app.py"]);
+    let out = r.fbg(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).contains("blocks this commit"), "{}", stdout_of(&out));
+    let out = r.fbg(&["--exit-zero"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout_of(&out);
+    assert!(text.contains("app.py:3:1: FBG001") && !text.contains("block"), "{text}");
+    // A range: the same.
+    let out = r.fbg(&["--exit-zero", "--format", "gitlab", "--from-ref", "HEAD", "--to-ref", "HEAD"]);
+    assert_eq!((out.status.code(), stdout_of(&out).trim()), (Some(0), "[]"));
+}

@@ -204,6 +204,12 @@ fn on_a_pull_request_the_action_annotates_only_what_it_brings_in() {
     assert_eq!(outputs.get("exit-code").map(String::as_str), Some("1"));
     assert!(text(&out).contains(&format!("flask-bind-guard {VERSION}")), "the wheel's command ran");
 
+    // PATHs restrict the range: old.py's finding is not the pull request's.
+    let (out, outputs) = run_action(&c, "pull_request", &[("changed-only", "true"), ("paths", "old.py")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(annotations(&out).is_empty(), "{}", text(&out));
+    assert_eq!(outputs.get("findings").map(String::as_str), Some("0"));
+
     // Without changed-only (or on a push) the whole checkout is audited.
     for (event, changed) in [("pull_request", "false"), ("push", "true")] {
         let (out, outputs) = run_action(&c, event, &[("changed-only", changed), ("fail-on-findings", "false")]);
