@@ -74,10 +74,8 @@ pub fn run(outcome: &ScanOutcome, reason: &str, out: &mut dyn Write, err: &mut d
     let mut failed = outcome.has_errors();
     let (mut lines, mut files, mut left) = (0, 0, 0);
     let mut written: Vec<PathBuf> = Vec::new();
-    let Some(project) = &outcome.project else {
-        return if failed { EXIT_ERROR } else { EXIT_CLEAN };
-    };
-    for report in outcome.reports.iter().filter(|r| !r.findings.is_empty()) {
+    let with_findings = outcome.reports.iter().filter(|r| !r.findings.is_empty());
+    for (project, report) in with_findings.filter_map(|r| outcome.project.as_ref().map(|p| (p, r))) {
         let name = safe(&report.module.path.display().to_string());
         // Two names of one file (a symlink and its target): marked once.
         let target = std::fs::canonicalize(&report.module.path).unwrap_or_else(|_| report.module.path.clone());
