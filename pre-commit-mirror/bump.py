@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Set the mirror's version and its pin on flask-bind-guard to the crate's
-version (Cargo.toml), and the `rev:` in its README.
+version (Cargo.toml), the `rev:` in its README, and the version the GitHub
+Action (action.yml) installs by default.
 
     python3 pre-commit-mirror/bump.py          # rewrite in place
     python3 pre-commit-mirror/bump.py --check  # exit 1 if out of date
@@ -31,7 +32,15 @@ def bumped(version: str) -> dict[Path, str]:
     text = re.sub(r'^version = "[^"]*"', f'version = "{version}"', text, count=1, flags=re.MULTILINE)
     text = re.sub(r'"flask-bind-guard==[^"]*"', f'"flask-bind-guard=={version}"', text)
     notes = re.sub(r"rev: v[0-9][^\s]*", f"rev: v{version}", readme.read_text())
-    return {pyproject: text, readme: notes}
+    action = HERE.parent / "action.yml"
+    # The `default:` line right under the `version:` input.
+    inputs = re.sub(
+        r'(\n  version:\n(?:    [^\n]*\n)*?    default: )"[^"]*"',
+        lambda m: f'{m.group(1)}"{version}"',
+        action.read_text(),
+        count=1,
+    )
+    return {pyproject: text, readme: notes, action: inputs}
 
 
 def main() -> None:

@@ -71,6 +71,18 @@ pub struct Cli {
     #[arg(long, requires = "fix")]
     pub exit_zero_on_fix: bool,
 
+    /// Exit 0 even when findings are reported (errors still exit 2): for CI
+    /// jobs that upload a report and let the platform decide.
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// Audit mode: append `# noqa: FBG00N` (with ` -- REASON` when given as
+    /// --add-noqa=REASON) to the first line of every finding's call, merged
+    /// into an existing `# noqa:` list, so the hook can be switched on for
+    /// code with existing findings. Only comments change.
+    #[arg(long, value_name = "REASON", num_args = 0..=1, require_equals = true, default_missing_value = "", conflicts_with_all = ["fix", "diff"])]
+    pub add_noqa: Option<String>,
+
     /// Behave as a pre-commit / prek hook given the files the framework
     /// names: at a commit, judge what the staged change brings in (the
     /// named files, and what a framework cannot name: deletions,
@@ -279,6 +291,9 @@ pub fn main() -> ExitCode {
     let mut out = Output::new(io::stdout().lock());
     // stderr stays unlocked: nothing may hold it while threads work.
     let mut code = run(&cli, &mut out, &mut io::stderr());
+    if cli.exit_zero && code == EXIT_FINDINGS {
+        code = EXIT_CLEAN;
+    }
     if let Err(e) = out.flush().and(out.failed()) {
         // A full disk is an error even where `run` ignored the write's result.
         if code != EXIT_ERROR {
@@ -410,7 +425,16 @@ fn man(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 /// what is checked (PATHs, a commit, a push, a range, the whole index) and
 /// what is done with the findings.
 fn invocation(cli: &Cli) -> Result<Invocation, String> {
-    if let Some(problem) = cli.mixed_with_paths() {
+    let add_noqa = crate::modes::add_noqa::refused(
+        cli.add_noqa.as_deref(),
+        cli.paths.is_empty(),
+        &[
+            ("--pre-commit", cli.pre_commit),
+            ("--all", cli.all),
+            ("--from-ref/--to-ref (or PRE_COMMIT_FROM_REF/_TO_REF)", cli.from_ref.is_some() || cli.to_ref.is_some()),
+        ],
+    );
+    if let Some(problem) = cli.mixed_with_paths().or(add_noqa) {
         return Err(problem);
     }
     let refs = push_refs(cli)?;
@@ -455,6 +479,7 @@ fn invocation(cli: &Cli) -> Result<Invocation, String> {
         (Target::Push { .. } | Target::Range { .. }, true, _) => {
             return Err("--fix applies to the index or to files, not to a range of commits".into());
         }
+        _ if cli.add_noqa.is_some() => Action::AddNoqa,
         (_, false, false) => Action::Report,
         (_, false, true) => Action::Diff,
         // Under a framework the fix goes to the working tree only: the
@@ -476,6 +501,8 @@ fn invocation(cli: &Cli) -> Result<Invocation, String> {
         config_named: cli.config.is_some(),
         scan,
         exit_zero_on_fix: cli.exit_zero_on_fix,
+        exit_zero: cli.exit_zero,
+        noqa_reason: cli.add_noqa.clone().unwrap_or_default(),
         stats: cli.stats,
     })
 }

@@ -519,7 +519,7 @@ fn recheck_across_files(project: &Project, fixes: &mut Vec<(ModuleRef, FileFix)>
 
 /// The old and new file bytes in the file's own encoding; refused unless
 /// encoding the text read gives back exactly the bytes read.
-fn encoded(project: &Project, module: &Module, new: String) -> Result<(String, Vec<u8>, Vec<u8>), String> {
+pub(crate) fn encoded(project: &Project, module: &Module, new: String) -> Result<(String, Vec<u8>, Vec<u8>), String> {
     let original = project.tree().read(&module.path).map_err(|e| format!("cannot read it again: {e}"))?;
     let old_bytes = crate::source::encode(&module.source, module.text());
     if old_bytes.as_deref() != Some(&original[..]) {

@@ -477,3 +477,42 @@ fn refs_from_the_environment_with_paths_judge_the_range_in_those_paths() {
         assert_eq!(with(&["old.py"]), (Some(0), vec![]), "--pre-commit {pre_commit}");
     }
 }
+
+#[test]
+fn exit_zero_reports_findings_but_exits_0_and_errors_still_exit_2() {
+    let p = project(&[("app.py", BAD)]);
+    for format in ["human", "json", "sarif", "github", "gitlab"] {
+        let out = bin().current_dir(p.path()).args(["--exit-zero", "--format", format, "."]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert!(stdout_of(&out).contains("FBG001"), "{format}: the findings are still reported");
+    }
+    // An error: a missing path, an unreadable file, a bad flag.
+    let out = bin().current_dir(p.path()).args(["--exit-zero", ".", "missing.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let out = bin().current_dir(p.path()).args(["--exit-zero", "--format", "xml", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // --diff with something to fix: 1, so 0 with --exit-zero.
+    let out = bin().current_dir(p.path()).args(["--exit-zero", "--diff", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let clean = project(&[("app.py", GOOD)]);
+    let out = bin().current_dir(clean.path()).args(["--exit-zero", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn exit_zero_in_staged_mode_reports_without_claiming_a_block() {
+    let r = common::Repo::new();
+    r.seed(&[("app.py", common::GOOD)]);
+    r.write("app.py", common::BAD);
+    r.ok(&["add", "app.py"]);
+    let out = r.fbg(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).contains("blocks this commit"), "{}", stdout_of(&out));
+    let out = r.fbg(&["--exit-zero"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout_of(&out);
+    assert!(text.contains("app.py:3:1: FBG001") && !text.contains("block"), "{text}");
+    // A range: the same.
+    let out = r.fbg(&["--exit-zero", "--format", "gitlab", "--from-ref", "HEAD", "--to-ref", "HEAD"]);
+    assert_eq!((out.status.code(), stdout_of(&out).trim()), (Some(0), "[]"));
+}

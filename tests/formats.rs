@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
-use common::project;
+use common::{project, sarif_errors, validator};
 
 const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
@@ -28,37 +28,6 @@ fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
     })
-}
-
-/// A Python with `jsonschema`: the CI venv's, else the system's. A test
-/// that cannot validate fails.
-fn validator() -> PathBuf {
-    let venv = Path::new(MANIFEST).join("target/ci-venv/bin/python");
-    let candidates = [venv, PathBuf::from("python3")];
-    candidates
-        .into_iter()
-        .find(|py| Command::new(py).args(["-c", "import jsonschema"]).output().is_ok_and(|o| o.status.success()))
-        .expect("no python3 with jsonschema: `pip install jsonschema`")
-}
-
-/// The schema violations of SARIF documents (files); empty when valid.
-fn sarif_errors(python: &Path, files: &[PathBuf]) -> String {
-    let script = r#"
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-validator = jsonschema.Draft7Validator(schema)
-bad = 0
-for path in sys.argv[2:]:
-    for error in validator.iter_errors(json.load(open(path))):
-        bad += 1
-        print(f"{path}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
-sys.exit(1 if bad else 0)
-"#;
-    let schema = Path::new(MANIFEST).join("tests/schemas/sarif-schema-2.1.0.json");
-    let out = Command::new(python).arg("-c").arg(script).arg(schema).args(files).output().unwrap();
-    let errors = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.success(), errors.is_empty(), "{errors}");
-    errors
 }
 
 /// The SARIF log of each fixture, written into `out_dir`, each checked
@@ -224,4 +193,127 @@ fn github_levels_follow_severity_and_problems_are_annotated() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("::error file=bad.py,title=flask-bind-guard::cannot decode"), "{text}");
     assert!(text.contains("::error file=app.py,line=3,endLine=3,col=1,endColumn=31,title=FBG002 (critical)"), "{text}");
+}
+
+/// `--format gitlab` of every fixture, issue by issue against the JSON
+/// findings and the SARIF results of the same run.
+#[test]
+fn gitlab_issues_of_every_fixture_carry_every_field() {
+    let fixtures = Path::new(MANIFEST).join("tests/fixtures");
+    let mut names: Vec<String> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".py"))
+        .collect();
+    names.sort();
+    let mut total = 0;
+    for name in &names {
+        let gitlab = fbg(&fixtures, &["--format", "gitlab", name]);
+        let findings = fbg(&fixtures, &["--format", "json", name]);
+        let sarif = fbg(&fixtures, &["--format", "sarif", name]);
+        assert_eq!(gitlab.status.code(), findings.status.code(), "{name}");
+        let (issues, expected, sarif) = (json(&gitlab), json(&findings), json(&sarif));
+        let (issues, expected) = (issues.as_array().unwrap(), expected.as_array().unwrap());
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(issues.len(), expected.len(), "{name}");
+        for ((issue, f), r) in issues.iter().zip(expected).zip(results) {
+            assert_eq!(issue["check_name"], f["rule"], "{name}");
+            let description = issue["description"].as_str().unwrap();
+            assert!(
+                description.starts_with(&format!(
+                    "{}: {}",
+                    f["rule"].as_str().unwrap(),
+                    f["message"].as_str().unwrap()
+                )),
+                "{description}"
+            );
+            let severity = match f["severity"].as_str().unwrap() {
+                "low" => "minor",
+                "medium" => "major",
+                "high" => "critical",
+                "critical" => "blocker",
+                other => panic!("severity {other}"),
+            };
+            assert_eq!(issue["severity"], severity, "{name}");
+            assert_eq!(issue["location"]["path"], format!("tests/fixtures/{name}"), "relative to the repository root");
+            assert_eq!(issue["location"]["lines"]["begin"], f["line"], "{name}");
+            assert_eq!(issue["location"]["lines"]["end"], f["end_line"], "{name}");
+            let print = issue["fingerprint"].as_str().unwrap();
+            assert!(print.len() == 16 && print.chars().all(|c| c.is_ascii_hexdigit()), "{print}");
+            assert_eq!(print, r["partialFingerprints"]["flaskBindGuard/v1"], "the SARIF fingerprint");
+        }
+        let prints: std::collections::HashSet<&str> =
+            issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        assert_eq!(prints.len(), issues.len(), "{name}: fingerprints are unique in a report");
+        total += issues.len();
+    }
+    assert!(total > 50, "the fixtures hold many findings ({total})");
+}
+
+#[test]
+fn gitlab_severity_follows_the_configuration_and_paths_the_repository_root() {
+    let p = project(&[
+        (
+            "svc/app.py",
+            "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\napp.run(host=\"::\", debug=True)\n",
+        ),
+        ("pyproject.toml", "[tool.flask-bind-guard]\nseverity = { FBG001 = \"high\", FBG002 = \"low\" }\n"),
+    ]);
+    // Run from the subdirectory: paths are still the repository root's.
+    let out = fbg(&p.path().join("svc"), &["--format", "gitlab", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let issues = json(&out);
+    let got: Vec<(&str, &str, &str, u64)> = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["check_name"].as_str().unwrap(),
+                i["severity"].as_str().unwrap(),
+                i["location"]["path"].as_str().unwrap(),
+                i["location"]["lines"]["begin"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![("FBG001", "critical", "svc/app.py", 3), ("FBG002", "minor", "svc/app.py", 4)]);
+    let out = fbg(&p.path().join("svc"), &["--format", "gitlab", "--severity", "FBG001=medium", "app.py"]);
+    assert_eq!(json(&out)[0]["severity"], "major");
+    // Clean: an empty report, exit 0.
+    let clean = project(&[("app.py", "print(1)\n")]);
+    let out = fbg(clean.path(), &["--format", "gitlab", "."]);
+    assert_eq!((out.status.code(), json(&out)), (Some(0), serde_json::json!([])));
+}
+
+#[test]
+fn gitlab_fingerprints_survive_inserted_lines_and_tell_identical_calls_apart() {
+    let body = "from flask import Flask\napp = Flask(__name__)\nif A:\n    app.run(host=\"0.0.0.0\")\nif B:\n    app.run(host=\"0.0.0.0\")\n";
+    let prints = |text: &str| -> Vec<(u64, String)> {
+        let p = project(&[("app.py", text)]);
+        let issues = json(&fbg(p.path(), &["--format", "gitlab", "."]));
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (i["location"]["lines"]["begin"].as_u64().unwrap(), i["fingerprint"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let before = prints(body);
+    let after = prints(&format!("import os\n\n# three lines above\n{body}"));
+    assert_eq!(before.len(), 2);
+    assert_ne!(before[0].1, before[1].1, "identical calls get distinct fingerprints");
+    assert_eq!(after.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![7, 9], "the lines moved");
+    assert_eq!(
+        before.iter().map(|(_, f)| f).collect::<Vec<_>>(),
+        after.iter().map(|(_, f)| f).collect::<Vec<_>>(),
+        "the fingerprints did not"
+    );
+    // Another file with the same call: another fingerprint.
+    let p = project(&[("a.py", body), ("b.py", body)]);
+    let issues = json(&fbg(p.path(), &["--format", "gitlab", "."]));
+    let all: std::collections::HashSet<&str> =
+        issues.as_array().unwrap().iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+    assert_eq!(all.len(), 4);
 }

@@ -1,6 +1,7 @@
 //! One version everywhere: Cargo.toml is the source; the Python package
-//! takes it (`dynamic`) and the pre-commit mirror pins it. Also: the
-//! mirror's hook is the source hook but for `language`.
+//! takes it (`dynamic`), the pre-commit mirror pins it, and the GitHub
+//! Action (`action.yml`) installs it by default. Also: the mirror's hook is
+//! the source hook but for `language`.
 
 use std::path::Path;
 
@@ -14,8 +15,18 @@ fn table(text: &str) -> toml::Table {
     toml::from_str(text).unwrap()
 }
 
+/// The default of the `version` input of `action.yml` (the file's own
+/// layout: `inputs:`, then `  version:`, then its keys indented by four).
+fn action_version(action: &str) -> Option<String> {
+    let mut lines = action.lines().skip_while(|l| *l != "inputs:").skip_while(|l| *l != "  version:").skip(1);
+    lines.by_ref().take_while(|l| l.starts_with("    ")).find_map(|l| {
+        let v = l.trim().strip_prefix("default:")?.trim();
+        Some(v.trim_matches('"').to_string())
+    })
+}
+
 /// What disagrees with the crate's version, one line each.
-fn drift(cargo: &str, pyproject: &str, mirror: &str, mirror_readme: &str) -> Vec<String> {
+fn drift(cargo: &str, pyproject: &str, mirror: &str, mirror_readme: &str, action: &str) -> Vec<String> {
     let version = table(cargo)["package"]["version"].as_str().unwrap().to_string();
     let mut out = Vec::new();
     let project = &table(pyproject)["project"];
@@ -39,6 +50,10 @@ fn drift(cargo: &str, pyproject: &str, mirror: &str, mirror_readme: &str) -> Vec
     if !mirror_readme.contains(&format!("rev: v{version}\n")) {
         out.push("the mirror README shows another rev".into());
     }
+    match action_version(action) {
+        Some(v) if v == version => {}
+        other => out.push(format!("action.yml installs {other:?} by default")),
+    }
     out
 }
 
@@ -46,13 +61,24 @@ fn drift(cargo: &str, pyproject: &str, mirror: &str, mirror_readme: &str) -> Vec
 fn one_version_everywhere() {
     let (cargo, pyproject) = (read("Cargo.toml"), read("pyproject.toml"));
     let (mirror, readme) = (read("pre-commit-mirror/pyproject.toml"), read("pre-commit-mirror/README.md"));
-    assert_eq!(drift(&cargo, &pyproject, &mirror, &readme), Vec::<String>::new(), "run pre-commit-mirror/bump.py");
+    let action = read("action.yml");
+    assert_eq!(
+        drift(&cargo, &pyproject, &mirror, &readme, &action),
+        Vec::<String>::new(),
+        "run pre-commit-mirror/bump.py"
+    );
+    assert_eq!(action_version(&action).as_deref(), Some(env!("CARGO_PKG_VERSION")));
     // A new crate version that was not carried over is caught everywhere.
     let bumped = cargo.replacen(&format!("version = \"{}\"", env!("CARGO_PKG_VERSION")), "version = \"9.9.9\"", 1);
     assert_ne!(bumped, cargo);
-    assert_eq!(drift(&bumped, &pyproject, &mirror, &readme).len(), 3);
+    assert_eq!(drift(&bumped, &pyproject, &mirror, &readme, &action).len(), 4);
     let pinned = pyproject.replace("dynamic = [\"version\"]", "version = \"0.0.1\"");
-    assert_eq!(drift(&cargo, &pinned, &mirror, &readme), vec!["pyproject.toml has 0.0.1".to_string()]);
+    assert_eq!(drift(&cargo, &pinned, &mirror, &readme, &action), vec!["pyproject.toml has 0.0.1".to_string()]);
+    let stale = action.replace(&format!("default: \"{}\"", env!("CARGO_PKG_VERSION")), "default: \"0.0.9\"");
+    assert_eq!(
+        drift(&cargo, &pyproject, &mirror, &readme, &stale),
+        vec!["action.yml installs Some(\"0.0.9\") by default".to_string()]
+    );
 }
 
 #[test]

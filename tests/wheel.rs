@@ -18,6 +18,10 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+#[path = "wheel/action.rs"]
+mod action;
+mod common;
+
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -2,6 +2,7 @@
 //! command line and the environment into one [`Invocation`] (what to check,
 //! what to do with the findings, how to print them) and [`check`] runs it.
 
+pub mod add_noqa;
 pub mod audit;
 pub mod change;
 pub mod fix;
@@ -30,6 +31,10 @@ pub struct Invocation {
     pub scan: ScanOptions,
     /// With a fix: exit 0 when every finding was fixed.
     pub exit_zero_on_fix: bool,
+    /// Findings do not fail the run (`--exit-zero`): nothing is blocked.
+    pub exit_zero: bool,
+    /// `--add-noqa`'s reason (empty: none).
+    pub noqa_reason: String,
     /// Print files read and parsed, and the time taken.
     pub stats: bool,
 }
@@ -63,6 +68,9 @@ pub enum Action {
     /// Fix the staged blobs in the index (and the working tree where it is
     /// safe) and print the diff.
     FixIndex,
+    /// Mark every finding as accepted with a `# noqa` comment (and this
+    /// reason, when not empty): audited files only.
+    AddNoqa,
 }
 
 /// How the outcome is printed.
@@ -99,6 +107,10 @@ pub fn check(inv: &Invocation, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         (Action::FixFiles, _) => fix::files(inv, &outcome, true, out, err),
         (Action::FixIndex, Some(repo)) => fix::index(inv, &repo, &outcome, out, err),
         (Action::FixIndex, None) => EXIT_ERROR,
+        (Action::AddNoqa, _) => {
+            output::print_problems(&outcome, err);
+            add_noqa::run(&outcome, &inv.noqa_reason, out, err)
+        }
     }
 }
 

@@ -5,14 +5,16 @@ use std::io::{self, Write};
 
 use super::{Invocation, Print, Target, plural};
 use crate::exit::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
-use crate::report::{Format, Human, github, json, sarif};
+use crate::report::{Format, Human, github, gitlab, json, sarif};
 use crate::scan::ScanOutcome;
 use crate::text::safe;
 
 /// Print the outcome; when it blocks a commit or a push, say how to go on.
 pub fn report_and_advise(inv: &Invocation, outcome: &ScanOutcome, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let code = report(&inv.print, outcome, out, err);
+    // (With --exit-zero nothing is blocked.)
     if code == EXIT_FINDINGS
+        && !inv.exit_zero
         && inv.print.format == Format::Human
         && let Some(line) = blocking_line(&inv.target, outcome)
     {
@@ -92,13 +94,8 @@ pub fn report(print: &Print, outcome: &ScanOutcome, out: &mut dyn Write, err: &m
             };
             sarif::print(out, &outcome.reports, &cx)
         }
-        Format::Github => {
-            let to_root = |p: &std::path::Path| {
-                let shown = outcome.from_root(p).unwrap_or_else(|absolute| absolute);
-                shown.to_string_lossy().replace('\\', "/")
-            };
-            github::print(out, &outcome.reports, &outcome.problems, &to_root)
-        }
+        Format::Github => github::print(out, &outcome.reports, &outcome.problems, &|p| from_root(outcome, p)),
+        Format::Gitlab => gitlab::print(out, &outcome.reports, &|p| from_root(outcome, p)),
     };
     let printed = printed.and_then(|()| out.flush());
     match printed {
@@ -116,6 +113,13 @@ pub fn report(print: &Print, outcome: &ScanOutcome, out: &mut dyn Write, err: &m
     } else {
         EXIT_CLEAN
     }
+}
+
+/// A path as CI formats name files: relative to the repository root with
+/// `/` separators, or absolute when outside it.
+fn from_root(outcome: &ScanOutcome, p: &std::path::Path) -> String {
+    let shown = outcome.from_root(p).unwrap_or_else(|absolute| absolute);
+    shown.to_string_lossy().replace('\\', "/")
 }
 
 /// The human format's closing lines: how many findings, and what a peer's

@@ -112,6 +112,77 @@ fn codes(rest: &str, nosec: bool) -> CodeList {
     }
 }
 
+/// `comment` (one comment's text, from its `#`) made to cover `codes` as
+/// well, the way [`parse`] reads it: merged into its first `# noqa` list
+/// (`# noqa: S104` -> `# noqa: S104, FBG001`; codes it already names are
+/// not repeated), written into a list that names no code (`# noqa: see
+/// ticket` -> `# noqa: FBG001 -- see ticket`), or appended as a directive of
+/// its own after a comment that has none (`# type: ignore  # noqa:
+/// FBG001`). `reason` follows as ` -- REASON` where the comment does not
+/// already go on after the list. `None` when the comment covers them all
+/// already (a bare `# noqa` covers everything).
+pub fn with_codes(comment: &str, codes: &[&str], reason: Option<&str>) -> Option<String> {
+    let why = reason.map(|r| format!(" -- {r}")).unwrap_or_default();
+    // The first `noqa` segment: only it counts (see `parse`).
+    let found = comment.match_indices('#').find_map(|(at, _)| {
+        let seg_end = comment[at + 1..].find('#').map_or(comment.len(), |n| at + 1 + n);
+        let body = &comment[at + 1..seg_end];
+        let lead = body.len() - body.trim_start().len();
+        keyword(&body[lead..], "noqa").map(|_| (at + 1 + lead + "noqa".len(), seg_end))
+    });
+    let Some((after, seg_end)) = found else {
+        return Some(format!("{comment}  # noqa: {}{why}", codes.join(", ")));
+    };
+    let rest = &comment[after..seg_end];
+    let (list_at, explicit) = match rest.trim_start().strip_prefix(':') {
+        Some(list) => (seg_end - list.len(), true),
+        None => (after, false),
+    };
+    // The codes of the list, with where the last one ends.
+    let mut named: Vec<&str> = Vec::new();
+    let mut list_end = None;
+    let list = &comment[list_at..seg_end];
+    let mut i = 0;
+    while i < list.len() {
+        let skip = list[i..].find(|c: char| c != ',' && !c.is_whitespace()).unwrap_or(list.len() - i);
+        i += skip;
+        if i >= list.len() {
+            break;
+        }
+        let len = list[i..].find(|c: char| c == ',' || c.is_whitespace()).unwrap_or(list.len() - i);
+        let token = &list[i..i + len];
+        if !is_code(token) {
+            break;
+        }
+        named.push(token);
+        i += len;
+        list_end = Some(list_at + i);
+    }
+    let missing: Vec<&str> =
+        codes.iter().copied().filter(|c| !named.iter().any(|n| n.eq_ignore_ascii_case(c))).collect();
+    match (list_end, explicit) {
+        // `# noqa` bare (or followed by prose): covers every code.
+        (None, false) => None,
+        _ if missing.is_empty() => None,
+        (Some(end), _) => {
+            let tail = &comment[end..];
+            let why = if tail.trim().is_empty() { why } else { String::new() };
+            Some(format!("{}, {}{why}{tail}", &comment[..end], missing.join(", ")))
+        }
+        // `# noqa:` with no code after it: the codes go first, and any
+        // prose after them becomes the reason.
+        (None, true) => {
+            let text = &comment[list_at..seg_end];
+            let blanks = text.len() - text.trim_start().len();
+            let at = list_at + blanks;
+            let gap = if blanks == 0 { " " } else { "" };
+            let said = &comment[at..];
+            let joint = if said.trim().is_empty() { why } else { " -- ".to_string() };
+            Some(format!("{}{gap}{}{joint}{said}", &comment[..at], missing.join(", ")))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +227,43 @@ mod tests {
         assert_eq!(noqa("# noqa:"), Some(CodeList::Invalid));
         assert!(!CodeList::Invalid.covers("FBG001"));
         assert_eq!(nosec("# nosec: reviewed"), Some(CodeList::Invalid));
+    }
+
+    #[test]
+    fn codes_are_merged_where_the_grammar_reads_them() {
+        let with = |c: &str, codes: &[&str], why: Option<&str>| with_codes(c, codes, why);
+        assert_eq!(with("# noqa: S104", &["FBG001"], None).as_deref(), Some("# noqa: S104, FBG001"));
+        assert_eq!(with("# noqa:S104,E501", &["FBG001"], None).as_deref(), Some("# noqa:S104,E501, FBG001"));
+        assert_eq!(
+            with("# noqa: S104", &["FBG001"], Some("legacy")).as_deref(),
+            Some("# noqa: S104, FBG001 -- legacy")
+        );
+        assert_eq!(
+            with("# noqa: S104 -- dev box  # type: ignore", &["FBG001"], Some("x")).as_deref(),
+            Some("# noqa: S104, FBG001 -- dev box  # type: ignore")
+        );
+        assert_eq!(with("# noqa S104", &["FBG002"], None).as_deref(), Some("# noqa S104, FBG002"));
+        assert_eq!(with("# noqa: fbg001", &["FBG001"], None), None);
+        assert_eq!(with("# noqa", &["FBG001"], None), None);
+        assert_eq!(with("# noqa: see ticket", &["FBG001"], None).as_deref(), Some("# noqa: FBG001 -- see ticket"));
+        assert_eq!(with("# noqa:", &["FBG001"], Some("r")).as_deref(), Some("# noqa: FBG001 -- r"));
+        assert_eq!(
+            with("# type: ignore", &["FBG001", "FBG002"], Some("old")).as_deref(),
+            Some("# type: ignore  # noqa: FBG001, FBG002 -- old")
+        );
+        assert_eq!(
+            with("# TODO: drop the noqa", &["FBG001"], None).as_deref(),
+            Some("# TODO: drop the noqa  # noqa: FBG001")
+        );
+        // Each result reads back as covering the codes, keeping what it named.
+        for c in ["# noqa: S104", "# noqa: see ticket", "# noqa:", "# type: ignore", "# nosec B104", "# noqa: S104#x"] {
+            let new = with(c, &["FBG001"], Some("why")).unwrap();
+            let list = parse(&new).and_then(|d| d.noqa).unwrap();
+            assert!(list.covers("FBG001"), "{c} -> {new}");
+            if c.contains("S104") {
+                assert!(list.covers("S104"), "{c} -> {new}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Printers. Each writes to any `Write`, so tests pass a buffer.
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
@@ -18,6 +19,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands: inline annotations on pull requests.
     Github,
+    /// GitLab Code Quality report (`artifacts:reports:codequality`).
+    Gitlab,
 }
 
 /// A serializer's error as the I/O error under it, so a closed pipe stays a

@@ -158,8 +158,8 @@ fn fix_for(f: &Finding, cx: &Context) -> Option<Value> {
 
 /// Stable across edits elsewhere in the file: the rule, the file, the call
 /// text without whitespace, and which of the identical calls in that file
-/// this is, hashed (FNV-1a, 64 bits).
-fn fingerprint(f: &Finding, module: &ModuleRef, same_file: &[Finding]) -> String {
+/// this is, hashed (FNV-1a, 64 bits). The GitLab report uses it too.
+pub(crate) fn fingerprint(f: &Finding, module: &ModuleRef, same_file: &[Finding]) -> String {
     let squeeze = |g: &Finding| -> String {
         module.text().get(g.span.clone()).unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect()
     };

@@ -6,6 +6,39 @@ use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_flask-bind-guard");
 
+// ----- SARIF schema validation (tests that need jsonschema) --------------
+
+/// A Python with `jsonschema`: the CI venv's, else the system's. A test
+/// that cannot validate fails.
+pub fn validator() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/python");
+    let candidates = [venv, PathBuf::from("python3")];
+    candidates
+        .into_iter()
+        .find(|py| Command::new(py).args(["-c", "import jsonschema"]).output().is_ok_and(|o| o.status.success()))
+        .expect("no python3 with jsonschema: `pip install jsonschema`")
+}
+
+/// The schema violations of SARIF documents (files); empty when valid.
+pub fn sarif_errors(python: &Path, files: &[PathBuf]) -> String {
+    let script = r#"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft7Validator(schema)
+bad = 0
+for path in sys.argv[2:]:
+    for error in validator.iter_errors(json.load(open(path))):
+        bad += 1
+        print(f"{path}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
+sys.exit(1 if bad else 0)
+"#;
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-schema-2.1.0.json");
+    let out = Command::new(python).arg("-c").arg(script).arg(schema).args(files).output().unwrap();
+    let errors = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.success(), errors.is_empty(), "{errors}");
+    errors
+}
+
 /// Write `files` (relative path, bytes) under `root`, making directories.
 pub fn write_bytes(root: &Path, files: &[(&str, &[u8])]) {
     for (name, body) in files {
