@@ -625,7 +625,9 @@ impl<'s> Lower<'s> {
         let body = def.field(Field::Body);
         scope.body_start = body.map_or(def.end_byte(), |b| b.start_byte());
         let mut cursor = outer.walk();
-        for dec in outer.named_children(&mut cursor).filter(|c| c.kind_name() == "decorator") {
+        // Only a `decorated_definition` holds decorators.
+        let decorators = if outer.id() == def.id() { None } else { Some(outer.named_children(&mut cursor)) };
+        for dec in decorators.into_iter().flatten().filter(|c| c.kind_name() == "decorator") {
             scope.decorators.push(self.text(dec).trim_start_matches('@').trim().to_string());
             if let Some(e) = dec.named_child(0).filter(|e| e.kind_name() != "comment") {
                 let e = self.expr(e, depth);
@@ -863,6 +865,10 @@ fn collect_identifiers(n: Node, src: &str, out: &mut Vec<String>, depth: usize) 
 }
 
 fn parse_int(text: &str) -> Option<i128> {
+    // The usual spelling, without the copies below.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
     let t = text.replace('_', "");
     let lower = t.to_ascii_lowercase();
     if let Some(h) = lower.strip_prefix("0x") {
@@ -882,27 +888,45 @@ fn string_value(n: Node, src: &str) -> Option<String> {
     if n.kind_name() != "string" {
         return None;
     }
-    let mut start = None;
-    let mut end = None;
-    let mut cursor = n.walk();
-    for c in n.children(&mut cursor) {
-        match c.kind_name() {
-            "string_start" => start = Some(c),
-            "string_end" => end = Some(c),
-            "interpolation" => return None,
+    // The usual shape: `string_start`, the content, `string_end`; only an
+    // f-string (or t-string) can hold an interpolation, so only those have
+    // all their children looked at.
+    let first = n.child(0).filter(|c| c.kind_name() == "string_start");
+    let last = n.child(n.child_count().saturating_sub(1)).filter(|c| c.kind_name() == "string_end");
+    let template = first.is_some_and(|s| text(s, src).bytes().any(|b| matches!(b, b'f' | b'F' | b't' | b'T')));
+    let (start, end) = match (first, last) {
+        (Some(start), Some(end)) if !template => (start, end),
+        _ => {
+            let mut start = None;
+            let mut end = None;
+            let mut cursor = n.walk();
+            for c in n.children(&mut cursor) {
+                match c.kind_name() {
+                    "string_start" => start = Some(c),
+                    "string_end" => end = Some(c),
+                    "interpolation" => return None,
+                    _ => {}
+                }
+            }
+            (start?, end?)
+        }
+    };
+    let opener = src.get(start.byte_range())?;
+    let (mut raw, mut format) = (false, false);
+    for b in opener.bytes().take_while(u8::is_ascii_alphabetic) {
+        match b.to_ascii_lowercase() {
+            b'b' | b't' => return None,
+            b'r' => raw = true,
+            b'f' => format = true,
             _ => {}
         }
     }
-    let (start, end) = (start?, end?);
-    let opener = src.get(start.byte_range())?;
-    let prefix: String =
-        opener.chars().take_while(|c| c.is_ascii_alphabetic()).map(|c| c.to_ascii_lowercase()).collect();
-    if prefix.contains('b') || prefix.contains('t') {
-        return None;
-    }
     let body = src.get(start.end_byte()..end.start_byte())?;
-    let body = if prefix.contains('f') { body.replace("{{", "{").replace("}}", "}") } else { body.to_string() };
-    if prefix.contains('r') { Some(body) } else { unescape(&body) }
+    if format {
+        let body = body.replace("{{", "{").replace("}}", "}");
+        return if raw { Some(body) } else { unescape(&body) };
+    }
+    if raw { Some(body.to_string()) } else { unescape(body) }
 }
 
 /// Python's backslash escapes for `str` literals.
