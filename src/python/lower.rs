@@ -6,19 +6,151 @@
 //! stack.
 
 use std::cell::RefCell;
+use std::num::NonZeroU16;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Language, Node, Parser, Tree};
 
 use super::ir::*;
 use crate::source::{LineIndex, SourceText};
 
 const MAX_DEPTH: usize = 150;
 
+/// The fields of tree-sitter-python's nodes that lowering reads.
+#[derive(Clone, Copy)]
+enum Field {
+    Alias,
+    Alternative,
+    Argument,
+    Arguments,
+    Attribute,
+    Body,
+    Consequence,
+    Definition,
+    Function,
+    Guard,
+    Key,
+    Left,
+    ModuleName,
+    Name,
+    Object,
+    Operator,
+    Parameters,
+    Right,
+    Subscript,
+    Superclasses,
+    Type,
+    Value,
+}
+
+const FIELD_NAMES: [&str; 22] = [
+    "alias",
+    "alternative",
+    "argument",
+    "arguments",
+    "attribute",
+    "body",
+    "consequence",
+    "definition",
+    "function",
+    "guard",
+    "key",
+    "left",
+    "module_name",
+    "name",
+    "object",
+    "operator",
+    "parameters",
+    "right",
+    "subscript",
+    "superclasses",
+    "type",
+    "value",
+];
+
+/// tree-sitter-python, with tree-sitter's allocator set first (see
+/// [`use_mimalloc_for_tree_sitter`]): every parser is made from it.
+static LANGUAGE: LazyLock<Language> = LazyLock::new(|| {
+    use_mimalloc_for_tree_sitter();
+    tree_sitter_python::LANGUAGE.into()
+});
+
+/// What lowering asks of the grammar on every node, looked up once: node
+/// kinds by id (`Node::kind` goes through the C API and a UTF-8 check per
+/// call) and field ids (`child_by_field_name` compares the name against
+/// the grammar's field names on every call).
+struct Grammar {
+    kinds: Box<[&'static str]>,
+    fields: [NonZeroU16; FIELD_NAMES.len()],
+}
+
+static GRAMMAR: LazyLock<Grammar> = LazyLock::new(|| {
+    let language: &'static Language = &LANGUAGE;
+    let kinds = (0..language.node_kind_count())
+        .map(|id| u16::try_from(id).ok().and_then(|id| language.node_kind_for_id(id)).unwrap_or(""))
+        .collect();
+    let fields = FIELD_NAMES
+        .map(|name| language.field_id_for_name(name).expect("tree-sitter-python has the fields lowering reads"));
+    Grammar { kinds, fields }
+});
+
+/// tree-sitter's C library allocates every parse-stack entry and subtree
+/// with `malloc`; glibc's spent a fifth of the parse in `_int_malloc` and
+/// `free` on the 20,000-module tree. mimalloc (the Rust allocator of the
+/// binary already) serves them from thread-local pages. Called once, from
+/// [`LANGUAGE`]'s initialiser, before any tree-sitter object exists.
+fn use_mimalloc_for_tree_sitter() {
+    use std::ffi::c_void;
+    unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+        unsafe { libmimalloc_sys::mi_malloc(size) }
+    }
+    unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
+        match count.checked_mul(size) {
+            Some(total) => unsafe { libmimalloc_sys::mi_zalloc(total) },
+            None => std::ptr::null_mut(),
+        }
+    }
+    unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+        unsafe { libmimalloc_sys::mi_realloc(ptr, size) }
+    }
+    unsafe extern "C" fn free(ptr: *mut c_void) {
+        unsafe { libmimalloc_sys::mi_free(ptr) }
+    }
+    // SAFETY: one allocator family, malloc's alignment, set before any
+    // other tree-sitter call (`LANGUAGE`'s initialiser runs first and once).
+    unsafe { tree_sitter::set_allocator(Some(tree_sitter::Allocator { malloc, calloc, realloc, free })) };
+}
+
+fn field_id(field: Field) -> NonZeroU16 {
+    GRAMMAR.fields[field as usize]
+}
+
+/// Fast forms of the `Node` queries lowering makes on every node.
+trait NodeExt<'t>: Sized {
+    fn kind_name(&self) -> &'static str;
+    fn field(&self, field: Field) -> Option<Self>;
+}
+
+impl<'t> NodeExt<'t> for Node<'t> {
+    fn kind_name(&self) -> &'static str {
+        // `ERROR` (65535) is past the table: ask tree-sitter.
+        match GRAMMAR.kinds.get(usize::from(self.kind_id())) {
+            Some(name) => name,
+            None => LANGUAGE.node_kind_for_id(self.kind_id()).unwrap_or(""),
+        }
+    }
+
+    fn field(&self, field: Field) -> Option<Self> {
+        self.child_by_field_id(field_id(field).get())
+    }
+}
+
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new({
+        let language: &Language = &LANGUAGE;
         let mut p = Parser::new();
-        p.set_language(&tree_sitter_python::LANGUAGE.into())
+        p.set_language(language)
             .expect("the bundled tree-sitter-python grammar matches the tree-sitter version");
         p
     });
@@ -42,12 +174,12 @@ pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
         module.scopes.push(empty_scope(ScopeKind::Module, "<module>", None, 0..0));
         return module;
     };
-    let mut lower = Lower { src: module.source.text.as_bytes(), scopes: Vec::new() };
+    let mut lower = Lower { src: &module.source.text, scopes: Vec::new() };
     lower.module(&tree);
     let Lower { scopes, .. } = lower;
     let starters = starter_names(&scopes);
     let (run_calls, suppressions) =
-        collect_calls_and_comments(&tree, module.source.text.as_bytes(), &scopes, &starters, &module.lines);
+        collect_calls_and_comments(&tree, &module.source.text, &scopes, &starters, &module.lines);
     module.scopes = scopes;
     module.run_calls = run_calls;
     module.starters = starters;
@@ -73,8 +205,14 @@ fn empty_scope(kind: ScopeKind, name: &str, parent: Option<ScopeId>, span: Span)
 }
 
 struct Lower<'s> {
-    src: &'s [u8],
+    src: &'s str,
     scopes: Vec<Scope>,
+}
+
+/// The text of a node (tree-sitter's nodes start and end on character
+/// boundaries of valid UTF-8).
+fn text<'a>(n: Node, src: &'a str) -> &'a str {
+    src.get(n.byte_range()).unwrap_or("")
 }
 
 fn span(n: Node) -> Span {
@@ -83,7 +221,7 @@ fn span(n: Node) -> Span {
 
 impl<'s> Lower<'s> {
     fn text(&self, n: Node) -> &'s str {
-        n.utf8_text(self.src).unwrap_or("")
+        text(n, self.src)
     }
 
     fn module(&mut self, tree: &Tree) {
@@ -107,14 +245,14 @@ impl<'s> Lower<'s> {
     }
 
     fn stmt(&mut self, n: Node, scope: ScopeId, depth: usize, out: &mut Vec<Stmt>) {
-        match n.kind() {
+        match n.kind_name() {
             "expression_statement" => {
                 let mut cursor = n.walk();
                 for child in n.named_children(&mut cursor) {
-                    match child.kind() {
+                    match child.kind_name() {
                         "assignment" => self.assignment(child, depth, out),
                         "augmented_assignment" => {
-                            if let Some(left) = child.child_by_field_name("left") {
+                            if let Some(left) = child.field(Field::Left) {
                                 self.unknown_binding(left, span(child), out);
                             }
                         }
@@ -130,20 +268,20 @@ impl<'s> Lower<'s> {
             "import_from_statement" => self.import_from(n, out),
             "function_definition" | "class_definition" => self.def(n, n, scope, depth, out),
             "decorated_definition" => {
-                if let Some(def) = n.child_by_field_name("definition") {
+                if let Some(def) = n.field(Field::Definition) {
                     self.def(def, n, scope, depth, out);
                 }
             }
             "if_statement" => {
                 let mut branches = Vec::new();
-                if let Some(b) = n.child_by_field_name("consequence") {
+                if let Some(b) = n.field(Field::Consequence) {
                     branches.push((span(b), self.block(b, scope, depth)));
                 }
                 let mut cursor = n.walk();
                 let mut exhaustive = false;
-                for alt in n.children_by_field_name("alternative", &mut cursor) {
-                    exhaustive |= alt.kind() == "else_clause";
-                    let body = alt.child_by_field_name("consequence").or_else(|| alt.child_by_field_name("body"));
+                for alt in n.children_by_field_id(field_id(Field::Alternative), &mut cursor) {
+                    exhaustive |= alt.kind_name() == "else_clause";
+                    let body = alt.field(Field::Consequence).or_else(|| alt.field(Field::Body));
                     if let Some(b) = body {
                         branches.push((span(alt), self.block(b, scope, depth)));
                     }
@@ -152,16 +290,16 @@ impl<'s> Lower<'s> {
             }
             "for_statement" | "while_statement" => {
                 let mut branches = Vec::new();
-                if let Some(b) = n.child_by_field_name("body") {
+                if let Some(b) = n.field(Field::Body) {
                     let mut body = Vec::new();
-                    if let Some(left) = n.child_by_field_name("left") {
+                    if let Some(left) = n.field(Field::Left) {
                         self.unknown_binding(left, span(left), &mut body);
                     }
                     body.extend(self.block(b, scope, depth));
                     branches.push((span(b), body));
                 }
-                if let Some(alt) = n.child_by_field_name("alternative")
-                    && let Some(b) = alt.child_by_field_name("body")
+                if let Some(alt) = n.field(Field::Alternative)
+                    && let Some(b) = alt.field(Field::Body)
                 {
                     branches.push((span(alt), self.block(b, scope, depth)));
                 }
@@ -169,7 +307,7 @@ impl<'s> Lower<'s> {
             }
             "try_statement" => {
                 let mut branches = Vec::new();
-                if let Some(b) = n.child_by_field_name("body") {
+                if let Some(b) = n.field(Field::Body) {
                     branches.push((span(b), self.block(b, scope, depth)));
                 }
                 // Names the `try` body imports: an `except ImportError:` that
@@ -190,22 +328,22 @@ impl<'s> Lower<'s> {
                 let mut cursor = n.walk();
                 for clause in n.named_children(&mut cursor) {
                     let mut body = Vec::new();
-                    match clause.kind() {
+                    match clause.kind_name() {
                         "except_clause" | "except_group_clause" => {
-                            if let Some(alias) = clause.child_by_field_name("alias") {
+                            if let Some(alias) = clause.field(Field::Alias) {
                                 self.unknown_binding(alias, span(alias), &mut body);
                             }
                             let mut catches_import_error = true;
                             let mut c2 = clause.walk();
                             for part in clause.named_children(&mut c2) {
-                                if part.kind() == "as_pattern"
-                                    && let Some(alias) = part.child_by_field_name("alias")
+                                if part.kind_name() == "as_pattern"
+                                    && let Some(alias) = part.field(Field::Alias)
                                 {
                                     self.unknown_binding(alias, span(alias), &mut body);
                                 }
-                                if part.kind() == "block" {
+                                if part.kind_name() == "block" {
                                     body.extend(self.block(part, scope, depth));
-                                } else if part.kind() != "comment" {
+                                } else if part.kind_name() != "comment" {
                                     let caught = self.text(part);
                                     catches_import_error = ["ImportError", "ModuleNotFoundError", "Exception"]
                                         .iter()
@@ -222,14 +360,14 @@ impl<'s> Lower<'s> {
                             }
                         }
                         "else_clause" => {
-                            if let Some(b) = clause.child_by_field_name("body") {
+                            if let Some(b) = clause.field(Field::Body) {
                                 body.extend(self.block(b, scope, depth));
                             }
                         }
                         "finally_clause" => {
                             let mut c2 = clause.walk();
                             for part in clause.named_children(&mut c2) {
-                                if part.kind() == "block" {
+                                if part.kind_name() == "block" {
                                     body.extend(self.block(part, scope, depth));
                                 }
                             }
@@ -241,7 +379,7 @@ impl<'s> Lower<'s> {
                 // The body or a handler runs (else/finally branches make it
                 // more than a choice of one).
                 let mut c3 = n.walk();
-                let kinds: Vec<&str> = n.named_children(&mut c3).map(|c| c.kind()).collect();
+                let kinds: Vec<&str> = n.named_children(&mut c3).map(|c| c.kind_name()).collect();
                 let exhaustive = kinds.iter().any(|k| k.starts_with("except"))
                     && !kinds.iter().any(|k| matches!(*k, "else_clause" | "finally_clause"));
                 out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: false, span: span(n) });
@@ -250,19 +388,19 @@ impl<'s> Lower<'s> {
                 let mut body = Vec::new();
                 let mut cursor = n.walk();
                 for child in n.named_children(&mut cursor) {
-                    if child.kind() == "with_clause" {
+                    if child.kind_name() == "with_clause" {
                         let mut c2 = child.walk();
                         for item in child.named_children(&mut c2) {
-                            if let Some(v) = item.child_by_field_name("value")
-                                && v.kind() == "as_pattern"
-                                && let Some(alias) = v.child_by_field_name("alias")
+                            if let Some(v) = item.field(Field::Value)
+                                && v.kind_name() == "as_pattern"
+                                && let Some(alias) = v.field(Field::Alias)
                             {
                                 self.unknown_binding(alias, span(item), &mut body);
                             }
                         }
                     }
                 }
-                if let Some(b) = n.child_by_field_name("body") {
+                if let Some(b) = n.field(Field::Body) {
                     body.extend(self.block(b, scope, depth));
                 }
                 let sp = span(n);
@@ -277,19 +415,19 @@ impl<'s> Lower<'s> {
             "match_statement" => {
                 let mut branches = Vec::new();
                 let mut exhaustive = false;
-                if let Some(body) = n.child_by_field_name("body") {
+                if let Some(body) = n.field(Field::Body) {
                     let mut cursor = body.walk();
                     for case in body.named_children(&mut cursor) {
                         // `case _:` (or a bare capture, `case other:`) without a
                         // guard matches whatever the others do not.
                         let mut c2 = case.walk();
                         let irrefutable = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_');
-                        let wildcard = case.child_by_field_name("guard").is_none()
+                        let wildcard = case.field(Field::Guard).is_none()
                             && case
                                 .named_children(&mut c2)
-                                .any(|p| p.kind() == "case_pattern" && irrefutable(self.text(p).trim()));
+                                .any(|p| p.kind_name() == "case_pattern" && irrefutable(self.text(p).trim()));
                         exhaustive |= wildcard;
-                        if let Some(b) = case.child_by_field_name("consequence") {
+                        if let Some(b) = case.field(Field::Consequence) {
                             branches.push((span(case), self.block(b, scope, depth)));
                         }
                     }
@@ -300,7 +438,7 @@ impl<'s> Lower<'s> {
                 let mut cursor = n.walk();
                 let names: Vec<String> = n
                     .named_children(&mut cursor)
-                    .filter(|c| c.kind() == "identifier")
+                    .filter(|c| c.kind_name() == "identifier")
                     .map(|c| self.text(c).to_string())
                     .collect();
                 self.scopes[scope].globals.extend(names);
@@ -331,18 +469,18 @@ impl<'s> Lower<'s> {
         let mut node = n;
         let mut annotation = None;
         let value = loop {
-            if let Some(left) = node.child_by_field_name("left") {
+            if let Some(left) = node.field(Field::Left) {
                 match self.target(left, depth) {
                     Some(t) => targets.push(t),
                     None => unpacked.push(left),
                 }
             }
-            if let Some(ty) = node.child_by_field_name("type") {
+            if let Some(ty) = node.field(Field::Type) {
                 annotation = ty.named_child(0).map(|t| self.expr(t, depth));
             }
-            match node.child_by_field_name("right") {
-                Some(r) if r.kind() == "assignment" => node = r,
-                Some(r) if matches!(r.kind(), "pattern_list" | "yield" | "augmented_assignment") => {
+            match node.field(Field::Right) {
+                Some(r) if r.kind_name() == "assignment" => node = r,
+                Some(r) if matches!(r.kind_name(), "pattern_list" | "yield" | "augmented_assignment") => {
                     break None;
                 }
                 Some(r) => break Some(self.expr(r, depth)),
@@ -355,7 +493,7 @@ impl<'s> Lower<'s> {
         }
         if !targets.is_empty() {
             // A bare annotation (`x: int`) binds nothing.
-            if value.is_none() && annotation.is_some() && n.child_by_field_name("right").is_none() {
+            if value.is_none() && annotation.is_some() && n.field(Field::Right).is_none() {
                 return;
             }
             out.push(Stmt::Assign { targets, value, annotation, span: sp });
@@ -364,21 +502,21 @@ impl<'s> Lower<'s> {
 
     /// A simple assignment target; `None` for unpacking patterns.
     fn target(&mut self, n: Node, depth: usize) -> Option<Target> {
-        match n.kind() {
+        match n.kind_name() {
             "identifier" => Some(Target::Name(self.text(n).to_string())),
             "attribute" => {
-                let obj = n.child_by_field_name("object")?;
-                let attr = n.child_by_field_name("attribute")?;
+                let obj = n.field(Field::Object)?;
+                let attr = n.field(Field::Attribute)?;
                 Some(Target::Attr(self.expr(obj, depth), self.text(attr).to_string()))
             }
             "subscript" => {
-                let value = n.child_by_field_name("value")?;
-                let index = n.child_by_field_name("subscript")?;
+                let value = n.field(Field::Value)?;
+                let index = n.field(Field::Subscript)?;
                 Some(Target::Subscript(self.expr(value, depth), self.expr(index, depth)))
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" if depth < MAX_DEPTH => {
                 let mut cursor = n.walk();
-                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect();
+                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").collect();
                 let items = items.into_iter().map(|c| self.target(c, depth + 1)).collect::<Option<Vec<_>>>()?;
                 // At most one starred target, as Python requires.
                 (items.iter().filter(|t| matches!(t, Target::Starred(_))).count() <= 1).then_some(Target::Tuple(items))
@@ -404,8 +542,8 @@ impl<'s> Lower<'s> {
     fn import(&mut self, n: Node, out: &mut Vec<Stmt>) {
         let mut bindings = Vec::new();
         let mut cursor = n.walk();
-        for name in n.children_by_field_name("name", &mut cursor) {
-            match name.kind() {
+        for name in n.children_by_field_id(field_id(Field::Name), &mut cursor) {
+            match name.kind_name() {
                 "dotted_name" => {
                     let full = self.text(name);
                     let (first, rest) = full.split_once('.').unwrap_or((full, ""));
@@ -415,9 +553,7 @@ impl<'s> Lower<'s> {
                     ));
                 }
                 "aliased_import" => {
-                    let (Some(module), Some(alias)) =
-                        (name.child_by_field_name("name"), name.child_by_field_name("alias"))
-                    else {
+                    let (Some(module), Some(alias)) = (name.field(Field::Name), name.field(Field::Alias)) else {
                         continue;
                     };
                     bindings.push((
@@ -437,10 +573,10 @@ impl<'s> Lower<'s> {
     }
 
     fn import_from(&mut self, n: Node, out: &mut Vec<Stmt>) {
-        let Some(module_node) = n.child_by_field_name("module_name") else {
+        let Some(module_node) = n.field(Field::ModuleName) else {
             return;
         };
-        let (level, module) = match module_node.kind() {
+        let (level, module) = match module_node.kind_name() {
             "relative_import" => {
                 let text = compact(self.text(module_node));
                 let level = text.chars().take_while(|&c| c == '.').count() as u32;
@@ -449,16 +585,16 @@ impl<'s> Lower<'s> {
             _ => (0, compact(self.text(module_node))),
         };
         let mut cursor = n.walk();
-        if n.named_children(&mut cursor).any(|c| c.kind() == "wildcard_import") {
+        if n.named_children(&mut cursor).any(|c| c.kind_name() == "wildcard_import") {
             out.push(Stmt::StarImport { level, module, span: span(n) });
             return;
         }
         let mut bindings = Vec::new();
         let mut cursor = n.walk();
-        for name in n.children_by_field_name("name", &mut cursor) {
-            let (imported, bound) = match name.kind() {
+        for name in n.children_by_field_id(field_id(Field::Name), &mut cursor) {
+            let (imported, bound) = match name.kind_name() {
                 "dotted_name" => (self.text(name), self.text(name)),
-                "aliased_import" => match (name.child_by_field_name("name"), name.child_by_field_name("alias")) {
+                "aliased_import" => match (name.field(Field::Name), name.field(Field::Alias)) {
                     (Some(a), Some(b)) => (self.text(a), self.text(b)),
                     _ => continue,
                 },
@@ -479,30 +615,32 @@ impl<'s> Lower<'s> {
 
     /// `def` / `class` (possibly decorated: `outer` is the decorated node).
     fn def(&mut self, def: Node, outer: Node, parent: ScopeId, depth: usize, out: &mut Vec<Stmt>) {
-        let Some(name_node) = def.child_by_field_name("name") else {
+        let Some(name_node) = def.field(Field::Name) else {
             return;
         };
         let name = self.text(name_node).to_string();
-        let kind = if def.kind() == "class_definition" { ScopeKind::Class } else { ScopeKind::Function };
+        let kind = if def.kind_name() == "class_definition" { ScopeKind::Class } else { ScopeKind::Function };
         let id = self.scopes.len();
         let mut scope = empty_scope(kind, &name, Some(parent), span(outer));
-        let body = def.child_by_field_name("body");
+        let body = def.field(Field::Body);
         scope.body_start = body.map_or(def.end_byte(), |b| b.start_byte());
         let mut cursor = outer.walk();
-        for dec in outer.named_children(&mut cursor).filter(|c| c.kind() == "decorator") {
+        // Only a `decorated_definition` holds decorators.
+        let decorators = if outer.id() == def.id() { None } else { Some(outer.named_children(&mut cursor)) };
+        for dec in decorators.into_iter().flatten().filter(|c| c.kind_name() == "decorator") {
             scope.decorators.push(self.text(dec).trim_start_matches('@').trim().to_string());
-            if let Some(e) = dec.named_child(0).filter(|e| e.kind() != "comment") {
+            if let Some(e) = dec.named_child(0).filter(|e| e.kind_name() != "comment") {
                 let e = self.expr(e, depth);
                 scope.decorator_exprs.push(e);
             }
         }
-        if let Some(params) = def.child_by_field_name("parameters") {
+        if let Some(params) = def.field(Field::Parameters) {
             scope.params = self.params(params, depth);
         }
-        if let Some(supers) = def.child_by_field_name("superclasses") {
+        if let Some(supers) = def.field(Field::Superclasses) {
             let mut c = supers.walk();
             for base in supers.named_children(&mut c) {
-                if base.kind() != "keyword_argument" {
+                if base.kind_name() != "keyword_argument" {
                     scope.bases.push(self.expr(base, depth));
                 }
             }
@@ -511,10 +649,10 @@ impl<'s> Lower<'s> {
             && let Some(b) = body
         {
             let mut c = b.walk();
-            for st in b.named_children(&mut c).filter(|n| n.kind() == "expression_statement") {
+            for st in b.named_children(&mut c).filter(|n| n.kind_name() == "expression_statement") {
                 if let Some(a) =
-                    st.named_child(0).filter(|a| a.kind() == "assignment" && a.child_by_field_name("type").is_some())
-                    && let Some(left) = a.child_by_field_name("left").filter(|l| l.kind() == "identifier")
+                    st.named_child(0).filter(|a| a.kind_name() == "assignment" && a.field(Field::Type).is_some())
+                    && let Some(left) = a.field(Field::Left).filter(|l| l.kind_name() == "identifier")
                 {
                     scope.fields.push(self.text(left).to_string());
                 }
@@ -533,13 +671,11 @@ impl<'s> Lower<'s> {
         let mut keyword_only = false;
         let mut cursor = params.walk();
         for p in params.named_children(&mut cursor) {
-            let (name, annotation) = match p.kind() {
+            let (name, annotation) = match p.kind_name() {
                 "identifier" => (Some(p), None),
-                "typed_parameter" => {
-                    (p.named_child(0).filter(|c| c.kind() == "identifier"), p.child_by_field_name("type"))
-                }
-                "default_parameter" => (p.child_by_field_name("name"), None),
-                "typed_default_parameter" => (p.child_by_field_name("name"), p.child_by_field_name("type")),
+                "typed_parameter" => (p.named_child(0).filter(|c| c.kind_name() == "identifier"), p.field(Field::Type)),
+                "default_parameter" => (p.field(Field::Name), None),
+                "typed_default_parameter" => (p.field(Field::Name), p.field(Field::Type)),
                 "list_splat_pattern" | "dictionary_splat_pattern" => (p.named_child(0), None),
                 "keyword_separator" => {
                     keyword_only = true;
@@ -548,15 +684,15 @@ impl<'s> Lower<'s> {
                 _ => (None, None),
             };
             // `*args: int` is a typed_parameter holding a list_splat_pattern.
-            let splat = matches!(p.kind(), "list_splat_pattern" | "dictionary_splat_pattern")
+            let splat = matches!(p.kind_name(), "list_splat_pattern" | "dictionary_splat_pattern")
                 || p.named_child(0)
-                    .is_some_and(|c| matches!(c.kind(), "list_splat_pattern" | "dictionary_splat_pattern"));
+                    .is_some_and(|c| matches!(c.kind_name(), "list_splat_pattern" | "dictionary_splat_pattern"));
             let name = name.or_else(|| if splat { p.named_child(0).and_then(|c| c.named_child(0)) } else { None });
-            if let Some(name) = name.filter(|n| n.kind() == "identifier") {
+            if let Some(name) = name.filter(|n| n.kind_name() == "identifier") {
                 out.push(Param {
                     name: self.text(name).to_string(),
                     annotation: annotation.and_then(|t| t.named_child(0)).map(|t| self.expr(t, depth)),
-                    default: p.child_by_field_name("value").map(|v| self.expr(v, depth)),
+                    default: p.field(Field::Value).map(|v| self.expr(v, depth)),
                     splat,
                     keyword_only,
                     span: span(p),
@@ -575,29 +711,27 @@ impl<'s> Lower<'s> {
             return Expr::Other(sp);
         }
         let depth = depth + 1;
-        match n.kind() {
+        match n.kind_name() {
             "identifier" => Expr::Name(self.text(n).to_string(), sp),
-            "attribute" => match (n.child_by_field_name("object"), n.child_by_field_name("attribute")) {
+            "attribute" => match (n.field(Field::Object), n.field(Field::Attribute)) {
                 (Some(o), Some(a)) => Expr::Attr(Box::new(self.expr(o, depth)), self.text(a).to_string(), sp),
                 _ => Expr::Other(sp),
             },
             "call" => {
-                let Some(func) = n.child_by_field_name("function") else {
+                let Some(func) = n.field(Field::Function) else {
                     return Expr::Other(sp);
                 };
                 let func = self.expr(func, depth);
                 let mut args = Vec::new();
-                if let Some(list) = n.child_by_field_name("arguments") {
-                    if list.kind() == "argument_list" {
+                if let Some(list) = n.field(Field::Arguments) {
+                    if list.kind_name() == "argument_list" {
                         let mut cursor = list.walk();
                         for a in list.named_children(&mut cursor) {
-                            args.push(match a.kind() {
-                                "keyword_argument" => {
-                                    match (a.child_by_field_name("name"), a.child_by_field_name("value")) {
-                                        (Some(k), Some(v)) => Arg::Kw(self.text(k).to_string(), self.expr(v, depth)),
-                                        _ => continue,
-                                    }
-                                }
+                            args.push(match a.kind_name() {
+                                "keyword_argument" => match (a.field(Field::Name), a.field(Field::Value)) {
+                                    (Some(k), Some(v)) => Arg::Kw(self.text(k).to_string(), self.expr(v, depth)),
+                                    _ => continue,
+                                },
                                 "list_splat" => Arg::Star(self.first_named(a, depth)),
                                 "dictionary_splat" => Arg::DoubleStar(self.first_named(a, depth)),
                                 "comment" => continue,
@@ -616,7 +750,7 @@ impl<'s> Lower<'s> {
                 let mut cursor = n.walk();
                 for part in n.named_children(&mut cursor) {
                     match (value.as_mut(), string_value(part, self.src)) {
-                        (Some(v), Some(p)) if part.kind() == "string" => v.push_str(&p),
+                        (Some(v), Some(p)) if part.kind_name() == "string" => v.push_str(&p),
                         _ => value = None,
                     }
                 }
@@ -626,11 +760,9 @@ impl<'s> Lower<'s> {
                 let mut items = Vec::new();
                 let mut cursor = n.walk();
                 for item in n.named_children(&mut cursor) {
-                    match item.kind() {
+                    match item.kind_name() {
                         "pair" => {
-                            if let (Some(k), Some(v)) =
-                                (item.child_by_field_name("key"), item.child_by_field_name("value"))
-                            {
+                            if let (Some(k), Some(v)) = (item.field(Field::Key), item.field(Field::Value)) {
                                 items.push(DictItem::Pair(self.expr(k, depth), self.expr(v, depth)));
                             }
                         }
@@ -641,8 +773,8 @@ impl<'s> Lower<'s> {
                 Expr::Dict(items, sp)
             }
             "boolean_operator" => {
-                let or_ = n.child_by_field_name("operator").is_some_and(|o| o.kind() == "or");
-                match (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                let or_ = n.field(Field::Operator).is_some_and(|o| o.kind_name() == "or");
+                match (n.field(Field::Left), n.field(Field::Right)) {
                     (Some(l), Some(r)) => Expr::BoolOp {
                         or_,
                         left: Box::new(self.expr(l, depth)),
@@ -663,19 +795,19 @@ impl<'s> Lower<'s> {
             "none" => Expr::None(sp),
             "integer" => parse_int(self.text(n)).map_or(Expr::Other(sp.clone()), |i| Expr::Int(i, sp)),
             // `t[-1]`
-            "unary_operator" => match (n.child_by_field_name("operator"), n.child_by_field_name("argument")) {
-                (Some(op), Some(arg)) if op.kind() == "-" && arg.kind() == "integer" => {
+            "unary_operator" => match (n.field(Field::Operator), n.field(Field::Argument)) {
+                (Some(op), Some(arg)) if op.kind_name() == "-" && arg.kind_name() == "integer" => {
                     parse_int(self.text(arg)).map_or(Expr::Other(sp.clone()), |i| Expr::Int(-i, sp))
                 }
                 _ => Expr::Other(sp),
             },
-            "subscript" => match (n.child_by_field_name("value"), n.child_by_field_name("subscript")) {
+            "subscript" => match (n.field(Field::Value), n.field(Field::Subscript)) {
                 (Some(v), Some(s)) => Expr::Subscript(Box::new(self.expr(v, depth)), Box::new(self.expr(s, depth)), sp),
                 _ => Expr::Other(sp),
             },
             "tuple" | "list" | "expression_list" => {
                 let mut cursor = n.walk();
-                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect();
+                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").collect();
                 Expr::Tuple(items.into_iter().map(|c| self.expr(c, depth)).collect(), sp)
             }
             "list_splat" => Expr::Starred(Box::new(self.first_named(n, depth)), sp),
@@ -685,7 +817,7 @@ impl<'s> Lower<'s> {
                 let mut cursor = n.walk();
                 let parts: Vec<Node> = n.named_children(&mut cursor).collect();
                 match parts.as_slice() {
-                    [base, params] if params.kind() == "type_parameter" => {
+                    [base, params] if params.kind_name() == "type_parameter" => {
                         let mut c2 = params.walk();
                         let items = params.named_children(&mut c2).map(|t| self.expr(t, depth)).collect();
                         let index = Expr::Tuple(items, span(*params));
@@ -695,7 +827,7 @@ impl<'s> Lower<'s> {
                 }
             }
             "parenthesized_expression" => match n.named_child(0) {
-                Some(inner) if inner.kind() != "comment" => self.expr(inner, depth),
+                Some(inner) if inner.kind_name() != "comment" => self.expr(inner, depth),
                 _ => Expr::Other(sp),
             },
             _ => Expr::Other(sp),
@@ -715,12 +847,12 @@ fn compact(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
 }
 
-fn collect_identifiers(n: Node, src: &[u8], out: &mut Vec<String>, depth: usize) {
+fn collect_identifiers(n: Node, src: &str, out: &mut Vec<String>, depth: usize) {
     if depth > MAX_DEPTH {
         return;
     }
-    match n.kind() {
-        "identifier" => out.push(n.utf8_text(src).unwrap_or("").to_string()),
+    match n.kind_name() {
+        "identifier" => out.push(text(n, src).to_string()),
         // `obj.attr` / `obj[i]` as a target binds no name.
         "attribute" | "subscript" => {}
         _ => {
@@ -733,6 +865,10 @@ fn collect_identifiers(n: Node, src: &[u8], out: &mut Vec<String>, depth: usize)
 }
 
 fn parse_int(text: &str) -> Option<i128> {
+    // The usual spelling, without the copies below.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
     let t = text.replace('_', "");
     let lower = t.to_ascii_lowercase();
     if let Some(h) = lower.strip_prefix("0x") {
@@ -748,31 +884,49 @@ fn parse_int(text: &str) -> Option<i128> {
 
 /// The value of one `string` node; `None` for bytes, f-strings with
 /// interpolation, and escapes we cannot decode (`\N{...}`).
-fn string_value(n: Node, src: &[u8]) -> Option<String> {
-    if n.kind() != "string" {
+fn string_value(n: Node, src: &str) -> Option<String> {
+    if n.kind_name() != "string" {
         return None;
     }
-    let mut start = None;
-    let mut end = None;
-    let mut cursor = n.walk();
-    for c in n.children(&mut cursor) {
-        match c.kind() {
-            "string_start" => start = Some(c),
-            "string_end" => end = Some(c),
-            "interpolation" => return None,
+    // The usual shape: `string_start`, the content, `string_end`; only an
+    // f-string (or t-string) can hold an interpolation, so only those have
+    // all their children looked at.
+    let first = n.child(0).filter(|c| c.kind_name() == "string_start");
+    let last = n.child(n.child_count().saturating_sub(1)).filter(|c| c.kind_name() == "string_end");
+    let template = first.is_some_and(|s| text(s, src).bytes().any(|b| matches!(b, b'f' | b'F' | b't' | b'T')));
+    let (start, end) = match (first, last) {
+        (Some(start), Some(end)) if !template => (start, end),
+        _ => {
+            let mut start = None;
+            let mut end = None;
+            let mut cursor = n.walk();
+            for c in n.children(&mut cursor) {
+                match c.kind_name() {
+                    "string_start" => start = Some(c),
+                    "string_end" => end = Some(c),
+                    "interpolation" => return None,
+                    _ => {}
+                }
+            }
+            (start?, end?)
+        }
+    };
+    let opener = src.get(start.byte_range())?;
+    let (mut raw, mut format) = (false, false);
+    for b in opener.bytes().take_while(u8::is_ascii_alphabetic) {
+        match b.to_ascii_lowercase() {
+            b'b' | b't' => return None,
+            b'r' => raw = true,
+            b'f' => format = true,
             _ => {}
         }
     }
-    let (start, end) = (start?, end?);
-    let opener = start.utf8_text(src).ok()?;
-    let prefix: String =
-        opener.chars().take_while(|c| c.is_ascii_alphabetic()).map(|c| c.to_ascii_lowercase()).collect();
-    if prefix.contains('b') || prefix.contains('t') {
-        return None;
+    let body = src.get(start.end_byte()..end.start_byte())?;
+    if format {
+        let body = body.replace("{{", "{").replace("}}", "}");
+        return if raw { Some(body) } else { unescape(&body) };
     }
-    let body = std::str::from_utf8(src.get(start.end_byte()..end.start_byte())?).ok()?;
-    let body = if prefix.contains('f') { body.replace("{{", "{").replace("}}", "}") } else { body.to_string() };
-    if prefix.contains('r') { Some(body) } else { unescape(&body) }
+    if raw { Some(body.to_string()) } else { unescape(body) }
 }
 
 /// Python's backslash escapes for `str` literals.
@@ -903,69 +1057,95 @@ fn mentions_starter(e: &Expr, names: &[String], depth: usize) -> bool {
 }
 
 /// Is this callee or argument node a (possible) server start?
-fn starter_node(n: Node, src: &[u8], names: &[String], depth: usize) -> bool {
+fn starter_node(n: Node, src: &str, names: &[String], depth: usize) -> bool {
     if depth > 8 {
         return false;
     }
-    match n.kind() {
+    match n.kind_name() {
         // `partial(app.run, host=...)()`, `Thread(target=partial(...))`.
         "call" => is_candidate_at(n, src, names, depth + 1),
         "parenthesized_expression" => n.named_child(0).is_some_and(|c| starter_node(c, src, names, depth + 1)),
         // `app.run`, or `Srv.start` where `start = partial(app.run, ...)`.
         "attribute" => n
-            .child_by_field_name("attribute")
-            .and_then(|a| a.utf8_text(src).ok())
+            .field(Field::Attribute)
+            .and_then(|a| src.get(a.byte_range()))
             .is_some_and(|a| SERVER_ATTRS.contains(&a) || names.iter().any(|s| s == a)),
-        "identifier" => n.utf8_text(src).is_ok_and(|t| t == "run_simple" || names.iter().any(|s| s == t)),
+        "identifier" => src.get(n.byte_range()).is_some_and(|t| t == "run_simple" || names.iter().any(|s| s == t)),
         _ => false,
     }
 }
 
 /// A candidate call: its callee, or one of its arguments (`Thread(target=
 /// app.run)`, `executor.submit(run_simple, ...)`), may start a server.
-fn is_candidate(call: Node, src: &[u8], names: &[String]) -> bool {
+fn is_candidate(call: Node, src: &str, names: &[String]) -> bool {
     is_candidate_at(call, src, names, 0)
 }
 
-fn is_candidate_at(call: Node, src: &[u8], names: &[String], depth: usize) -> bool {
-    if call.child_by_field_name("function").is_some_and(|f| starter_node(f, src, names, depth)) {
+fn is_candidate_at(call: Node, src: &str, names: &[String], depth: usize) -> bool {
+    if call.field(Field::Function).is_some_and(|f| starter_node(f, src, names, depth)) {
         return true;
     }
-    let Some(args) = call.child_by_field_name("arguments").filter(|a| a.kind() == "argument_list") else {
+    let Some(args) = call.field(Field::Arguments).filter(|a| a.kind_name() == "argument_list") else {
         return false;
     };
     let mut cursor = args.walk();
     args.named_children(&mut cursor).any(|a| {
-        let value = if a.kind() == "keyword_argument" { a.child_by_field_name("value") } else { Some(a) };
+        let value = if a.kind_name() == "keyword_argument" { a.field(Field::Value) } else { Some(a) };
         value.is_some_and(|v| starter_node(v, src, names, depth))
     })
 }
 
+/// Where in `src` a candidate call or a comment can be: every candidate
+/// call's text holds `run` (each of [`SERVER_ATTRS`] does) or a starter
+/// name, and every comment starts with `#`. Sorted offsets.
+fn marks(src: &str, starters: &[String]) -> Vec<usize> {
+    let bytes = src.as_bytes();
+    let mut marks: Vec<usize> = memchr::memchr_iter(b'#', bytes).collect();
+    marks.extend(memchr::memmem::find_iter(bytes, "run"));
+    for name in starters {
+        marks.extend(memchr::memmem::find_iter(bytes, name.as_bytes()));
+    }
+    marks.sort_unstable();
+    marks
+}
+
 /// All candidate calls (anywhere: statements, lambdas, arguments...) and
-/// all suppression comments, in one iterative walk of the tree.
+/// all suppression comments, in one iterative walk of the tree. The walk
+/// enters only nodes whose text holds one of the [`marks`] (a candidate or
+/// a comment lies inside such nodes only), so the handlers and bodies of
+/// a module that has nothing to do with servers are skipped whole: it
+/// visited every node of the tree, a tenth of an audit where every file
+/// is a candidate.
 fn collect_calls_and_comments(
     tree: &Tree,
-    src: &[u8],
+    src: &str,
     scopes: &[Scope],
     starters: &[String],
     lines: &LineIndex,
 ) -> (Vec<RunCall>, Vec<(usize, Directives)>) {
     let mut calls = Vec::new();
     let mut comments = Vec::new();
+    let marks = marks(src, starters);
+    let marked = |n: Node| {
+        let first = marks.partition_point(|&m| m < n.start_byte());
+        marks.get(first).is_some_and(|&m| m < n.end_byte())
+    };
     let mut lower = Lower { src, scopes: Vec::new() };
     let mut cursor = tree.walk();
     let mut visit = true;
     loop {
-        if visit {
+        // Unmarked: neither it nor anything inside it is looked at.
+        let enter = visit && marked(cursor.node());
+        if enter {
             let n = cursor.node();
-            match n.kind() {
+            match n.kind_name() {
                 "call" if is_candidate(n, src, starters) => {
                     if let Expr::Call(call) = lower.expr(n, 0) {
                         calls.push(RunCall { call: *call, scope: innermost_scope(scopes, n.start_byte()) });
                     }
                 }
                 "comment" => {
-                    if let Some(d) = super::comments::parse(n.utf8_text(src).unwrap_or("")) {
+                    if let Some(d) = super::comments::parse(text(n, src)) {
                         comments.push((lines.line(n.start_byte()), d));
                     }
                 }
@@ -973,7 +1153,7 @@ fn collect_calls_and_comments(
             }
         }
         // Pre-order walk: down, else right, else up (and then right).
-        if (visit && cursor.goto_first_child()) || cursor.goto_next_sibling() {
+        if (enter && cursor.goto_first_child()) || cursor.goto_next_sibling() {
             visit = true;
         } else if cursor.goto_parent() {
             visit = false;
