@@ -228,9 +228,7 @@ fn plan(
 }
 
 fn parse(text: &str) -> Option<tree_sitter::Tree> {
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&tree_sitter_python::LANGUAGE.into()).ok()?;
-    parser.parse(text.as_bytes(), None)
+    crate::python::lower::parse_tree(text)
 }
 
 /// Each comment's byte range, by the line it is on.

@@ -156,6 +156,13 @@ thread_local! {
     });
 }
 
+/// The syntax tree of `text` alone (no lowering), from the parser every
+/// module is parsed with: a parser made elsewhere could predate tree-sitter's
+/// allocator being set, and its memory would then be freed by another.
+pub fn parse_tree(text: &str) -> Option<Tree> {
+    PARSER.with(|p| p.borrow_mut().parse(text.as_bytes(), None))
+}
+
 /// Parse and lower one module.
 pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
     let tree = PARSER.with(|p| p.borrow_mut().parse(source.text.as_bytes(), None));
