@@ -151,6 +151,48 @@ pub fn code_or_empty(bytes: &[u8]) -> String {
 
 /// Read a notebook (nbformat 4, or 3's `worksheets`).
 pub fn parse(bytes: &[u8]) -> Result<Notebook, NotebookError> {
+    let mut nb = Notebook { text: String::new(), cells: Cells::default() };
+    let mut line = 1;
+    for (index, strings) in code_cells(bytes)? {
+        let start = nb.text.len();
+        let mut code = String::new();
+        for s in strings {
+            let text = decode(bytes, s.clone());
+            nb.cells.pieces.push(Piece { start: start + code.len(), len: text.len(), json: s, json_line: 0 });
+            code.push_str(&text);
+        }
+        if code.is_empty() {
+            continue;
+        }
+        let code = blank_ipython(code);
+        let lines = memchr::memchr_iter(b'\n', code.as_bytes()).count() + usize::from(!code.ends_with('\n'));
+        nb.cells.spans.push(CellSpan { index, first_line: line, lines });
+        line += lines;
+        nb.text.push_str(&code);
+        if !code.ends_with('\n') {
+            nb.text.push('\n');
+        }
+    }
+    // JSON lines of the pieces, counted once in order (they are in order).
+    let (mut at, mut json_line) = (0, 1);
+    for p in &mut nb.cells.pieces {
+        json_line += memchr::memchr_iter(b'\n', &bytes[at..p.json.start]).count();
+        at = p.json.start;
+        p.json_line = json_line;
+    }
+    Ok(nb)
+}
+
+/// Each code cell's source as written (IPython syntax kept), with its
+/// 0-based index among all cells: what a diff of a fix shows.
+pub fn cell_sources(bytes: &[u8]) -> Result<Vec<(usize, String)>, NotebookError> {
+    let cells = code_cells(bytes)?;
+    Ok(cells.into_iter().map(|(i, strings)| (i, strings.into_iter().map(|s| decode(bytes, s)).collect())).collect())
+}
+
+/// The code cells of a notebook: each one's index among all cells and the
+/// spans of its `source` strings. Validates the whole JSON text.
+fn code_cells(bytes: &[u8]) -> Result<Vec<(usize, Vec<Range<usize>>)>, NotebookError> {
     let err = |m: &str| NotebookError(m.to_string());
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(err("the file is empty"));
@@ -189,62 +231,37 @@ pub fn parse(bytes: &[u8]) -> Result<Notebook, NotebookError> {
         (None, Some(_)) => return Err(err("`worksheets` is not a list")),
         (None, None) => return Err(err("no `cells` list")),
     }
-    let mut nb = Notebook { text: String::new(), cells: Cells::default() };
     if !is_python(bytes, &root) {
         // An R or Julia notebook holds no Python to check.
-        return Ok(nb);
+        return Ok(Vec::new());
     }
-    let mut line = 1;
+    let mut out = Vec::new();
     for (index, cell) in cells.iter().enumerate() {
         let Node::Obj(cell) = cell else {
             return Err(NotebookError(format!("cell {} is not an object", index + 1)));
         };
         match get(bytes, cell, "cell_type") {
-            Some(Node::Str(t)) if decode(bytes, t.clone()) == "code" => {}
+            Some(Node::Str(t)) if key_is(bytes, t.clone(), "code") => {}
             Some(Node::Str(_)) => continue,
             _ => return Err(NotebookError(format!("cell {} has no `cell_type`", index + 1))),
         }
         // nbformat 3 names a code cell's text `input`.
         let source = get(bytes, cell, "source").or_else(|| get(bytes, cell, "input"));
-        let strings: Vec<&Range<usize>> = match source {
-            Some(Node::Str(s)) => vec![s],
+        let strings: Vec<Range<usize>> = match source {
+            Some(Node::Str(s)) => vec![s.clone()],
             Some(Node::Arr(items)) => items
                 .iter()
                 .map(|n| match n {
-                    Node::Str(s) => Ok(s),
+                    Node::Str(s) => Ok(s.clone()),
                     _ => Err(NotebookError(format!("cell {}: `source` holds a non-string", index + 1))),
                 })
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
             Some(_) => return Err(NotebookError(format!("cell {}: `source` is not a string or list", index + 1))),
         };
-        let start = nb.text.len();
-        let mut code = String::new();
-        for s in strings {
-            let text = decode(bytes, s.clone());
-            nb.cells.pieces.push(Piece { start: start + code.len(), len: text.len(), json: s.clone(), json_line: 0 });
-            code.push_str(&text);
-        }
-        if code.is_empty() {
-            continue;
-        }
-        let code = blank_ipython(code);
-        let lines = memchr::memchr_iter(b'\n', code.as_bytes()).count() + usize::from(!code.ends_with('\n'));
-        nb.cells.spans.push(CellSpan { index, first_line: line, lines });
-        line += lines;
-        nb.text.push_str(&code);
-        if !code.ends_with('\n') {
-            nb.text.push('\n');
-        }
+        out.push((index, strings));
     }
-    // JSON lines of the pieces, counted once in order (they are in order).
-    let (mut at, mut json_line) = (0, 1);
-    for p in &mut nb.cells.pieces {
-        json_line += memchr::memchr_iter(b'\n', &bytes[at..p.json.start]).count();
-        at = p.json.start;
-        p.json_line = json_line;
-    }
-    Ok(nb)
+    Ok(out)
 }
 
 /// Is the notebook's language Python (or not said)?
@@ -600,15 +617,15 @@ impl Scanner<'_> {
                     self.i += 1;
                     return Ok(start..self.i - 1);
                 }
-                b'\\' => {
-                    match self.b.get(self.i + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
-                        Some(b'u') if self.b.get(self.i + 2..self.i + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => {
-                            self.i += 6
-                        }
-                        _ => return Err("invalid escape in a string".into()),
+                b'\\' => match self.b.get(self.i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
+                    Some(b'u')
+                        if self.b.get(self.i + 2..self.i + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                    {
+                        self.i += 6
                     }
-                }
+                    _ => return Err("invalid escape in a string".into()),
+                },
                 _ => return Err("control character in a string".into()),
             }
         }
@@ -736,7 +753,8 @@ mod tests {
 
     #[test]
     fn escapes_decode_and_map_back() {
-        let text = nb(r#"{"cell_type": "code", "source": ["x = \"\ud83d\ude00\"\n", "app.run(host=\"0.0.0.\u0030\")"]}"#);
+        let text =
+            nb(r#"{"cell_type": "code", "source": ["x = \"\ud83d\ude00\"\n", "app.run(host=\"0.0.0.\u0030\")"]}"#);
         let n = parse(text.as_bytes()).unwrap();
         assert_eq!(n.text, "x = \"😀\"\napp.run(host=\"0.0.0.0\")\n");
         let at = n.text.find("\"0.0.0.0\"").unwrap();
@@ -760,7 +778,8 @@ mod tests {
     fn nbformat_3_and_other_languages() {
         let v3 = r#"{"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code", "input": ["x = 1\n"], "language": "python"}]}]}"#;
         assert_eq!(parse(v3.as_bytes()).unwrap().text, "x = 1\n");
-        let r = r#"{"metadata": {"kernelspec": {"language": "R"}}, "cells": [{"cell_type": "code", "source": "x <- 1"}]}"#;
+        let r =
+            r#"{"metadata": {"kernelspec": {"language": "R"}}, "cells": [{"cell_type": "code", "source": "x <- 1"}]}"#;
         assert_eq!(parse(r.as_bytes()).unwrap().text, "");
     }
 }
