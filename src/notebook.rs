@@ -190,9 +190,12 @@ pub fn cell_sources(bytes: &[u8]) -> Result<Vec<(usize, String)>, NotebookError>
     Ok(cells.into_iter().map(|(i, strings)| (i, strings.into_iter().map(|s| decode(bytes, s)).collect())).collect())
 }
 
+/// A code cell: its index among all cells, the spans of its `source` strings.
+type CodeCell = (usize, Vec<Range<usize>>);
+
 /// The code cells of a notebook: each one's index among all cells and the
 /// spans of its `source` strings. Validates the whole JSON text.
-fn code_cells(bytes: &[u8]) -> Result<Vec<(usize, Vec<Range<usize>>)>, NotebookError> {
+fn code_cells(bytes: &[u8]) -> Result<Vec<CodeCell>, NotebookError> {
     let err = |m: &str| NotebookError(m.to_string());
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(err("the file is empty"));
