@@ -243,7 +243,13 @@ fn snapshot_imports<'c>(
                 let f = f.clone();
                 return Ok(Some((path, f)));
             }
-            let id: [u8; 20] = id.as_bytes().try_into().unwrap_or_default();
+            let mut id: [u8; 20] = id.as_bytes().try_into().unwrap_or_default();
+            // A notebook's facts are of its code, not its bytes: they are kept
+            // under the blob id complemented, so the same blob named `.py`
+            // (a different reading) has its own record.
+            if crate::notebook::is_notebook(&path) {
+                id.iter_mut().for_each(|b| *b = !*b);
+            }
             match cache.get(&id) {
                 Some(Some((run_call, _, text))) => {
                     return Ok(Some((path, Imports { run_call, text: Cow::Borrowed(text) })));
