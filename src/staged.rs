@@ -508,6 +508,14 @@ fn brought_in(
         .collect()
 }
 
+/// `path:line`, or `path:cell N:line` in a notebook.
+fn place(path: &Path, line: usize, cells: Option<&crate::notebook::Cells>) -> String {
+    match cells.and_then(|c| c.locate(line)) {
+        Some(c) => format!("{}:cell {}:{}", path.display(), c.number(), c.line),
+        None => format!("{}:{line}", path.display()),
+    }
+}
+
 /// Says which change brought a finding in.
 struct Why<'a> {
     deltas: &'a [PathChange],
@@ -532,7 +540,8 @@ impl Why<'_> {
         {
             let line = module.line_of(loc.span.start);
             if self.on_added(&loc.path, line, line) {
-                return format!("host now \"{}\": {}:{line} changed in this commit", f.host, loc.path.display());
+                let at = place(&loc.path, line, module.source.notebook.as_deref());
+                return format!("host now \"{}\": {at} changed in this commit", f.host);
             }
         }
         // The changed modules this file reads, directly or not.
@@ -562,7 +571,8 @@ impl Why<'_> {
         if let Some(Added::Lines(ranges)) = self.added.get(&f.path)
             && let Some((first, _)) = ranges.first()
         {
-            return format!("the call is unchanged; {}:{first} changed in this commit", f.path.display());
+            let at = place(&f.path, *first, f.notebook.as_deref());
+            return format!("the call is unchanged; {at} changed in this commit");
         }
         if let Some(old) = self.renamed.get(&f.path) {
             return format!("{} was renamed from {} in this commit", f.path.display(), old.display());
