@@ -236,16 +236,14 @@ fn hostile_notebooks_are_errors_or_read_as_written() {
         ),
         (
             "escapes.ipynb",
-            format!(
-                r#"{{"nbformat": 4, "cells": [{{"cell_type": "code", "source": ["\u0066rom flask import Flask\n", "s = \"\ud83d\ude00 \u00e9\"\n", "app = Flask(__name__)\n", "app.run(host=\"0.0.0.\u0030\")\n"]}}]}}"#
-            ),
+            r#"{"nbformat": 4, "cells": [{"cell_type": "code", "source": ["\u0066rom flask import Flask\n", "s = \"\ud83d\ude00 \u00e9\"\n", "app = Flask(__name__)\n", "app.run(host=\"0.0.0.\u0030\")\n"]}]}"#
+                .to_string(),
             "escapes.ipynb:cell 1:4:1",
         ),
         (
             "bom.ipynb",
-            format!(
-                "\u{feff}{{\"nbformat\": 4, \"cells\": [{{\"cell_type\": \"code\", \"source\": [\"from flask import Flask\\n\", \"Flask(__name__).run(host='0.0.0.0')\"]}}]}}"
-            ),
+            "\u{feff}{\"nbformat\": 4, \"cells\": [{\"cell_type\": \"code\", \"source\": [\"from flask import Flask\\n\", \"Flask(__name__).run(host='0.0.0.0')\"]}]}"
+                .to_string(),
             "bom.ipynb:cell 1:2:1",
         ),
     ];
