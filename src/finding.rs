@@ -92,13 +92,36 @@ pub struct Finding {
     /// it is not the call's own lines ("host now \"0.0.0.0\": config.py:1
     /// changed in this commit").
     pub cause: Option<String>,
+    /// In a notebook: its cells, to name the cell and line in it of a
+    /// line of the joined code (see [`crate::notebook`]).
+    pub notebook: Option<std::sync::Arc<crate::notebook::Cells>>,
 }
 
-fn place(path: &Path, line: usize, here: &Path) -> String {
-    if path == here { format!("line {line}") } else { format!("{}:{line}", path.display()) }
+fn place(path: &Path, line: usize, here: &Path, cells: Option<&crate::notebook::Cells>) -> String {
+    if path != here {
+        return format!("{}:{line}", path.display());
+    }
+    match cells.and_then(|c| c.locate(line)) {
+        Some(at) => format!("cell {}, line {}", at.number(), at.line),
+        None => format!("line {line}"),
+    }
 }
 
 impl Finding {
+    /// The cell and line in it of a line of this finding's file, when it
+    /// is a notebook.
+    pub fn cell(&self, line: usize) -> Option<crate::notebook::CellLine> {
+        self.notebook.as_ref()?.locate(line)
+    }
+
+    /// `path:line:column`, or `path:cell N:line:column` in a notebook.
+    pub fn location(&self, at: Position) -> String {
+        match self.cell(at.line) {
+            Some(c) => format!("{}:cell {}:{}:{}", self.path.display(), c.number(), c.line, at.column),
+            None => format!("{}:{}:{}", self.path.display(), at.line, at.column),
+        }
+    }
+
     /// The message, with what brought the finding in when that is known.
     pub fn message_with_cause(&self) -> String {
         match &self.cause {
@@ -109,6 +132,7 @@ impl Finding {
 
     /// The one-line message: what, which host, and how it got there.
     pub fn describe(&self) -> String {
+        let cells = self.notebook.as_deref();
         let server = self.server;
         let what = match self.rule {
             Rule::AllInterfaces => format!("{server} binds every network interface"),
@@ -119,19 +143,27 @@ impl Finding {
         let how = match &self.origin {
             Origin::Literal => format!("host \"{}\"", self.host),
             Origin::Constant { name, path, line } => {
-                format!("host `{name}` = \"{}\" (set at {})", self.host, place(path, *line, &self.path))
+                format!("host `{name}` = \"{}\" (set at {})", self.host, place(path, *line, &self.path, cells))
             }
             Origin::DictKey { key, path, line } => {
-                format!("host \"{}\" from dict key \"{key}\" (set at {})", self.host, place(path, *line, &self.path))
+                format!(
+                    "host \"{}\" from dict key \"{key}\" (set at {})",
+                    self.host,
+                    place(path, *line, &self.path, cells)
+                )
             }
             Origin::Passed { name, path, line } => {
-                format!("host `{name}` = \"{}\" (passed by the call at {})", self.host, place(path, *line, &self.path))
+                format!(
+                    "host `{name}` = \"{}\" (passed by the call at {})",
+                    self.host,
+                    place(path, *line, &self.path, cells)
+                )
             }
             Origin::EnvDefault { var, constant } => {
                 let var = var.as_deref().unwrap_or("<variable>");
                 let through = constant
                     .as_ref()
-                    .map(|(n, p, l)| format!(" via `{n}` ({})", place(p, *l, &self.path)))
+                    .map(|(n, p, l)| format!(" via `{n}` ({})", place(p, *l, &self.path, cells)))
                     .unwrap_or_default();
                 format!(
                     "host from ${var}{through} defaults to \"{}\": binds every interface when {var} is unset",
@@ -141,21 +173,21 @@ impl Finding {
             Origin::Default { source, constant } => {
                 let through = constant
                     .as_ref()
-                    .map(|(n, p, l)| format!(" via `{n}` ({})", place(p, *l, &self.path)))
+                    .map(|(n, p, l)| format!(" via `{n}` ({})", place(p, *l, &self.path, cells)))
                     .unwrap_or_default();
                 let host = &self.host;
                 match source {
                     Source::Option { flag, path, line } => format!(
                         "host from option `{flag}`{through} defaults to \"{host}\" ({}): binds every interface unless {flag} is given",
-                        place(path, *line, &self.path)
+                        place(path, *line, &self.path, cells)
                     ),
                     Source::Param { name, path, line } => format!(
                         "host from parameter `{name}`{through} defaults to \"{host}\" ({}): binds every interface when no {name} is passed",
-                        place(path, *line, &self.path)
+                        place(path, *line, &self.path, cells)
                     ),
                     Source::Key { key, path, line } => format!(
                         "host from key \"{key}\"{through} defaults to \"{host}\" ({}): binds every interface when the key is absent",
-                        place(path, *line, &self.path)
+                        place(path, *line, &self.path, cells)
                     ),
                     Source::Env => format!("host{through} defaults to \"{host}\""),
                 }
@@ -168,7 +200,7 @@ impl Finding {
                 format!("; {name} is on by default ({of})")
             }
             Some(DebugSource::AppConfig { path, line }) => {
-                format!("; debug mode set at {}", place(path, *line, &self.path))
+                format!("; debug mode set at {}", place(path, *line, &self.path, cells))
             }
         };
         let via = self.via.as_ref().map(|v| format!(" (started through `{v}`)")).unwrap_or_default();

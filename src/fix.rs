@@ -35,15 +35,42 @@ pub struct FileFix {
     pub fixed: usize,
     /// Each edit, with the findings (by path and start) it fixes.
     pub edits: Vec<(Edit, Vec<(PathBuf, Position)>)>,
+    /// A notebook's cells: `old` and `new` are its code, and the diff is
+    /// shown cell by cell.
+    pub notebook: Option<std::sync::Arc<crate::notebook::Cells>>,
 }
 
 /// A finding the fixer leaves alone, and why.
 #[derive(Debug, Clone)]
 pub struct Unfixable {
     pub path: PathBuf,
+    /// In a notebook: the line in the cell.
     pub line: usize,
     pub column: usize,
     pub reason: String,
+    /// In a notebook: the cell's number as Jupyter shows it (1-based).
+    pub cell: Option<usize>,
+}
+
+impl Unfixable {
+    fn new(path: &Path, at: Position, reason: String, cells: Option<&crate::notebook::Cells>) -> Self {
+        let cell = cells.and_then(|c| c.locate(at.line));
+        Unfixable {
+            path: path.to_path_buf(),
+            line: cell.map_or(at.line, |c| c.line),
+            column: at.column,
+            reason,
+            cell: cell.map(|c| c.number()),
+        }
+    }
+
+    /// `path:line:column`, or `path:cell N:line:column` in a notebook.
+    pub fn location(&self) -> String {
+        match self.cell {
+            Some(n) => format!("{}:cell {n}:{}:{}", self.path.display(), self.line, self.column),
+            None => format!("{}:{}:{}", self.path.display(), self.line, self.column),
+        }
+    }
 }
 
 /// Apply non-overlapping edits to `text`.
@@ -409,12 +436,7 @@ pub fn fix_all(
                         None => edits.push((edit, vec![key])),
                     }
                 }
-                Err(reason) => unfixable.push(Unfixable {
-                    path: f.path.clone(),
-                    line: f.host_start.line,
-                    column: f.host_start.column,
-                    reason,
-                }),
+                Err(reason) => unfixable.push(Unfixable::new(&f.path, f.host_start, reason, f.notebook.as_deref())),
             }
         }
     }
@@ -429,12 +451,8 @@ pub fn fix_all(
                 edits.into_iter().partition(|(e, _)| verify(project, &module, std::slice::from_ref(e), &own).is_ok());
             for (_, keys) in &drop {
                 for (path, at) in keys {
-                    unfixable.push(Unfixable {
-                        path: path.clone(),
-                        line: at.line,
-                        column: at.column,
-                        reason: "fix refused: a finding would remain after it".into(),
-                    });
+                    let reason = "fix refused: a finding would remain after it".to_string();
+                    unfixable.push(Unfixable::new(path, *at, reason, cells_of(&all, path)));
                 }
             }
             fixed -= drop.iter().map(|(_, keys)| keys.len()).sum::<usize>();
@@ -444,13 +462,16 @@ pub fn fix_all(
                 continue;
             }
         }
-        match verify(project, &module, &plain, &own).and_then(|new| encoded(project, &module, new)) {
+        match verify(project, &module, &plain, &own).and_then(|new| encoded(project, &module, &plain, new)) {
             Ok((new, old_bytes, new_bytes)) => {
                 let old = module.text().to_string();
-                let fix = FileFix { path: module.path.clone(), old, new, old_bytes, new_bytes, fixed, edits };
+                let notebook = module.source.notebook.clone();
+                let fix = FileFix { path: module.path.clone(), old, new, old_bytes, new_bytes, fixed, edits, notebook };
                 fixes.push((module, fix));
             }
-            Err(reason) => unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason }),
+            Err(reason) => {
+                unfixable.push(Unfixable { path: module.path.clone(), line: 1, column: 1, reason, cell: None })
+            }
         }
     }
     recheck_across_files(project, &mut fixes, &mut unfixable);
@@ -506,21 +527,40 @@ fn recheck_across_files(project: &Project, fixes: &mut Vec<(ModuleRef, FileFix)>
         }
         for (_, fix) in drop {
             for (path, at) in fix.edits.iter().flat_map(|(_, keys)| keys) {
-                unfixable.push(Unfixable {
-                    path: path.clone(),
-                    line: at.line,
-                    column: at.column,
-                    reason: format!("fix refused: a finding would remain in {} after it", failing.display()),
-                });
+                let reason = format!("fix refused: a finding would remain in {} after it", failing.display());
+                let cells = fixes.iter().find(|(m, _)| &m.path == path).and_then(|(m, _)| m.source.notebook.as_deref());
+                let cells = cells.or(if path == &fix.path { fix.notebook.as_deref() } else { None });
+                unfixable.push(Unfixable::new(path, *at, reason, cells));
             }
         }
     }
 }
 
+/// The cells of the notebook `path` names, from its findings.
+fn cells_of<'a>(all: &[&'a Finding], path: &Path) -> Option<&'a crate::notebook::Cells> {
+    all.iter().find(|f| f.path == path).and_then(|f| f.notebook.as_deref())
+}
+
 /// The old and new file bytes in the file's own encoding; refused unless
-/// encoding the text read gives back exactly the bytes read.
-pub(crate) fn encoded(project: &Project, module: &Module, new: String) -> Result<(String, Vec<u8>, Vec<u8>), String> {
+/// encoding the text read gives back exactly the bytes read. A notebook's
+/// `edits` are made inside the JSON strings that hold its code.
+pub(crate) fn encoded(
+    project: &Project,
+    module: &Module,
+    edits: &[Edit],
+    new: String,
+) -> Result<(String, Vec<u8>, Vec<u8>), String> {
     let original = project.tree().read(&module.path).map_err(|e| format!("cannot read it again: {e}"))?;
+    if let Some(cells) = &module.source.notebook {
+        // The map is good only for the notebook it was made from.
+        let same = crate::notebook::parse(&original).is_ok_and(|nb| nb.text == module.text() && nb.cells == **cells);
+        if !same {
+            return Err("the notebook changed while it was checked; run again".into());
+        }
+        let edits: Vec<(Range<usize>, &str)> = edits.iter().map(|e| (e.span.clone(), e.replacement.as_str())).collect();
+        let new_bytes = cells.rewrite(&original, &edits, &new).map_err(|e| format!("fix refused: {e}"))?;
+        return Ok((new, original, new_bytes));
+    }
     let old_bytes = crate::source::encode(&module.source, module.text());
     if old_bytes.as_deref() != Some(&original[..]) {
         return Err(format!(
@@ -609,8 +649,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A unified diff of one fix (`a/` and `b/` headers, 3 lines of context).
+/// A notebook's is of its code, one diff per changed cell, its lines
+/// counted in the cell (`a/demo.ipynb (cell 4)`).
 pub fn unified_diff(fix: &FileFix) -> String {
     let name = fix.path.display().to_string();
+    if fix.notebook.is_some() {
+        let cells = |bytes: &[u8]| crate::notebook::cell_sources(bytes).unwrap_or_default();
+        let (old, new) = (cells(&fix.old_bytes), cells(&fix.new_bytes));
+        let mut out = String::new();
+        for ((index, a), (_, b)) in old.iter().zip(&new).filter(|((_, a), (_, b))| a != b) {
+            let label = format!("{name} (cell {})", index + 1);
+            let diff = similar::TextDiff::from_lines(a, b);
+            out.push_str(
+                &diff.unified_diff().context_radius(3).header(&format!("a/{label}"), &format!("b/{label}")).to_string(),
+            );
+        }
+        return out;
+    }
     similar::TextDiff::from_lines(&fix.old, &fix.new)
         .unified_diff()
         .context_radius(3)

@@ -227,8 +227,9 @@ fn amends(args: &[&[u8]]) -> bool {
     false
 }
 
+/// Checked by name: Python files and Jupyter notebooks.
 fn is_python_name(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("py" | "pyw"))
+    matches!(path.extension().and_then(|e| e.to_str()), Some("py" | "pyw" | "ipynb"))
 }
 
 /// The paths a snapshot answers for.
@@ -296,7 +297,9 @@ impl GitTree {
     /// file without an extension too (the caller tells scripts by their
     /// shebang), with its blob, sorted by path bytes.
     pub fn python_blobs(&self, scripts: bool) -> Vec<(PathBuf, Oid)> {
-        let wanted = |p: &[u8]| p.ends_with(b".py") || p.ends_with(b".pyw") || (scripts && is_extensionless(p));
+        let wanted = |p: &[u8]| {
+            p.ends_with(b".py") || p.ends_with(b".pyw") || p.ends_with(b".ipynb") || (scripts && is_extensionless(p))
+        };
         // `entries` holds `.py` paths, the configuration and files without
         // an extension.
         let mut files: Vec<(PathBuf, Oid)> = self
@@ -555,8 +558,15 @@ fn snapshot_change(repo: &Repository, spec: &ChangeSpec) -> Result<Change, GitEr
                 // Shebang scripts are not importable, but they are checked.
                 tree.entries.insert(path.clone().into_os_string(), new.id());
             }
-            let patch = git2::Patch::from_diff(&diff, i)?;
-            if let Some(added) = patch.map(|p| added_lines(&p)).transpose()?.flatten() {
+            let added = if crate::notebook::is_notebook(&path) {
+                let old_id = delta.old_file().id();
+                let old = if old_id.is_zero() { None } else { repo.find_blob(old_id).ok() };
+                let new = repo.find_blob(new.id())?;
+                notebook_added(&path, old.as_ref().map_or(&[][..], |b| b.content()), new.content())?
+            } else {
+                git2::Patch::from_diff(&diff, i)?.map(|p| added_lines(&p)).transpose()?.flatten()
+            };
+            if let Some(added) = added {
                 files.push(ChangedFile { path, added });
             }
         }
@@ -621,9 +631,7 @@ pub fn files_change(repo: &Repository, files: &[PathBuf], spec: &ChangeSpec) -> 
         deltas.push(PathChange { old: old_side, new: Some((path.clone(), oid)) });
         if path != Path::new(CONFIG) {
             let before = old.as_ref().map_or(&[][..], |b| b.content());
-            let mut opts = diff_options();
-            let patch = git2::Patch::from_buffers(before, Some(path), &bytes, Some(path), Some(&mut opts))?;
-            if let Some(added) = added_lines(&patch)? {
+            if let Some(added) = added_between(path, before, &bytes)? {
                 changed.push(ChangedFile { path: path.clone(), added });
             }
         }
@@ -751,6 +759,34 @@ fn python_blob(
     Some(if by_name { Python::ByName } else { Python::ByShebang })
 }
 
+/// The lines `new` adds over `old` (the contents of `path` before and
+/// after); `None` if it adds none.
+fn added_between(path: &Path, old: &[u8], new: &[u8]) -> Result<Option<Added>, git2::Error> {
+    if crate::notebook::is_notebook(path) {
+        return notebook_added(path, old, new);
+    }
+    let patch = git2::Patch::from_buffers(old, Some(path), new, Some(path), Some(&mut diff_options()))?;
+    added_lines(&patch)
+}
+
+/// A notebook's added lines are lines of its code (the joined code cells),
+/// which findings are placed on: an edit of a markdown cell or of outputs
+/// adds none. A notebook that cannot be read counts as all new (loading it
+/// reports why); an unreadable base as none.
+fn notebook_added(path: &Path, old: &[u8], new: &[u8]) -> Result<Option<Added>, git2::Error> {
+    let Ok(new) = crate::notebook::parse(new) else { return Ok(Some(Added::All)) };
+    let old =
+        if old.is_empty() { String::new() } else { crate::notebook::parse(old).map(|n| n.text).unwrap_or_default() };
+    let patch = git2::Patch::from_buffers(
+        old.as_bytes(),
+        Some(path),
+        new.text.as_bytes(),
+        Some(path),
+        Some(&mut diff_options()),
+    )?;
+    added_lines(&patch)
+}
+
 /// The new-side line ranges of a zero-context patch; `None` if it adds none.
 fn added_lines(patch: &git2::Patch) -> Result<Option<Added>, git2::Error> {
     let mut ranges = Vec::new();
@@ -814,10 +850,8 @@ pub fn fast_change(repo: &Repository, spec: &ChangeSpec) -> Result<Option<Change
             tree.entries.insert(path.clone().into_os_string(), oid);
         }
         deltas.push(PathChange { old: old_side(old_python), new: Some((path.clone(), oid)) });
-        let mut opts = diff_options();
         let old = old_blob.as_ref().map_or(&[][..], |b| b.content());
-        let patch = git2::Patch::from_buffers(old, Some(&path), new_blob.content(), Some(&path), Some(&mut opts))?;
-        if let Some(added) = added_lines(&patch)? {
+        if let Some(added) = added_between(&path, old, new_blob.content())? {
             files.push(ChangedFile { path, added });
         }
     }

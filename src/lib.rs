@@ -13,6 +13,7 @@ pub mod git;
 pub mod git_index;
 pub mod hook;
 pub mod modes;
+pub mod notebook;
 pub mod paths;
 pub mod prefilter;
 pub mod project;

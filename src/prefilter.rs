@@ -184,6 +184,14 @@ impl Facts {
     /// follows them as imports; the audit does not need them (a file that
     /// loads configuration this way imports its app module itself).
     pub fn add_loaded_modules(&mut self, b: &[u8], importer: &std::path::Path) {
+        if crate::notebook::is_notebook(importer) {
+            let code = crate::notebook::code_or_empty(b);
+            return self.add_loaded_modules_of_text(code.as_bytes(), importer);
+        }
+        self.add_loaded_modules_of_text(b, importer)
+    }
+
+    fn add_loaded_modules_of_text(&mut self, b: &[u8], importer: &std::path::Path) {
         if !LOADERS.iter().any(|l| memmem::find(b, l).is_some()) {
             return;
         }
@@ -223,6 +231,17 @@ pub const APP_MODULES: &[&str] =
     &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash", "werkzeug"];
 
 pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
+    // A notebook's code, not its JSON (outputs may quote any code), is
+    // what can start a server; the test costs nothing for other files.
+    if crate::notebook::is_notebook(path) {
+        return facts_of_code(path, crate::notebook::code_or_empty(bytes).as_bytes(), extra_tokens);
+    }
+    facts_of_code(path, bytes, extra_tokens)
+}
+
+/// The facts of `code`, the Python text of the file at `path` (for a
+/// notebook, its joined cells).
+pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let run_call = has_run_call(bytes);
     let imports = imports(bytes, path);

@@ -120,6 +120,8 @@ pub fn indent_depth_over(text: &str, limit: usize) -> bool {
 pub enum LoadError {
     Io(String),
     Decode(DecodeError),
+    /// A `.ipynb` file that is not a notebook this tool can read.
+    Notebook(crate::notebook::NotebookError),
     TooLarge(u64),
     /// Indented more levels deep than the parser can hold.
     TooDeep(usize),
@@ -130,6 +132,7 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::Io(e) => write!(f, "cannot read: {e}"),
             LoadError::Decode(e) => write!(f, "cannot decode: {e}"),
+            LoadError::Notebook(e) => write!(f, "cannot read: {e}"),
             LoadError::TooLarge(n) => write!(f, "skipped: {n} bytes is over the size limit"),
             LoadError::TooDeep(n) => write!(
                 f,
@@ -249,7 +252,13 @@ impl Project {
             return Err(LoadError::TooLarge(size));
         }
         let bytes = self.tree.read(path).map_err(|e| LoadError::Io(e.to_string()))?;
-        let text = source::decode(&bytes).map_err(LoadError::Decode)?;
+        let text = if crate::notebook::is_notebook(path) {
+            let nb = crate::notebook::parse(&bytes).map_err(LoadError::Notebook)?;
+            let cells = Some(Arc::new(nb.cells));
+            source::SourceText { text: nb.text, encoding: "utf-8".into(), bom: false, notebook: cells }
+        } else {
+            source::decode(&bytes).map_err(LoadError::Decode)?
+        };
         if indent_depth_over(&text.text, MAX_INDENT_LEVELS) {
             return Err(LoadError::TooDeep(MAX_INDENT_LEVELS));
         }

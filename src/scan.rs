@@ -139,7 +139,7 @@ pub fn start_dir(paths: &[PathBuf], cwd: &Path) -> PathBuf {
 /// Is this a Python file by name (or, with no extension, by shebang)?
 fn is_python(path: &Path, head: Option<&[u8]>) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("py" | "pyw") => true,
+        Some("py" | "pyw" | "ipynb") => true,
         Some(_) => false,
         None => head.is_some_and(has_python_shebang),
     }
@@ -431,6 +431,11 @@ fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<F
 /// decode (an undecodable file is a problem whether or not it could hold a
 /// finding, so every scan mode reports the same problems).
 pub(crate) fn facts_of(path: &Path, bytes: &[u8], opts: &ScanOptions) -> Result<Facts, FileProblem> {
+    if crate::notebook::is_notebook(path) {
+        // Read once here: an invalid notebook is a problem in every mode.
+        let nb = crate::notebook::parse(bytes).map_err(|e| problem(path, &LoadError::Notebook(e)))?;
+        return Ok(prefilter::facts_of_code(path, nb.text.as_bytes(), &opts.extra_tokens));
+    }
     // simdutf8: validating every file with `std::str::from_utf8` was 3% of
     // an audit's CPU time (perf, 11,673-file tree).
     if simdutf8::basic::from_utf8(bytes).is_err() || bytes.starts_with(b"\xEF\xBB\xBF") {

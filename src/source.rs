@@ -14,6 +14,9 @@ pub struct SourceText {
     pub encoding: String,
     /// The file started with a UTF-8 byte order mark (stripped from `text`).
     pub bom: bool,
+    /// A notebook's cells: `text` is its code cells joined (see
+    /// [`crate::notebook`]), written back through the JSON, not [`encode`].
+    pub notebook: Option<std::sync::Arc<crate::notebook::Cells>>,
 }
 
 /// Why a file could not be decoded.
@@ -60,7 +63,7 @@ pub fn decode(bytes: &[u8]) -> Result<SourceText, DecodeError> {
     };
     if encoding == "utf-8" {
         return match std::str::from_utf8(body) {
-            Ok(s) => Ok(SourceText { text: s.to_string(), encoding, bom }),
+            Ok(s) => Ok(SourceText { text: s.to_string(), encoding, bom, notebook: None }),
             Err(e) => {
                 let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count();
                 Err(DecodeError::InvalidUtf8 { line })
@@ -74,14 +77,14 @@ pub fn decode(bytes: &[u8]) -> Result<SourceText, DecodeError> {
     if matches!(encoding.as_str(), "latin-1" | "iso-8859-1" | "latin1" | "l1") {
         // Every byte is a code point: no table needed.
         let text = body.iter().map(|&b| b as char).collect();
-        return Ok(SourceText { text, encoding, bom });
+        return Ok(SourceText { text, encoding, bom, notebook: None });
     }
     let enc = legacy_encoding(&encoding).ok_or_else(|| DecodeError::UnknownEncoding(encoding.clone()))?;
     let (text, had_errors) = enc.decode_without_bom_handling(body);
     if had_errors {
         return Err(DecodeError::Malformed { encoding });
     }
-    Ok(SourceText { text: text.into_owned(), encoding, bom })
+    Ok(SourceText { text: text.into_owned(), encoding, bom, notebook: None })
 }
 
 /// The table for a legacy encoding named by a cookie (normalised name).
@@ -91,8 +94,12 @@ fn legacy_encoding(name: &str) -> Option<&'static encoding_rs::Encoding> {
 }
 
 /// `text` in the encoding `source` was read with (BOM included); `None`
-/// when some character has no byte form there.
+/// when some character has no byte form there, and for notebooks (their
+/// text is written back by editing the JSON, see [`crate::notebook`]).
 pub fn encode(source: &SourceText, text: &str) -> Option<Vec<u8>> {
+    if source.notebook.is_some() {
+        return None;
+    }
     let mut out = Vec::with_capacity(text.len() + 3);
     if source.bom {
         out.extend_from_slice(BOM);

@@ -243,7 +243,13 @@ fn snapshot_imports<'c>(
                 let f = f.clone();
                 return Ok(Some((path, f)));
             }
-            let id: [u8; 20] = id.as_bytes().try_into().unwrap_or_default();
+            let mut id: [u8; 20] = id.as_bytes().try_into().unwrap_or_default();
+            // A notebook's facts are of its code, not its bytes: they are kept
+            // under the blob id complemented, so the same blob named `.py`
+            // (a different reading) has its own record.
+            if crate::notebook::is_notebook(&path) {
+                id.iter_mut().for_each(|b| *b = !*b);
+            }
             match cache.get(&id) {
                 Some(Some((run_call, _, text))) => {
                     return Ok(Some((path, Imports { run_call, text: Cow::Borrowed(text) })));
@@ -502,6 +508,14 @@ fn brought_in(
         .collect()
 }
 
+/// `path:line`, or `path:cell N:line` in a notebook.
+fn place(path: &Path, line: usize, cells: Option<&crate::notebook::Cells>) -> String {
+    match cells.and_then(|c| c.locate(line)) {
+        Some(c) => format!("{}:cell {}:{}", path.display(), c.number(), c.line),
+        None => format!("{}:{line}", path.display()),
+    }
+}
+
 /// Says which change brought a finding in.
 struct Why<'a> {
     deltas: &'a [PathChange],
@@ -526,7 +540,8 @@ impl Why<'_> {
         {
             let line = module.line_of(loc.span.start);
             if self.on_added(&loc.path, line, line) {
-                return format!("host now \"{}\": {}:{line} changed in this commit", f.host, loc.path.display());
+                let at = place(&loc.path, line, module.source.notebook.as_deref());
+                return format!("host now \"{}\": {at} changed in this commit", f.host);
             }
         }
         // The changed modules this file reads, directly or not.
@@ -556,7 +571,8 @@ impl Why<'_> {
         if let Some(Added::Lines(ranges)) = self.added.get(&f.path)
             && let Some((first, _)) = ranges.first()
         {
-            return format!("the call is unchanged; {}:{first} changed in this commit", f.path.display());
+            let at = place(&f.path, *first, f.notebook.as_deref());
+            return format!("the call is unchanged; {at} changed in this commit");
         }
         if let Some(old) = self.renamed.get(&f.path) {
             return format!("{} was renamed from {} in this commit", f.path.display(), old.display());

@@ -24,7 +24,7 @@ fn python_files(path: &Path) -> Vec<PathBuf> {
         let p = entry.unwrap().path();
         if p.is_dir() {
             out.extend(python_files(&p));
-        } else if p.extension().is_some_and(|e| e == "py") {
+        } else if p.extension().is_some_and(|e| e == "py" || e == "ipynb") {
             out.push(p);
         }
     }
@@ -37,7 +37,12 @@ fn expected(root: &Path) -> BTreeSet<(String, usize, String)> {
     let mut want = BTreeSet::new();
     for file in python_files(root) {
         let bytes = std::fs::read(&file).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
+        // A notebook's markers are in its code cells, and findings are on
+        // the lines of those cells joined.
+        let text = match flask_bind_guard::notebook::is_notebook(&file) {
+            true => flask_bind_guard::notebook::parse(&bytes).unwrap().text.into(),
+            false => String::from_utf8_lossy(&bytes),
+        };
         for (i, line) in text.lines().enumerate() {
             if let Some(pos) = line.find("# ERR ") {
                 let rule = line[pos + 6..].split_whitespace().next().unwrap().to_string();
@@ -71,6 +76,9 @@ fn render(root: &Path, outcome: &ScanOutcome) -> String {
     for r in &outcome.reports {
         for f in &r.findings {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(&f.path);
+            if let Some(cell) = f.cell(f.start.line) {
+                s.push_str(&format!("[cell {} line {}] ", cell.number(), cell.line));
+            }
             s.push_str(&format!(
                 "{}:{}:{}-{}:{} {} host={:?} host_at={}:{} | {}\n",
                 rel(root, &path),

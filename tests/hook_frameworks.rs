@@ -97,6 +97,24 @@ fn exercise(tool: &str) {
     assert!(!out.status.success(), "{tool} run --all-files passed: {}", text(&out));
     assert!(text(&out).contains("legacy.py:3:1: FBG001"), "{}", text(&out));
     assert!(!text(&out).contains("app.py:3:1"), "{}", text(&out));
+
+    // A notebook reaches the hook through `types_or: [python, jupyter]`:
+    // a run cell is blocked, a markdown edit beside it then passes.
+    let notebook = |host: &str, note: &str| {
+        format!(
+            r#"{{"cells": [{{"cell_type": "markdown", "metadata": {{}}, "source": ["{note}"]}}, {{"cell_type": "code", "execution_count": null, "metadata": {{}}, "outputs": [], "source": ["from flask import Flask\n", "app = Flask(__name__)"]}}, {{"cell_type": "code", "execution_count": null, "metadata": {{}}, "outputs": [], "source": ["app.run(host='{host}')"]}}], "metadata": {{}}, "nbformat": 4, "nbformat_minor": 2}}"#
+        )
+    };
+    std::fs::write(repo.join("lab.ipynb"), notebook("0.0.0.0", "Lab")).unwrap();
+    git(&repo, &["add", "lab.ipynb"], &home);
+    let out = git(&repo, &["commit", "-m", "notebook"], &home);
+    assert!(!out.status.success(), "{tool}: the notebook went through: {}", text(&out));
+    assert!(text(&out).contains("lab.ipynb:cell 3:1:1: FBG001"), "{}", text(&out));
+    assert!(git(&repo, &["commit", "-q", "--no-verify", "-m", "notebook"], &home).status.success());
+    std::fs::write(repo.join("lab.ipynb"), notebook("0.0.0.0", "Lab notes")).unwrap();
+    git(&repo, &["add", "lab.ipynb"], &home);
+    let out = git(&repo, &["commit", "-m", "notes"], &home);
+    assert!(out.status.success(), "{tool}: a markdown edit was blocked: {}", text(&out));
 }
 
 #[test]

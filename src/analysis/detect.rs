@@ -229,6 +229,7 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
         suppressed: None,
         message: String::new(),
         cause: None,
+        notebook: m.source.notebook.clone(),
     };
     f.message = f.describe();
     Some(f)

@@ -222,7 +222,7 @@ fn plan(
     }
     let new = fix::apply(text, &edits)?;
     verify(project, module, &tree, &new, &report.findings, &marked)?;
-    let (_, old_bytes, new_bytes) = fix::encoded(project, module, new)?;
+    let (_, old_bytes, new_bytes) = fix::encoded(project, module, &edits, new)?;
     let m = Marked { path: module.path.clone(), old_bytes, new_bytes, lines: edits.len(), findings: marked.len() };
     Ok((Some(m), skipped))
 }

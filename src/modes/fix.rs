@@ -121,14 +121,7 @@ pub fn index(
 /// Findings the fixer leaves alone, and why.
 fn print_unfixable(notes: &[Unfixable], err: &mut dyn Write) {
     for n in notes {
-        let _ = writeln!(
-            err,
-            "note: {}:{}:{}: not auto-fixable: {}",
-            safe(&n.path.display().to_string()),
-            n.line,
-            n.column,
-            safe(&n.reason)
-        );
+        let _ = writeln!(err, "note: {}: not auto-fixable: {}", safe(&n.location()), safe(&n.reason));
     }
 }
 

@@ -35,6 +35,20 @@ pub fn print(
         };
         let title = format!("{} ({}) {}", f.rule.code(), f.severity.as_str(), f.rule.title());
         let message = format!("{}\nhelp: {}", f.message_with_cause(), f.rule.help(&f.host));
+        if let (Some(cells), Some(at)) = (&f.notebook, f.cell(f.start.line)) {
+            // The annotation goes on the JSON line of the call's code (the
+            // diff GitHub shows is of the JSON); the text names the cell.
+            let line = cells.json_line(f.span.start).unwrap_or(1);
+            let message = format!("cell {}, line {}, column {}: {message}", at.number(), at.line, f.start.column);
+            writeln!(
+                w,
+                "::{level} file={},line={line},title={}::{}",
+                property(&to_root(&f.path)),
+                property(&title),
+                data(&message)
+            )?;
+            continue;
+        }
         writeln!(
             w,
             "::{level} file={},line={},endLine={},col={},endColumn={},title={}::{}",

@@ -37,15 +37,28 @@ pub fn issues(reports: &[FileReport], to_root: &dyn Fn(&Path) -> String) -> Valu
     let mut out = Vec::new();
     for report in reports {
         for f in &report.findings {
+            let mut description =
+                format!("{}: {} (help: {})", f.rule.code(), f.message_with_cause(), f.rule.help(&f.host));
+            // In a notebook GitLab shows the JSON file: the location is the
+            // JSON line holding the call's code, the description names the
+            // cell and the line in it.
+            let (begin, end) = match (&f.notebook, f.cell(f.start.line)) {
+                (Some(cells), Some(at)) => {
+                    description = format!("cell {}, line {}: {description}", at.number(), at.line);
+                    let begin = cells.json_line(f.span.start).unwrap_or(1);
+                    (begin, cells.json_line(f.span.end).unwrap_or(begin).max(begin))
+                }
+                _ => (f.start.line, f.end.line),
+            };
             out.push(json!({
-                "description": format!("{}: {} (help: {})", f.rule.code(), f.message_with_cause(), f.rule.help(&f.host)),
+                "description": description,
                 "check_name": f.rule.code(),
                 "fingerprint": super::sarif::fingerprint(f, &report.module, &report.findings),
                 "severity": severity(f.severity),
                 "categories": ["Security"],
                 "location": {
                     "path": to_root(&f.path),
-                    "lines": { "begin": f.start.line, "end": f.end.line },
+                    "lines": { "begin": begin, "end": end },
                 },
             }));
         }

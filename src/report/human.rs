@@ -55,7 +55,7 @@ impl Human {
     }
 
     pub fn finding(&self, w: &mut dyn Write, module: &Module, f: &Finding) -> io::Result<()> {
-        let location = format!("{}:{}:{}:", safe(&f.path.display().to_string()), f.start.line, f.start.column);
+        let location = format!("{}:", safe(&f.location(f.start)));
         let code_style = match f.severity {
             Severity::Critical | Severity::High => Style::Critical,
             Severity::Medium | Severity::Low => Style::Medium,
@@ -69,7 +69,9 @@ impl Human {
         )?;
 
         let lines = snippet_lines(f);
-        let width = lines.iter().flatten().max().copied().unwrap_or(1).to_string().len();
+        // In a notebook the gutter counts the lines of the cell.
+        let shown = |line: usize| f.cell(line).map_or(line, |c| c.line);
+        let width = lines.iter().flatten().map(|&l| shown(l)).max().unwrap_or(1).to_string().len();
         let pad = " ".repeat(width);
         let bar = self.paint("|", Style::Gutter);
         writeln!(w, "{pad} {bar}")?;
@@ -80,7 +82,7 @@ impl Human {
                 continue;
             };
             let raw = module.lines.line_text(text, line);
-            let number = self.paint(&format!("{line:>width$}"), Style::Gutter);
+            let number = self.paint(&format!("{:>width$}", shown(line)), Style::Gutter);
             writeln!(w, "{number} {bar} {}", safe_line(raw).trim_end())?;
             // The part of the host span on this line, in display columns.
             let line_start = module.lines.line_start(line);

@@ -35,6 +35,44 @@ struct JsonFinding<'a> {
     /// not the call's own lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<&'a str>,
+    /// In a notebook: the cell, and the positions inside it (`line` and
+    /// the others above count the lines of the code cells joined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cell: Option<JsonCell>,
+}
+
+#[derive(Serialize)]
+struct JsonCell {
+    /// 0-based position in the notebook's `cells` list.
+    index: usize,
+    /// 1-based, as Jupyter shows it (every cell counted).
+    number: usize,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    host_span: Span,
+}
+
+fn cell(f: &Finding) -> Option<JsonCell> {
+    let at = f.cell(f.start.line)?;
+    let line_in_cell = |p: Position| f.cell(p.line).map_or(p.line, |c| c.line);
+    let span = |s: Position, e: Position| Span {
+        line: line_in_cell(s),
+        column: s.column,
+        end_line: line_in_cell(e),
+        end_column: e.column,
+    };
+    let whole = span(f.start, f.end);
+    Some(JsonCell {
+        index: at.index,
+        number: at.number(),
+        line: whole.line,
+        column: whole.column,
+        end_line: whole.end_line,
+        end_column: whole.end_column,
+        host_span: span(f.host_start, f.host_end),
+    })
 }
 
 #[derive(Serialize)]
@@ -169,6 +207,7 @@ fn to_json(f: &Finding) -> JsonFinding<'_> {
             comment: s.marker(),
         }),
         cause: f.cause.as_deref(),
+        cell: cell(f),
     }
 }
 

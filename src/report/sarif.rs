@@ -111,11 +111,12 @@ fn rule(r: Rule, severity: Severity) -> Value {
 }
 
 fn result(f: &Finding, module: &ModuleRef, same_file: &[Finding], cx: &Context) -> Value {
+    let message = format!("{} (help: {})", f.message_with_cause(), f.rule.help(&f.host));
     let mut result = json!({
         "ruleId": f.rule.code(),
         "ruleIndex": Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0),
         "level": f.severity.level(),
-        "message": { "text": format!("{} (help: {})", f.message_with_cause(), f.rule.help(&f.host)) },
+        "message": { "text": message },
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": artifact(&f.path, cx),
@@ -125,6 +126,23 @@ fn result(f: &Finding, module: &ModuleRef, same_file: &[Finding], cx: &Context) 
         "partialFingerprints": { "flaskBindGuard/v1": fingerprint(f, module, same_file) },
         "properties": { "host": f.host, "severity": f.severity.as_str() },
     });
+    if let (Some(cells), Some(at)) = (&f.notebook, f.cell(f.start.line)) {
+        // A notebook's file is JSON: the region is the lines of the JSON
+        // holding the call's code (what a viewer of the raw file shows);
+        // the cell and the line in it are what a person looks for.
+        let json_line = |offset: usize| cells.json_line(offset).unwrap_or(1);
+        let (first, last) = (json_line(f.span.start), json_line(f.span.end.saturating_sub(1)));
+        result["locations"][0]["physicalLocation"]["region"] =
+            json!({ "startLine": first, "endLine": last.max(first) });
+        result["message"]["text"] = json!(format!("cell {}, line {}: {message}", at.number(), at.line));
+        result["properties"]["cell"] = json!(at.number());
+        result["properties"]["cellIndex"] = json!(at.index);
+        result["properties"]["cellLine"] = json!(at.line);
+        result["properties"]["cellColumn"] = json!(f.start.column);
+        // A SARIF fix is in the JSON file's coordinates; `--fix` applies
+        // notebook fixes itself.
+        return result;
+    }
     if let Some(fix) = fix_for(f, cx) {
         result["fixes"] = json!([fix]);
     }
