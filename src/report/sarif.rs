@@ -203,7 +203,7 @@ fn file_uri(path: &Path) -> String {
 /// A path as a URI reference: `/` separators, every byte outside the
 /// unreserved set percent-encoded (spaces, `#`, `%`, non-ASCII ...).
 pub fn encode_path(path: &Path) -> String {
-    let text = path.to_string_lossy().replace('\\', "/");
+    let text = crate::paths::slashed(&path.to_string_lossy(), std::path::MAIN_SEPARATOR);
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
