@@ -231,6 +231,7 @@ fn hostile_comments_reasons_and_encodings() {
     assert_eq!(read(&p, "l.py"), [&latin[..latin.len() - 1], b"  # noqa: FBG001 -- d\xe9j\xe0 vu\n"].concat());
     let (p, out) = marked(&[("l.py", latin)], &["--add-noqa=\u{2603}", "."]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("the reason cannot be written in the file's encoding (latin-1)"), "{}", text(&out));
     assert_eq!(read(&p, "l.py"), latin);
 
     // A BOM and trailing blanks stay.
