@@ -437,6 +437,19 @@ fn invocation(cli: &Cli) -> Result<Invocation, String> {
     if let Some(problem) = cli.mixed_with_paths().or(add_noqa) {
         return Err(problem);
     }
+    // `--add-noqa "legacy code" .`: the reason would be read as a PATH, and
+    // the other PATHs marked without it. A PATH that does not exist stops an
+    // edit before anything is written.
+    if let Some(reason) = &cli.add_noqa
+        && let Some(missing) = cli.paths.iter().find(|p| std::fs::symlink_metadata(p).is_err())
+    {
+        let hint = if reason.is_empty() {
+            format!("; a reason is given after an equals sign: --add-noqa=\"{}\"", missing.display())
+        } else {
+            String::new()
+        };
+        return Err(format!("--add-noqa: {}: no such file or directory; nothing was marked{hint}", missing.display()));
+    }
     let refs = push_refs(cli)?;
     let pushing = pushing(cli);
     // Refs from the environment with PATHs: the range, in those PATHs.

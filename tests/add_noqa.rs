@@ -234,6 +234,7 @@ fn hostile_comments_reasons_and_encodings() {
     assert_eq!(read(&p, "l.py"), [&latin[..latin.len() - 1], b"  # noqa: FBG001 -- d\xe9j\xe0 vu\n"].concat());
     let (p, out) = marked(&[("l.py", latin)], &["--add-noqa=\u{2603}", "."]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("the reason cannot be written in the file's encoding (latin-1)"), "{}", text(&out));
     assert_eq!(read(&p, "l.py"), latin);
 
     // A BOM and trailing blanks stay.
@@ -304,4 +305,18 @@ fn staged_mode_is_refused() {
     let out = r.fbg(&["--add-noqa", "app.py"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(std::fs::read_to_string(r.root.join("app.py")).unwrap().ends_with("  # noqa: FBG001\n"));
+}
+
+#[test]
+fn a_reason_without_the_equals_sign_marks_nothing() {
+    // `--add-noqa "legacy code" .`: "legacy code" is a PATH that does not
+    // exist; the run stops before `.` is marked without the reason.
+    let body = format!("{APP}app.run(host=\"0.0.0.0\")\n");
+    let (p, out) = marked(&[("a.py", body.as_bytes())], &["--add-noqa", "legacy code", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--add-noqa=\"legacy code\""), "{}", text(&out));
+    assert_eq!(read(&p, "a.py"), body.as_bytes());
+    let (p, out) = marked(&[("a.py", body.as_bytes())], &["--add-noqa=why", "missing.py", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(read(&p, "a.py"), body.as_bytes());
 }

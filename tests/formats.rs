@@ -326,3 +326,40 @@ fn gitlab_fingerprints_survive_inserted_lines_and_tell_identical_calls_apart() {
         issues.as_array().unwrap().iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
     assert_eq!(all.len(), 4);
 }
+
+#[test]
+fn fingerprints_do_not_depend_on_the_working_directory() {
+    let body = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
+    let p = project(&[("svc/app.py", body), ("pyproject.toml", "[tool.flask-bind-guard]\n")]);
+    let gitlab = |dir: &Path, target: &str| -> String {
+        json(&fbg(dir, &["--format", "gitlab", target]))[0]["fingerprint"].as_str().unwrap().to_string()
+    };
+    let sarif = |dir: &Path, target: &str| -> String {
+        json(&fbg(dir, &["--format", "sarif", target]))["runs"][0]["results"][0]["partialFingerprints"]
+            ["flaskBindGuard/v1"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let from_root = gitlab(p.path(), ".");
+    assert_eq!(gitlab(&p.path().join("svc"), "."), from_root, "run from the subdirectory");
+    assert_eq!(gitlab(&p.path().join("svc"), "app.py"), from_root, "the file named from the subdirectory");
+    assert_eq!(sarif(&p.path().join("svc"), "."), from_root, "SARIF's is the same");
+    assert_eq!(sarif(p.path(), "svc"), from_root);
+}
+
+/// On Unix a `\` is part of a file's name, not a separator: CI formats
+/// name the file as it is.
+#[cfg(unix)]
+#[test]
+fn a_backslash_in_a_unix_file_name_is_kept() {
+    let body = "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\")\n";
+    let p = project(&[("odd\\name.py", body), ("pyproject.toml", "[tool.flask-bind-guard]\n")]);
+    let gitlab = json(&fbg(p.path(), &["--format", "gitlab", "."]));
+    assert_eq!(gitlab[0]["location"]["path"], "odd\\name.py");
+    let github = String::from_utf8(fbg(p.path(), &["--format", "github", "."]).stdout).unwrap();
+    assert!(github.contains("file=odd\\name.py,"), "{github}");
+    let sarif = json(&fbg(p.path(), &["--format", "sarif", "."]));
+    let uri = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "odd%5Cname.py");
+}

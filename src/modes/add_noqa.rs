@@ -222,7 +222,13 @@ fn plan(
     }
     let new = fix::apply(text, &edits)?;
     verify(project, module, &tree, &new, &report.findings, &marked)?;
-    let (_, old_bytes, new_bytes) = fix::encoded(project, module, &edits, new)?;
+    let (_, old_bytes, new_bytes) = fix::encoded(project, module, &edits, new).map_err(|e| match reason {
+        // (`encoded` speaks of a fix.)
+        Some(r) if crate::source::encode(&module.source, r).is_none() => {
+            format!("the reason cannot be written in the file's encoding ({})", module.source.encoding)
+        }
+        _ => e,
+    })?;
     let m = Marked { path: module.path.clone(), old_bytes, new_bytes, lines: edits.len(), findings: marked.len() };
     Ok((Some(m), skipped))
 }

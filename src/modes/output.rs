@@ -119,7 +119,7 @@ pub fn report(print: &Print, outcome: &ScanOutcome, out: &mut dyn Write, err: &m
 /// `/` separators, or absolute when outside it.
 fn from_root(outcome: &ScanOutcome, p: &std::path::Path) -> String {
     let shown = outcome.from_root(p).unwrap_or_else(|absolute| absolute);
-    shown.to_string_lossy().replace('\\', "/")
+    crate::paths::slashed(&shown.to_string_lossy(), std::path::MAIN_SEPARATOR)
 }
 
 /// The human format's closing lines: how many findings, and what a peer's

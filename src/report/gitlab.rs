@@ -53,7 +53,7 @@ pub fn issues(reports: &[FileReport], to_root: &dyn Fn(&Path) -> String) -> Valu
             out.push(json!({
                 "description": description,
                 "check_name": f.rule.code(),
-                "fingerprint": super::sarif::fingerprint(f, &report.module, &report.findings),
+                "fingerprint": super::sarif::fingerprint(f, &to_root(&f.path), &report.module, &report.findings),
                 "severity": severity(f.severity),
                 "categories": ["Security"],
                 "location": {

@@ -123,7 +123,7 @@ fn result(f: &Finding, module: &ModuleRef, same_file: &[Finding], cx: &Context) 
                 "region": region(f.start, f.end),
             }
         }],
-        "partialFingerprints": { "flaskBindGuard/v1": fingerprint(f, module, same_file) },
+        "partialFingerprints": { "flaskBindGuard/v1": fingerprint(f, &root_path(&f.path, cx), module, same_file) },
         "properties": { "host": f.host, "severity": f.severity.as_str() },
     });
     if let (Some(cells), Some(at)) = (&f.notebook, f.cell(f.start.line)) {
@@ -174,17 +174,19 @@ fn fix_for(f: &Finding, cx: &Context) -> Option<Value> {
     })
 }
 
-/// Stable across edits elsewhere in the file: the rule, the file, the call
-/// text without whitespace, and which of the identical calls in that file
-/// this is, hashed (FNV-1a, 64 bits). The GitLab report uses it too.
-pub(crate) fn fingerprint(f: &Finding, module: &ModuleRef, same_file: &[Finding]) -> String {
+/// Stable across edits elsewhere in the file: the rule, the file (`path`:
+/// relative to the repository root, so the same finding has the same
+/// fingerprint whichever directory the tool runs from), the call text
+/// without whitespace, and which of the identical calls in that file this
+/// is, hashed (FNV-1a, 64 bits). The GitLab report uses it too.
+pub(crate) fn fingerprint(f: &Finding, path: &str, module: &ModuleRef, same_file: &[Finding]) -> String {
     let squeeze = |g: &Finding| -> String {
         module.text().get(g.span.clone()).unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect()
     };
     let own = squeeze(f);
     let nth =
         same_file.iter().take_while(|g| g.start != f.start).filter(|g| g.rule == f.rule && squeeze(g) == own).count();
-    let path = f.path.to_string_lossy().replace('\\', "/");
+    let path = path.replace('\\', "/");
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in [f.rule.code(), &path, &own, &nth.to_string()] {
         for b in part.bytes().chain([0]) {
@@ -193,6 +195,13 @@ pub(crate) fn fingerprint(f: &Finding, module: &ModuleRef, same_file: &[Finding]
         }
     }
     format!("{hash:016x}")
+}
+
+/// A finding's path relative to the repository root (absolute outside it),
+/// as the fingerprint hashes it.
+fn root_path(path: &Path, cx: &Context) -> String {
+    let shown = crate::scan::from_root(cx.base, cx.root, path).unwrap_or_else(|absolute| absolute);
+    shown.to_string_lossy().into_owned()
 }
 
 /// A file's location: relative to `%SRCROOT%` when it is inside the
@@ -212,7 +221,7 @@ fn file_uri(path: &Path) -> String {
 /// A path as a URI reference: `/` separators, every byte outside the
 /// unreserved set percent-encoded (spaces, `#`, `%`, non-ASCII ...).
 pub fn encode_path(path: &Path) -> String {
-    let text = path.to_string_lossy().replace('\\', "/");
+    let text = crate::paths::slashed(&path.to_string_lossy(), std::path::MAIN_SEPARATOR);
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
