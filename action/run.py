@@ -7,7 +7,8 @@ Inputs come as environment variables (action.yml maps each input):
 
     FBG_PATHS             files and directories, shell-style quoting ("." by default)
     FBG_ARGS              extra flags, shell-style quoting
-    FBG_VERSION           the release to install ("latest": the newest)
+    FBG_VERSION           the release to install ("latest": the newest; blank:
+                          this action's own, OWN_VERSION)
     FBG_FORMAT            github (annotations) | sarif (a file for code scanning)
     FBG_SARIF_FILE        where the SARIF log goes (relative to the checkout)
     FBG_FAIL_ON_FINDINGS  true | false
@@ -30,6 +31,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+# The release this action installs when `version` is blank: its own (kept
+# equal to the crate's by pre-commit-mirror/bump.py; tests/version.rs checks).
+OWN_VERSION = "0.1.0"
 
 EVENTS_WITH_A_PULL_REQUEST = ("pull_request", "pull_request_target")
 
@@ -118,6 +123,13 @@ def pull_request_range(workspace: Path):
                 "check out with `fetch-depth: 0` (actions/checkout)"
             )
     merge_base = git(workspace, "merge-base", base, head)
+    shallow = git(workspace, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    if merge_base.returncode != 0 and shallow:
+        # The history between them is cut off (a shallow checkout of the
+        # head): fetch it, so that lines the target branch changed since
+        # the branch point are not taken for the pull request's.
+        git(workspace, "fetch", "--no-tags", "--quiet", "--unshallow", "origin", base, head)
+        merge_base = git(workspace, "merge-base", base, head)
     if merge_base.returncode == 0 and merge_base.stdout.strip():
         return merge_base.stdout.strip(), head
     print(f"::warning title=flask-bind-guard::no merge base of {base[:12]} and {head[:12]} "
@@ -146,7 +158,9 @@ def main() -> int:
     changed_only = flag("FBG_CHANGED_ONLY", "false")
     paths = split("FBG_PATHS", ".")
     args = split("FBG_ARGS")
-    version = env("FBG_VERSION", "latest").strip()
+    # A blank input (`version: ''`, an unset `${{ vars.X }}`) is the
+    # action's own release, as the input's default is.
+    version = env("FBG_VERSION").strip() or OWN_VERSION
 
     temp = Path(tempfile.mkdtemp(prefix="flask-bind-guard-", dir=env("RUNNER_TEMP") or None))
     exe = install(version, temp)

@@ -40,7 +40,9 @@ def bumped(version: str) -> dict[Path, str]:
         action.read_text(),
         count=1,
     )
-    return {pyproject: text, readme: notes, action: inputs}
+    script = HERE.parent / "action" / "run.py"
+    own = re.sub(r'^OWN_VERSION = "[^"]*"', f'OWN_VERSION = "{version}"', script.read_text(), count=1, flags=re.MULTILINE)
+    return {pyproject: text, readme: notes, action: inputs, script: own}
 
 
 def main() -> None:

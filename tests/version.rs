@@ -68,6 +68,9 @@ fn one_version_everywhere() {
         "run pre-commit-mirror/bump.py"
     );
     assert_eq!(action_version(&action).as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    // A blank `version` input installs the same release.
+    let own = format!("\nOWN_VERSION = \"{}\"\n", env!("CARGO_PKG_VERSION"));
+    assert!(read("action/run.py").contains(&own), "action/run.py: run pre-commit-mirror/bump.py");
     // A new crate version that was not carried over is caught everywhere.
     let bumped = cargo.replacen(&format!("version = \"{}\"", env!("CARGO_PKG_VERSION")), "version = \"9.9.9\"", 1);
     assert_ne!(bumped, cargo);
