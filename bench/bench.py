@@ -167,6 +167,12 @@ def main() -> None:
             f"{name:<42} {r['min']:>7.3f}s {r['median']:>7.3f}s {r['peak_mb']:>7.1f}MB"
             f" {r['median'] / base:>15.1f}x {r['min'] / best:>5.1f}x"
         )
+    print()
+    for name, r in results[1:]:
+        if name.startswith("rg"):
+            print(f"flask-bind-guard / rg (the floor): {base / r['median']:.2f}x (medians), {best / r['min']:.2f}x (mins)")
+        elif "ruff" in name:
+            print(f"ruff / flask-bind-guard: {r['median'] / base:.1f}x (medians), {r['min'] / best:.1f}x (mins)")
 
 
 if __name__ == "__main__":
