@@ -516,3 +516,22 @@ fn exit_zero_in_staged_mode_reports_without_claiming_a_block() {
     let out = r.fbg(&["--exit-zero", "--format", "gitlab", "--from-ref", "HEAD", "--to-ref", "HEAD"]);
     assert_eq!((out.status.code(), stdout_of(&out).trim()), (Some(0), "[]"));
 }
+
+#[test]
+fn diff_and_framework_fix_with_no_python_change_are_clean() {
+    // A commit with no Python file (nothing staged, or a text file only):
+    // `--diff`, and `--fix` under a framework (`args: [--fix]`, the hook
+    // always runs), have nothing to do and exit 0, not a silent 2.
+    let r = common::Repo::new();
+    r.seed(&[("a.py", "x = 1\n")]);
+    for args in [&["--diff"][..], &["--pre-commit", "--fix"], &["--pre-commit", "--diff"]] {
+        let out = r.fbg(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", common::text(&out));
+    }
+    r.write("notes.txt", "hello\n");
+    r.ok(&["add", "notes.txt"]);
+    for args in [&["--diff"][..], &["--pre-commit", "--fix"]] {
+        let out = r.fbg(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", common::text(&out));
+    }
+}

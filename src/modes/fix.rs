@@ -13,7 +13,11 @@ use crate::text::safe;
 /// tree's copies of a change's files.
 pub fn files(inv: &Invocation, outcome: &ScanOutcome, write: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     super::output::print_problems(outcome, err);
-    let Some(project) = &outcome.project else { return EXIT_ERROR };
+    let Some(project) = &outcome.project else {
+        // No project: nothing was checked (a change with no Python file or
+        // notebook), so there is nothing to fix.
+        return if outcome.has_errors() || !outcome.reports.is_empty() { EXIT_ERROR } else { EXIT_CLEAN };
+    };
     let color = inv.print.color;
     let (mut fixed, mut files, mut failed) = (0, 0, false);
     // `--diff` in staged mode may show a fix in another file of the change.
