@@ -442,6 +442,23 @@ pub fn fix_all(
     }
     let mut fixes = Vec::new();
     for (module, mut edits, mut fixed) in targets {
+        // In a notebook, a literal split over two strings of a cell's
+        // source list cannot be edited in place: only that finding is left
+        // (with its cell), not every fix of the notebook.
+        if let Some(cells) = module.source.notebook.clone() {
+            let (keep, drop): (Vec<_>, Vec<_>) = edits.into_iter().partition(|(e, _)| cells.maps(&e.span));
+            for (_, keys) in &drop {
+                for (path, at) in keys {
+                    let reason = "the literal spans two strings of the cell's source list; edit it by hand".to_string();
+                    unfixable.push(Unfixable::new(path, *at, reason, cells_of(&all, path)));
+                }
+            }
+            fixed -= drop.iter().map(|(_, keys)| keys.len()).sum::<usize>();
+            edits = keep;
+            if edits.is_empty() {
+                continue;
+            }
+        }
         let own: Vec<&Finding> = all.iter().copied().filter(|f| f.path == module.path).collect();
         let mut plain: Vec<Edit> = edits.iter().map(|(e, _)| e.clone()).collect();
         // One edit that would not hold (a caller still passes "0.0.0.0")

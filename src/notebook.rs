@@ -96,6 +96,12 @@ impl Cells {
         self.spans.iter().map(|s| (s.index, s.first_line, s.lines))
     }
 
+    /// Whether a module byte range lies inside one JSON string of a cell's
+    /// `source` (so that [`Cells::rewrite`] can edit it in place).
+    pub fn maps(&self, span: &Range<usize>) -> bool {
+        self.pieces.iter().any(|p| p.start <= span.start && span.end <= p.start + p.len)
+    }
+
     /// The notebook `json` with `edits` (module byte ranges and their new
     /// text) made inside its `source` strings, every other byte kept. The
     /// result must read back as `new_text`.

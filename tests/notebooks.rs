@@ -349,3 +349,21 @@ fn an_invalid_staged_notebook_is_an_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("lab.ipynb") && text(&out).contains("not a valid Jupyter notebook"), "{}", text(&out));
 }
+
+#[test]
+fn a_literal_split_over_two_source_strings_leaves_only_its_own_finding() {
+    // nbformat allows a cell's source list to be split anywhere; a host
+    // split over two strings cannot be edited in place, but the notebook's
+    // other fixes still apply, and the note names the cell.
+    let nb = notebook(&[
+        code("a", &["from flask import Flask\n", "app = Flask(__name__)\n", "app.run(host=\"0.0.0.0\", port=1)\n"]),
+        code("b", &["app.run(host=\"0.0.", "0.0\", port=2)\n"]),
+    ]);
+    let dir = dir_with(&[("lab.ipynb", nb.as_bytes())]);
+    let out = fbg(dir.path(), &["--fix", "lab.ipynb"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("Fixed 1 finding in 1 file; 1 left to fix by hand."), "{}", text(&out));
+    assert!(text(&out).contains("note: lab.ipynb:cell 2:1:1: not auto-fixable"), "{}", text(&out));
+    let written = std::fs::read_to_string(dir.path().join("lab.ipynb")).unwrap();
+    assert_eq!(written, nb.replacen(r#"host=\"0.0.0.0\", port=1"#, r#"host=\"127.0.0.1\", port=1"#, 1));
+}
