@@ -292,9 +292,12 @@ fn staged_mode_is_refused() {
     for (out, says) in [
         (r.fbg(&["--add-noqa"]), "with no PATH the staged content is checked"),
         (r.fbg(&["--add-noqa", "--pre-commit", "app.py"]), "--pre-commit judges a change"),
-        (r.fbg(&["--add-noqa", "--from-ref", "HEAD", "--to-ref", "HEAD"]), "with no PATH"),
+        (
+            r.fbg(&["--add-noqa", "--from-ref", "HEAD", "--to-ref", "HEAD"]),
+            "--from-ref/--to-ref (or PRE_COMMIT_FROM_REF/_TO_REF) judges a change",
+        ),
         (env_ref(&["--add-noqa", "app.py"]), "--from-ref/--to-ref"),
-        (r.fbg(&["--add-noqa", "--all"]), "with no PATH"),
+        (r.fbg(&["--add-noqa", "--all"]), "--all judges a change"),
         (r.fbg(&["--add-noqa", "--fix", "."]), "cannot be used with"),
     ] {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));

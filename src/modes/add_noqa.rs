@@ -33,16 +33,18 @@ use crate::text::safe;
 /// options in use that make a run judge a change (none: no PATH given).
 pub fn refused(reason: Option<&str>, no_paths: bool, staged: &[(&str, bool)]) -> Option<String> {
     let reason = reason?;
+    // The flag that makes this run judge a change is named first: with
+    // refs and no PATH, "no PATH" is not what is wrong.
+    if let Some((flag, _)) = staged.iter().find(|(_, on)| *on) {
+        return Some(format!(
+            "--add-noqa edits the files of an audit; {flag} judges a change instead: drop it and name the files or directories to mark"
+        ));
+    }
     if no_paths {
         return Some(
             "--add-noqa edits files, and with no PATH the staged content is checked: name the files or directories to mark (e.g. `flask-bind-guard --add-noqa .`)"
                 .into(),
         );
-    }
-    if let Some((flag, _)) = staged.iter().find(|(_, on)| *on) {
-        return Some(format!(
-            "--add-noqa edits the files of an audit; {flag} judges a change instead: drop it and name the files or directories to mark"
-        ));
     }
     if reason.chars().any(char::is_control) {
         return Some("the --add-noqa reason must be one line of text (no control characters)".into());
