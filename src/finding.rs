@@ -108,6 +108,13 @@ fn place(path: &Path, line: usize, here: &Path, cells: Option<&crate::notebook::
 }
 
 impl Finding {
+    /// Where line `line` of file `path` is, as a note names it: `line N`
+    /// (`cell N, line M` in this finding's notebook), or `path:N` for
+    /// another file.
+    pub fn place_of(&self, path: &Path, line: usize) -> String {
+        place(path, line, &self.path, self.notebook.as_deref())
+    }
+
     /// The cell and line in it of a line of this finding's file, when it
     /// is a notebook.
     pub fn cell(&self, line: usize) -> Option<crate::notebook::CellLine> {

@@ -335,7 +335,10 @@ fn plan(
         // An argument is the caller's to choose; the function may use it
         // for more than the host.
         Origin::Passed { line, .. } => {
-            return Err(format!("the host is passed by the call at line {line}; change it there by hand"));
+            return Err(format!(
+                "the host is passed by the call at {}; change it there by hand",
+                f.place_of(&f.path, *line)
+            ));
         }
         Origin::Constant { name, .. } if name.contains('[') => {
             return Err(format!("the host is `{name}` of the app's configuration; change its value by hand"));
@@ -354,7 +357,7 @@ fn plan(
         match found {
             Ok(None) => {}
             Ok(Some((path, line))) => {
-                let at = if path == f.path { format!("line {line}") } else { format!("{}:{line}", path.display()) };
+                let at = f.place_of(&path, line);
                 return Err(format!(
                     "`{name}` is used for more than the server host (also at {at}); change its value by hand"
                 ));
