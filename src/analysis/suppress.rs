@@ -90,7 +90,10 @@ pub fn ineffective(module: &Module, f: &Finding) -> Vec<(usize, String)> {
         };
         out.push((
             line,
-            format!("line {line}: {said}, so it does not suppress {code}; write `# noqa: {code}` to accept this call"),
+            format!(
+                "{}: {said}, so it does not suppress {code}; write `# noqa: {code}` to accept this call",
+                f.place_of(&f.path, line)
+            ),
         ));
     }
     out
