@@ -148,7 +148,7 @@ def main() -> None:
     if args.bandit_runs > 0:
         tools.append((bandit_version + " -t B104", [str(bin_dir / "bandit"), "-q", "-r", "-t", "B104", "."], args.bandit_runs))
     if shutil.which("rg"):
-        tools.append(("rg (reads every byte: the floor)", ["rg", "-c", "--no-messages", "0.0.0.0", "."], args.runs))
+        tools.append(("rg (reads every byte: the floor)", ["rg", "-l", "--no-ignore", "--no-messages", "0.0.0.0", "."], args.runs))
     fast = [t for t in tools if "bandit" not in t[0]]
     results = list(zip([n for n, _, _ in fast], measure_interleaved([c for _, c, _ in fast], tree, args.runs)))
     for name, cmd, runs in tools:
