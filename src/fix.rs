@@ -450,13 +450,8 @@ pub fn fix_all(
         // (with its cell), not every fix of the notebook.
         if let Some(cells) = module.source.notebook.clone() {
             let (keep, drop): (Vec<_>, Vec<_>) = edits.into_iter().partition(|(e, _)| cells.maps(&e.span));
-            for (_, keys) in &drop {
-                for (path, at) in keys {
-                    let reason = "the literal spans two strings of the cell's source list; edit it by hand".to_string();
-                    unfixable.push(Unfixable::new(path, *at, reason, cells_of(&all, path)));
-                }
-            }
-            fixed -= drop.iter().map(|(_, keys)| keys.len()).sum::<usize>();
+            let why = "the literal spans two strings of the cell's source list; edit it by hand";
+            fixed -= leave(&drop, why, &all, &mut unfixable);
             edits = keep;
             if edits.is_empty() {
                 continue;
@@ -469,13 +464,7 @@ pub fn fix_all(
         if verify(project, &module, &plain, &own).is_err() {
             let (keep, drop): (Vec<_>, Vec<_>) =
                 edits.into_iter().partition(|(e, _)| verify(project, &module, std::slice::from_ref(e), &own).is_ok());
-            for (_, keys) in &drop {
-                for (path, at) in keys {
-                    let reason = "fix refused: a finding would remain after it".to_string();
-                    unfixable.push(Unfixable::new(path, *at, reason, cells_of(&all, path)));
-                }
-            }
-            fixed -= drop.iter().map(|(_, keys)| keys.len()).sum::<usize>();
+            fixed -= leave(&drop, "fix refused: a finding would remain after it", &all, &mut unfixable);
             edits = keep;
             plain = edits.iter().map(|(e, _)| e.clone()).collect();
             if edits.is_empty() {
@@ -554,6 +543,20 @@ fn recheck_across_files(project: &Project, fixes: &mut Vec<(ModuleRef, FileFix)>
             }
         }
     }
+}
+
+/// Notes for the findings of edits left undone, and why; how many they are.
+fn leave(
+    dropped: &[(Edit, Vec<(PathBuf, Position)>)],
+    why: &str,
+    all: &[&Finding],
+    unfixable: &mut Vec<Unfixable>,
+) -> usize {
+    let keys: Vec<&(PathBuf, Position)> = dropped.iter().flat_map(|(_, keys)| keys).collect();
+    for (path, at) in &keys {
+        unfixable.push(Unfixable::new(path, *at, why.to_string(), cells_of(all, path)));
+    }
+    keys.len()
 }
 
 /// The cells of the notebook `path` names, from its findings.

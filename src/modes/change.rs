@@ -14,10 +14,10 @@ use crate::text::safe;
 /// Judge the change `inv` targets; the outcome and the repository it was
 /// read from (a fix of the index writes there).
 pub fn judge(inv: &Invocation, err: &mut dyn Write) -> Checked<(ScanOutcome, git2::Repository)> {
-    let (spec, restrict) = match &inv.target {
-        Target::Commit { spec, .. } | Target::Range { spec } | Target::All { spec } => (spec, None),
-        Target::Push { spec, restrict, .. } => (spec, restrict.as_ref()),
-        Target::Audit { .. } => return Err(EXIT_ERROR),
+    let Some(spec) = spec_of(&inv.target) else { return Err(EXIT_ERROR) };
+    let restrict = match &inv.target {
+        Target::Push { restrict, .. } => restrict.as_ref(),
+        _ => None,
     };
     let mut opts = inv.scan.clone();
     // Read from the snapshot being judged (see `run_with_repo`).
