@@ -12,6 +12,7 @@ pub mod fix;
 pub mod git;
 pub mod git_index;
 pub mod hook;
+pub mod hosts;
 pub mod modes;
 pub mod notebook;
 pub mod paths;

@@ -253,10 +253,12 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-/// Can a server be started here? `.run` / `.run_server` as an attribute,
-/// called with arguments or passed on as a value (`Thread(target=app.run)`,
-/// `run = app.run`), or the word `run_simple`. A call without arguments
-/// (`app.run()`) never binds every interface.
+/// Can a server be started here on every interface? `.run` / `.run_server`
+/// as an attribute, called with arguments or passed on as a value
+/// (`Thread(target=app.run)`, `run = app.run`), or the word `run_simple`.
+/// A call whose arguments are all literals that cannot bind every
+/// interface (`app.run()`, `app.run(debug=True)`, `app.run(host=
+/// "127.0.0.1", port=5000)`) does not count (see [`settled_call`]).
 pub fn has_run_call(b: &[u8]) -> bool {
     for pos in memmem::find_iter(b, b"run") {
         if pos > 0 && is_ident(b[pos - 1]) {
@@ -265,6 +267,9 @@ pub fn has_run_call(b: &[u8]) -> bool {
         let after = &b[pos + 3..];
         let word = |suffix: &[u8]| after.starts_with(suffix) && after.get(suffix.len()).is_none_or(|&c| !is_ident(c));
         if word(b"_simple") {
+            if settled_call(&after[7..]) {
+                continue;
+            }
             return true;
         }
         let word_len = match after.first() {
@@ -273,30 +278,119 @@ pub fn has_run_call(b: &[u8]) -> bool {
             Some(_) if word(b"_server") => 7,
             Some(_) => continue,
         };
-        if preceded_by_dot(b, pos) && !called_without_arguments(&after[word_len..]) {
+        if preceded_by_dot(b, pos) && !settled_call(&after[word_len..]) {
             return true;
         }
     }
     false
 }
 
-/// Do the bytes after `.run` make a call with no argument (`()`)? Where a
-/// comment makes it unclear, the answer is no.
-fn called_without_arguments(after: &[u8]) -> bool {
-    let mut i = 0;
-    let mut open = false;
-    while let Some(&c) = after.get(i) {
-        match c {
-            b' ' | b'\t' | b'\x0c' | b'\\' | b'\r' | b'\n' => i += 1,
-            b'(' if !open => {
-                open = true;
-                i += 1;
+/// Do the bytes after a server word make a call that cannot bind every
+/// interface, whatever the callee turns out to be? That is a call on the
+/// same line (`run (`, not `run` then a line break) whose arguments are
+/// each a literal (a number, `True`/`False`/`None`, a plain string that
+/// [`binds_all_interfaces`](crate::hosts::binds_all_interfaces) rejects),
+/// optionally by keyword, with no `*`/`**`, comment or nested bracket.
+///
+/// Why this is exact: the analysis reads a start's host from the call's own
+/// arguments (or from a partial's, but a partial or a bound method kept in a
+/// variable needs the word without a call, which this does not accept, and
+/// a file with such a word stays a candidate); a call that passes no host
+/// binds the default, and calling a server yields no server. So a file
+/// whose every server word is such a call has nothing to find, and is not
+/// parsed. Anything else, including text this does not understand, answers
+/// no: the file stays a candidate.
+pub fn settled_call(after: &[u8]) -> bool {
+    let blank = |c: u8| matches!(c, b' ' | b'\t' | b'\x0c');
+    let mut i = after.iter().take_while(|&&c| blank(c)).count();
+    if after.get(i) != Some(&b'(') {
+        return false;
+    }
+    i += 1;
+    // Inside the brackets line breaks (and continuations) are blanks.
+    let skip = |mut i: usize| {
+        while let Some(&c) = after.get(i) {
+            match c {
+                b' ' | b'\t' | b'\x0c' | b'\r' | b'\n' => i += 1,
+                b'\\' if matches!(after.get(i + 1), Some(b'\n' | b'\r')) => i += 2,
+                _ => break,
             }
-            b')' if open => return true,
+        }
+        i
+    };
+    loop {
+        i = skip(i);
+        match after.get(i) {
+            Some(b')') => return true,
+            None => return false,
+            Some(_) => {}
+        }
+        // `name=` (not `==`): a keyword; the value follows.
+        let name_len = after[i..].iter().take_while(|&&c| is_ident(c)).count();
+        if name_len > 0 && !after[i].is_ascii_digit() {
+            let j = skip(i + name_len);
+            if after.get(j) == Some(&b'=') && after.get(j + 1) != Some(&b'=') {
+                i = skip(j + 1);
+            }
+        }
+        let Some(end) = settled_literal(after, i) else { return false };
+        i = skip(end);
+        match after.get(i) {
+            Some(b',') => i += 1,
+            Some(b')') => return true,
             _ => return false,
         }
     }
-    false
+}
+
+/// The end of the literal at `i` when it is one that cannot bind every
+/// interface; `None` for anything else.
+fn settled_literal(b: &[u8], mut i: usize) -> Option<usize> {
+    let word_end = |i: usize| i + b[i..].iter().take_while(|&&c| is_ident(c) || c == b'.').count();
+    if matches!(b.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let first = *b.get(i)?;
+    if first.is_ascii_digit() || (first == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        // 5000, 0x1F, 1_000, 2.5 (an exponent's sign is not taken: no).
+        return Some(word_end(i));
+    }
+    let end = word_end(i);
+    let word = &b[i..end];
+    if matches!(word, b"True" | b"False" | b"None") {
+        return Some(end);
+    }
+    // A string: an optional r/u prefix, one or three quotes, no escapes.
+    let prefix_ok = matches!(word, b"" | b"r" | b"R" | b"u" | b"U");
+    let quote = *b.get(end)?;
+    if !prefix_ok || !matches!(quote, b'"' | b'\'') {
+        return None;
+    }
+    let triple = b.get(end..end + 3).is_some_and(|q| q.iter().all(|&c| c == quote));
+    let open = if triple { 3 } else { 1 };
+    let body_start = end + open;
+    let close = |j: usize| if triple { b.get(j..j + 3).is_some_and(|q| q.iter().all(|&c| c == quote)) } else { b[j] == quote };
+    let mut j = body_start;
+    while j < b.len() && !close(j) {
+        if b[j] == b'\\' || (!triple && matches!(b[j], b'\n' | b'\r')) {
+            return None;
+        }
+        j += 1;
+    }
+    if j >= b.len() {
+        return None;
+    }
+    let body = std::str::from_utf8(&b[body_start..j]).ok()?;
+    if crate::hosts::binds_all_interfaces(body) {
+        return None;
+    }
+    let after = j + open;
+    // `"0.0." "0.0"` is one string: adjacent literals are not followed.
+    let next = b[after..].iter().position(|&c| !matches!(c, b' ' | b'\t' | b'\x0c' | b'\r' | b'\n' | b'\\'));
+    if next.is_some_and(|k| matches!(b[after + k], b'"' | b'\'') || is_ident(b[after + k])) {
+        return None;
+    }
+    Some(after)
 }
 
 /// Is the token at `pos` preceded by `.` (across blanks, line
@@ -437,8 +531,62 @@ mod tests {
         assert!(!has_run_call(b"app.run()\nsocketio.run( )\napp.run_server(\n)"));
         assert!(!has_run_call(b"run(main())\nrunner.go()\nx.running = 1\nrun_simpler()\n"));
         assert!(!has_run_call(b"def run(self): pass"));
+        // Only literals that cannot bind every interface: settled here.
+        assert!(!has_run_call(b"app.run(host='127.0.0.1', port=5000)\nsocketio.run(debug=True, port=0x1F)\n"));
+        assert!(!has_run_call(b"app.run(\n    host=\"localhost\",  \n    port=-1,\n    debug=None,\n)\n"));
+        assert!(!has_run_call(b"app.run_server(host=u'''::1''', port=8050)\napp.run(host='')\n"));
+        assert!(!has_run_call(b"app.run('127.0.0.1', 5000, True)\nprint('0.0.0.0')\n"));
+        // One unsettled start keeps the file.
+        assert!(has_run_call(b"app.run(host='127.0.0.1')\nrun_simple('0.0.0.0', 1, app)\n"));
         // A `def run_simple` elsewhere in the file does not hide a call.
         assert!(has_run_call(b"def run_simple_dev():\n    run_simple('0.0.0.0', 1, a)\n"));
+    }
+
+    #[test]
+    fn settled_calls() {
+        let settled = |s: &str| settled_call(s.as_bytes());
+        for yes in [
+            "()",
+            " ( )",
+            "(host='127.0.0.1', port=5000)",
+            "(port=5000,)",
+            "(\n  '10.0.0.1',\n  8080, \\\n  debug=False)",
+            "(host=\"\"\"localhost\"\"\")",
+            "(host=R'::1', threaded=True, port=.5)",
+            "(host='0.0.0.0.0')",
+        ] {
+            assert!(settled(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "\n()",
+            "(",
+            "(host='0.0.0.0')",
+            "('0.0.0.0', 5000)",
+            "(host=\"::\")",
+            "(port=1, host='0')",
+            "(host='0.0.' '0.0')",
+            "(host='0.0.'\n  '0.0')",
+            "(host='\\x30.0.0.0')",
+            "(host=b'0.0.0.0')",
+            "(host=f'{h}')",
+            "(host=h)",
+            "(host=HOSTS[0])",
+            "(host=get())",
+            "(**options)",
+            "(*args)",
+            "(host='127.0.0.1' if x else '0.0.0.0')",
+            "(host='127.0.0.1',  # '0.0.0.0' in production\n)",
+            "(host := '0.0.0.0')",
+            "(port=1e-3)",
+            "(host='127.0.0.1'",
+            "(host='127.0.0.1)",
+            "(host='''127.0.0.1)",
+            "(x=lambda: '0.0.0.0')",
+            "(host='127.0.0.1', app)",
+        ] {
+            assert!(!settled(no), "{no}");
+        }
     }
 
     #[test]

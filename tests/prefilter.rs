@@ -130,7 +130,7 @@ fn generate(root: &Path, seed: u64, n: usize) {
         } else {
             src.push_str("import subprocess\napp = subprocess\nmake = object\n");
         }
-        match rng.below(9) {
+        match rng.below(15) {
             0 => src.push_str("app.run(host='0.0.0.0')\n"),
             1 => src.push_str("make().run(host='::', debug=True)\n"),
             2 => src.push_str("import uvicorn\nuvicorn.run(app, host='0.0.0.0')\n"),
@@ -142,6 +142,14 @@ fn generate(root: &Path, seed: u64, n: usize) {
             5 => src.push_str("from functools import partial\nstart = partial(app.run, host='0.0.0.0')\nstart()\n"),
             6 => src.push_str("from werkzeug.serving import run_simple\nrun_simple('0.0.0.0', 5000, app)\n"),
             7 => src.push_str("class Server(type(app)):\n    def go(self):\n        self.run(host='0.0.0.0')\n"),
+            // Literal arguments: settled from the bytes when none can bind
+            // every interface, parsed otherwise.
+            8 => src.push_str("app.run(host='127.0.0.1', port=5000, debug=True)\n"),
+            9 => src.push_str("app.run(debug=True)\napp.run('0.0.0.0', 5000)\n"),
+            10 => src.push_str("app.run(host='0' '.0.0.0')\n"),
+            11 => src.push_str("app.run(\n    host=\"\"\"::\"\"\",\n    port=1,\n)\n"),
+            12 => src.push_str("app.run(port=1)\nmake().run(host='\\x30.0.0.0', debug=True)\n"),
+            13 => src.push_str("app.run(host='localhost')  # not '0.0.0.0'\napp.run(host=u'0')\n"),
             _ => {}
         }
         std::fs::write(root.join(file), src).unwrap();
