@@ -10,8 +10,10 @@ library and site-packages), copied to a folder whose path has no
     python3 bench/bench.py --runs 10  # more runs per tool (interleaved)
     python3 bench/bench.py --profile dist  # the binary the wheels ship
     python3 bench/bench.py --tree many     # 20,000 small Flask modules that
-                                           # each call app.run: every file a
-                                           # candidate (a monorepo of services)
+                                           # each call app.run with literal
+                                           # arguments (a monorepo of services)
+    python3 bench/bench.py --tree many-parsed  # the same with the host in a
+                                               # constant: every file parsed
 
 Prints wall time (min and median of the runs), peak memory (max RSS) and
 the ratio of each tool's median (and min) to flask-bind-guard's. The fast
@@ -52,10 +54,11 @@ def build_tree(dest: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def build_many(dest: Path, count: int) -> tuple[int, int]:
-    """A tree where every file is a candidate: `count` small Flask modules,
-    each with thirty handlers and `app.run(host='127.0.0.1', port=5000)`
-    (no finding: every file must be parsed and analysed to know)."""
+def build_many(dest: Path, count: int, start: str) -> tuple[int, int]:
+    """A tree where every file calls `.run`: `count` small Flask modules,
+    each with thirty handlers and the start `start` (no finding). With
+    literal arguments the prefilter settles each file from its bytes; with
+    a host named by a constant every file must be parsed and analysed."""
     marker = dest / f".complete-{count}"
     if not marker.exists():
         shutil.rmtree(dest, ignore_errors=True)
@@ -69,7 +72,7 @@ def build_many(dest: Path, count: int) -> tuple[int, int]:
             d.mkdir(parents=True, exist_ok=True)
             (d / f"app_{i}.py").write_text(
                 "from flask import Flask\n\napp = Flask(__name__)\n\n"
-                f"{handlers}\n\nif __name__ == '__main__':\n    app.run(host='127.0.0.1', port=5000)\n"
+                f"{handlers}\n\nif __name__ == '__main__':\n    {start}\n"
             )
         marker.write_text("")
     files = [p for p in dest.rglob("*.py")]
@@ -120,14 +123,25 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--profile", default="release", help="cargo profile of the binary: release (cargo install) or dist (the wheels)")
     ap.add_argument("--bandit-runs", type=int, default=1, help="bandit is slow (minutes); 0 leaves it out")
-    ap.add_argument("--tree", choices=["stdlib", "many"], default="stdlib", help="stdlib: few candidates; many: every file a candidate")
+    ap.add_argument(
+        "--tree",
+        choices=["stdlib", "many", "many-parsed"],
+        default="stdlib",
+        help="stdlib: few candidates; many: every file calls app.run(host='127.0.0.1', port=5000) "
+        "(settled from the bytes); many-parsed: every file calls app.run(host=HOST, port=PORT) "
+        "with module constants (every file parsed and analysed)",
+    )
     ap.add_argument("--many-files", type=int, default=20000)
     args = ap.parse_args()
 
     WORK.mkdir(parents=True, exist_ok=True)
     if args.tree == "many":
         tree = WORK / "many"
-        nfiles, nbytes = build_many(tree, args.many_files)
+        nfiles, nbytes = build_many(tree, args.many_files, "app.run(host='127.0.0.1', port=5000)")
+    elif args.tree == "many-parsed":
+        tree = WORK / "many-parsed"
+        start = "HOST, PORT = '127.0.0.1', 5000\n    app.run(host=HOST, port=PORT)"
+        nfiles, nbytes = build_many(tree, args.many_files, start)
     else:
         tree = WORK / "tree"
         nfiles, nbytes = build_tree(tree)
