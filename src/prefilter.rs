@@ -267,7 +267,9 @@ pub fn has_run_call(b: &[u8]) -> bool {
         let after = &b[pos + 3..];
         let word = |suffix: &[u8]| after.starts_with(suffix) && after.get(suffix.len()).is_none_or(|&c| !is_ident(c));
         if word(b"_simple") {
-            if settled_call(&after[7..]) {
+            // A bare `run_simple(...)` may be a partial that holds the host
+            // (brought in by a star import): only the attribute settles.
+            if preceded_by_dot(b, pos) && settled_call(&after[7..]) {
                 continue;
             }
             return true;
@@ -369,7 +371,8 @@ fn settled_literal(b: &[u8], mut i: usize) -> Option<usize> {
     let triple = b.get(end..end + 3).is_some_and(|q| q.iter().all(|&c| c == quote));
     let open = if triple { 3 } else { 1 };
     let body_start = end + open;
-    let close = |j: usize| if triple { b.get(j..j + 3).is_some_and(|q| q.iter().all(|&c| c == quote)) } else { b[j] == quote };
+    let close =
+        |j: usize| if triple { b.get(j..j + 3).is_some_and(|q| q.iter().all(|&c| c == quote)) } else { b[j] == quote };
     let mut j = body_start;
     while j < b.len() && !close(j) {
         if b[j] == b'\\' || (!triple && matches!(b[j], b'\n' | b'\r')) {
@@ -538,6 +541,8 @@ mod tests {
         assert!(!has_run_call(b"app.run('127.0.0.1', 5000, True)\nprint('0.0.0.0')\n"));
         // One unsettled start keeps the file.
         assert!(has_run_call(b"app.run(host='127.0.0.1')\nrun_simple('0.0.0.0', 1, app)\n"));
+        assert!(!has_run_call(b"serving.run_simple('localhost', 5000, use_debugger=True)\n"));
+        assert!(has_run_call(b"from tools import *\nrun_simple(port=5000)\n"));
         // A `def run_simple` elsewhere in the file does not hide a call.
         assert!(has_run_call(b"def run_simple_dev():\n    run_simple('0.0.0.0', 1, a)\n"));
     }

@@ -167,3 +167,31 @@ fn generated_import_chains() {
         assert!(found > 0, "seed {seed}: a generated project always has findings");
     }
 }
+
+/// Literal arguments settle a start from the bytes (the file is not
+/// parsed), but a bare `run_simple(...)` may be a partial brought in by a
+/// star import that holds the host: that file must still be parsed.
+#[test]
+fn settled_starts_are_not_parsed_but_star_imported_partials_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
+    write(
+        "tools.py",
+        "from functools import partial\nfrom werkzeug import serving\nrun_simple = partial(serving.run_simple, '0.0.0.0')\n",
+    );
+    write(
+        "main.py",
+        "from tools import *\nfrom flask import Flask\napp = Flask(__name__)\nrun_simple(port=5000, application=app)\n",
+    );
+    write(
+        "svc.py",
+        "from flask import Flask\napp = Flask(__name__)\nif __name__ == '__main__':\n    app.run(host='127.0.0.1', port=5000, debug=True)\n",
+    );
+    assert_eq!(assert_same(root, "."), 1, "the star-imported partial binds 0.0.0.0");
+    let (_, parsed) = findings(root, "svc.py", true);
+    assert_eq!(parsed, 0, "a start with literal loopback arguments is settled without parsing");
+    let (_, parsed) = findings(root, "svc.py", false);
+    assert_eq!(parsed, 1);
+}
