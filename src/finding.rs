@@ -40,6 +40,8 @@ pub enum DebugSource {
     Argument { name: String, line: usize, default: Option<String> },
     /// `app.debug = True`, `app.config["DEBUG"] = True`, ...
     AppConfig { path: PathBuf, line: usize },
+    /// `os.environ["FLASK_DEBUG"] = "1"` before `app.run` (which reads it).
+    Environment { path: PathBuf, line: usize },
 }
 
 /// The comment that silences a finding, as written.
@@ -208,6 +210,9 @@ impl Finding {
             }
             Some(DebugSource::AppConfig { path, line }) => {
                 format!("; debug mode set at {}", place(path, *line, &self.path, cells))
+            }
+            Some(DebugSource::Environment { path, line }) => {
+                format!("; debug mode set through FLASK_DEBUG at {}", place(path, *line, &self.path, cells))
             }
         };
         let via = self.via.as_ref().map(|v| format!(" (started through `{v}`)")).unwrap_or_default();

@@ -45,6 +45,8 @@ struct Signature {
     app: Option<(&'static str, usize)>,
     /// Does the app's own debug setting count (`app.debug = True`)?
     app_config: bool,
+    /// Does `FLASK_DEBUG` in the environment override it (`Flask.run`)?
+    env_debug: bool,
     /// What the message calls it.
     noun: &'static str,
 }
@@ -58,6 +60,7 @@ fn signature(kind: ServerKind) -> Signature {
             debugger: &[("use_debugger", None), ("debug", Some(2))],
             app: None,
             app_config: true,
+            env_debug: true,
             noun: "Flask development server",
         },
         // Dash.run(host, port, proxy, debug, ...).
@@ -66,6 +69,7 @@ fn signature(kind: ServerKind) -> Signature {
             debugger: &[("use_debugger", None), ("debug", Some(3))],
             app: None,
             app_config: true,
+            env_debug: false,
             noun: "Flask development server",
         },
         // SocketIO.run(app, host, port, **kwargs).
@@ -74,6 +78,7 @@ fn signature(kind: ServerKind) -> Signature {
             debugger: &[("use_debugger", None), ("debug", None)],
             app: Some(("app", 0)),
             app_config: true,
+            env_debug: false,
             noun: "Flask development server",
         },
         // run_simple(hostname, port, application, use_reloader, use_debugger, ...).
@@ -82,6 +87,7 @@ fn signature(kind: ServerKind) -> Signature {
             debugger: &[("use_debugger", Some(4))],
             app: None,
             app_config: false,
+            env_debug: false,
             noun: "Werkzeug development server (run_simple)",
         },
     }
@@ -99,17 +105,15 @@ struct Start {
 fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
     let here = |args: &[Arg]| args.iter().map(|a| (cx.clone(), a.clone())).collect::<Vec<_>>();
     let callee = ev.eval(cx, &call.func, 0).present();
-    // Called directly (or through a partial or a variable).
-    if let Value::Server(sv) = callee {
+    // Called directly (or through a partial or a variable, which a branch
+    // may have bound to the server: `server = app.run if dev else ...`).
+    if let Some(sv) = server_of(&callee) {
         let via = (!sv.bound.is_empty()).then(|| "functools.partial".to_string());
         let mut args = sv.bound.clone();
         args.extend(here(&call.args));
-        return Some(Start { server: *sv, args, via });
+        return Some(Start { server: sv, args, via });
     }
-    let target = |e: &Expr| match ev.eval(cx, e, 0).present() {
-        Value::Server(sv) => Some(*sv),
-        _ => None,
-    };
+    let target = |e: &Expr| server_of(&ev.eval(cx, e, 0).present());
     // Handed to a thread or process: `(target, args, kwargs)` parameters.
     if let Value::External(path) = &callee
         && thread_like(path)
@@ -186,6 +190,18 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
         args.extend(here(&rest));
     }
     Some(Start { server, args, via: Some(name.to_string()) })
+}
+
+/// The server a callable value starts: the value itself, or, when branches
+/// bound different callables to it, the server among them (on the path
+/// that takes it, the call starts the development server).
+fn server_of(v: &Value) -> Option<ServerValue> {
+    match v {
+        Value::Server(sv) => Some((**sv).clone()),
+        Value::Optional(v) => server_of(v),
+        Value::Choice(items) => items.iter().find_map(server_of),
+        _ => None,
+    }
 }
 
 fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
@@ -438,12 +454,24 @@ fn debugger(
     if !sig.app_config {
         return None;
     }
+    let at = Ctx { module: m.clone(), scope, pos: call.start };
+    // `Flask.run` reads `FLASK_DEBUG` when it is set and lets it override
+    // the app's setting: the last write before the call decides, when its
+    // value is known ("0", "false", "no" and "" are off).
+    if sig.env_debug {
+        let known = ev.environ_writes(&at, "FLASK_DEBUG").into_iter().rev().find_map(|(v, line)| match v.present() {
+            Value::Str(s) => Some((!matches!(s.value.to_ascii_lowercase().as_str(), "" | "0" | "false" | "no"), line)),
+            _ => None,
+        });
+        if let Some((on, line)) = known {
+            return on.then(|| DebugSource::Environment { path: m.path.clone(), line });
+        }
+    }
     let app = app?;
     // `app.debug = True` and friends on the same app, in this file or the
     // one that created it; the last one in file order wins (a write the
     // code cannot know leaves the verdict as it was).
     let mut verdict = None;
-    let at = Ctx { module: m.clone(), scope, pos: call.start };
     for (value, path, line) in ev.app_config_writes(app, &at, "DEBUG") {
         match value.truthy() {
             Some(true) => verdict = Some(DebugSource::AppConfig { path, line }),

@@ -1414,6 +1414,56 @@ impl<'p> Evaluator<'p> {
     /// created at `app`, in the module that created it and in `here`, in
     /// file order: (value, path, line). A load the code cannot see into
     /// (`from_envvar`, `from_pyfile`) is a write of an unknown value.
+    /// Writes of the environment variable `var` in `here`'s module
+    /// (`os.environ["FLASK_DEBUG"] = "1"`, `os.environ.setdefault(...)`,
+    /// `os.environ.update(...)`), in file order, as (value, line): those of
+    /// `here`'s scope before it, and, from a function, the module's own
+    /// (they run on import). Other functions may never run.
+    pub fn environ_writes(&self, here: &Ctx, var: &str) -> Vec<(Value, usize)> {
+        let module = &here.module;
+        let mut out = Vec::new();
+        for (scope, st) in module.statements() {
+            let before = scope == here.scope && st.span().start < here.pos;
+            let on_import = scope == 0 && here.scope != 0;
+            if !before && !on_import {
+                continue;
+            }
+            let (environ, value) = match st {
+                Stmt::Assign { targets, value: Some(v), .. } => match targets.as_slice() {
+                    [Target::Subscript(e, Expr::Str(Some(k), _))] if k == var => (e, v),
+                    _ => continue,
+                },
+                Stmt::Call { call: Expr::Call(call), .. } => {
+                    let Expr::Attr(e, method, _) = &call.func else { continue };
+                    let value = match method.as_str() {
+                        "setdefault" => match (call.positional(0), call.positional(1)) {
+                            (Some(Expr::Str(Some(k), _)), Some(v)) if k == var => v,
+                            _ => continue,
+                        },
+                        "update" => match call.keyword(var).or_else(|| match call.positional(0) {
+                            Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
+                                DictItem::Pair(Expr::Str(Some(k), _), v) if k == var => Some(v),
+                                _ => None,
+                            }),
+                            _ => None,
+                        }) {
+                            Some(v) => v,
+                            None => continue,
+                        },
+                        _ => continue,
+                    };
+                    (e.as_ref(), value)
+                }
+                _ => continue,
+            };
+            let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
+            if matches!(self.eval(&cx, environ, 0).present(), Value::External(p) if p == "os.environ") {
+                out.push((self.eval(&cx, value, 0), module.line_of(st.span().start)));
+            }
+        }
+        out
+    }
+
     pub fn app_config_writes(&self, app: &Origin, here: &Ctx, key: &str) -> Vec<(Value, PathBuf, usize)> {
         // `app.config["X"] = app.config.get("X")` reads while it writes.
         let guard = (Arc::as_ptr(&here.module) as usize, usize::MAX - app.offset, format!("config:{key}"), 0);

@@ -301,6 +301,9 @@ const MAX_CHOICES: usize = 16;
 /// lookups) each path's value is kept, so that a host bound on any path
 /// that reaches a call is seen; anything else is unknown.
 fn choice(kept: Vec<Value>, maybe_none: bool) -> Value {
+    // Callables picked by a branch (`app.run if dev else serve`): the server
+    // is kept, the others are simply unknown.
+    let picks_server = kept.iter().any(|v| matches!(v, Value::Server(_)));
     let mut items = Vec::new();
     for v in kept {
         match v {
@@ -316,7 +319,10 @@ fn choice(kept: Vec<Value>, maybe_none: bool) -> Value {
             | Value::Class(..)
             | Value::Module { .. }
             | Value::Dict(_)
-            | Value::Tuple(_)) => items.push(v),
+            | Value::Tuple(_)
+            // A callable chosen by a branch: the server on one path.
+            | Value::Server(_)) => items.push(v),
+            _ if picks_server => items.push(Value::Unknown),
             _ => return Value::Unknown,
         }
     }

@@ -112,7 +112,7 @@ struct JsonOrigin {
 
 #[derive(Serialize)]
 struct JsonDebugger {
-    /// argument | app-config
+    /// argument | app-config | environment
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     argument: Option<String>,
@@ -179,6 +179,9 @@ fn debugger(d: &DebugSource) -> JsonDebugger {
         }
         DebugSource::AppConfig { path, line } => {
             JsonDebugger { kind: "app-config", argument: None, path: Some(path.display().to_string()), line: *line }
+        }
+        DebugSource::Environment { path, line } => {
+            JsonDebugger { kind: "environment", argument: None, path: Some(path.display().to_string()), line: *line }
         }
     }
 }
