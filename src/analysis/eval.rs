@@ -177,6 +177,18 @@ impl<'p> Evaluator<'p> {
                 or_value(l, || self.eval(cx, right, d))
             }
             Expr::IfExp(body, orelse, _) => join(vec![self.eval(cx, body, d), self.eval(cx, orelse, d)]),
+            // `os.getenv("FLASK_DEBUG", "1") == "1"`: on unless the variable
+            // says otherwise.
+            Expr::Compare { op, left, right, .. } => {
+                let (left, right) = (self.eval(cx, left, d), self.eval(cx, right, d));
+                let varies = |v: &Value| matches!(v, Value::Env(_) | Value::Choice(_));
+                if varies(&right) && !varies(&left) {
+                    map_known(right, &|r| compare(&left, *op, r))
+                } else {
+                    map_known(left, &|l| compare(l, *op, &right))
+                }
+            }
+            Expr::Not(e, _) => map_known(self.eval(cx, e, d), &|v| v.truthy().map(|b| Value::Bool(!b))),
             Expr::Bool(b, _) => Value::Bool(*b),
             Expr::Int(i, _) => Value::Int(*i),
             Expr::None(_) => Value::None,
@@ -1178,6 +1190,17 @@ impl<'p> Evaluator<'p> {
                 };
             }
         }
+        // `os.getenv("HOST", "0.0.0.0").strip()`, `.lower()`: the same
+        // value (or default) with the method applied.
+        if let Expr::Attr(recv, method, _) = &call.func
+            && call.args.is_empty()
+            && let Some(apply) = str_method(method)
+        {
+            return map_known(self.eval(cx, recv, depth), &|v| match v {
+                Value::Str(s) => Some(Value::Str(Box::new(StrValue { value: apply(&s.value), ..(**s).clone() }))),
+                _ => None,
+            });
+        }
         // `DEFAULTS.copy()`
         if let Expr::Attr(recv, method, _) = &call.func
             && method == "copy"
@@ -1675,6 +1698,86 @@ fn config_write<'m>(st: &'m Stmt, key: &str) -> Option<(&'m Expr, ConfigWrite<'m
         }
         _ => None,
     }
+}
+
+/// `f` applied to a known value, or to the default of an environment
+/// value (`os.getenv("X", "1") == "1"` is the variable's comparison, true
+/// by default), or to each value a branch may give; unknown where `f` is.
+fn map_known(v: Value, f: &dyn Fn(&Value) -> Option<Value>) -> Value {
+    match v {
+        Value::Env(mut e) => {
+            // Without a default (`os.environ["X"]`) nothing is known.
+            e.default =
+                Some(map_known(e.default.take().unwrap_or(Value::Unknown), f)).filter(|d| !matches!(d, Value::Unknown));
+            Value::Env(e)
+        }
+        Value::Choice(items) => {
+            let items: Vec<Value> = items.into_iter().map(|v| map_known(v, f)).collect();
+            if items.iter().all(|v| matches!(v, Value::Unknown)) { Value::Unknown } else { Value::Choice(items) }
+        }
+        v => f(&v).unwrap_or(Value::Unknown),
+    }
+}
+
+/// What `str.<method>()` without arguments does, for the methods that keep
+/// a host or a flag readable.
+fn str_method(method: &str) -> Option<fn(&str) -> String> {
+    Some(match method {
+        "lower" | "casefold" => str::to_lowercase,
+        "upper" => str::to_uppercase,
+        "strip" => |s| s.trim().to_string(),
+        "lstrip" => |s| s.trim_start().to_string(),
+        "rstrip" => |s| s.trim_end().to_string(),
+        _ => return None,
+    })
+}
+
+/// The result of `l <op> r` when both sides are known plain values.
+fn compare(l: &Value, op: CmpOp, r: &Value) -> Option<Value> {
+    fn eq(a: &Value, b: &Value) -> Option<bool> {
+        Some(match (a, b) {
+            (Value::Str(a), Value::Str(b)) => a.value == b.value,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Bool(a), Value::Int(b)) | (Value::Int(b), Value::Bool(a)) => i128::from(*a) == *b,
+            (Value::None, Value::None) => true,
+            (Value::None, Value::Str(_) | Value::Int(_) | Value::Bool(_))
+            | (Value::Str(_) | Value::Int(_) | Value::Bool(_), Value::None)
+            | (Value::Str(_), Value::Int(_) | Value::Bool(_))
+            | (Value::Int(_) | Value::Bool(_), Value::Str(_)) => false,
+            _ => return None,
+        })
+    }
+    fn member(a: &Value, b: &Value) -> Option<bool> {
+        match b {
+            Value::Tuple(items) => {
+                let mut verdict = Some(false);
+                for item in items {
+                    match eq(a, item) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => verdict = None,
+                    }
+                }
+                verdict
+            }
+            Value::Str(hay) => match a {
+                Value::Str(needle) => Some(hay.value.contains(needle.value.as_str())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let b = match op {
+        CmpOp::Eq => eq(l, r)?,
+        CmpOp::NotEq => !eq(l, r)?,
+        CmpOp::In => member(l, r)?,
+        CmpOp::NotIn => !member(l, r)?,
+        // Identity is only known for the singletons.
+        CmpOp::Is | CmpOp::IsNot if matches!(r, Value::None | Value::Bool(_)) => eq(l, r)? == (op == CmpOp::Is),
+        CmpOp::Is | CmpOp::IsNot => return None,
+    };
+    Some(Value::Bool(b))
 }
 
 /// Does `e` use one of `names` as a value (not as the callee of a call)?

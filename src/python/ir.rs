@@ -308,6 +308,16 @@ pub enum Expr {
     },
     /// `body if test else orelse`.
     IfExp(Box<Expr>, Box<Expr>, Span),
+    /// `left == right` and the other tests of equality and membership (one
+    /// operator; a chain is [`Expr::Other`]).
+    Compare {
+        op: CmpOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        span: Span,
+    },
+    /// `not e`.
+    Not(Box<Expr>, Span),
     Bool(bool, Span),
     None(Span),
     Int(i128, Span),
@@ -317,6 +327,17 @@ pub enum Expr {
     /// `*x` inside a tuple or list display.
     Starred(Box<Expr>, Span),
     Other(Span),
+}
+
+/// The comparison operators whose result the evaluator can know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    In,
+    NotIn,
+    Is,
+    IsNot,
 }
 
 #[derive(Debug, Clone)]
@@ -349,6 +370,8 @@ impl Expr {
             | Expr::Dict(_, s)
             | Expr::BoolOp { span: s, .. }
             | Expr::IfExp(_, _, s)
+            | Expr::Compare { span: s, .. }
+            | Expr::Not(_, s)
             | Expr::Bool(_, s)
             | Expr::None(s)
             | Expr::Int(_, s)

@@ -791,6 +791,37 @@ impl<'s> Lower<'s> {
                     _ => Expr::Other(sp),
                 }
             }
+            "comparison_operator" => {
+                let mut cursor = n.walk();
+                let mut operands = Vec::new();
+                let mut ops = Vec::new();
+                for c in n.children(&mut cursor) {
+                    match c.kind_name() {
+                        "comment" => {}
+                        _ if c.is_named() => operands.push(c),
+                        "==" => ops.push(CmpOp::Eq),
+                        "!=" => ops.push(CmpOp::NotEq),
+                        "in" => ops.push(CmpOp::In),
+                        "not in" => ops.push(CmpOp::NotIn),
+                        "is" => ops.push(CmpOp::Is),
+                        "is not" => ops.push(CmpOp::IsNot),
+                        _ => return Expr::Other(sp),
+                    }
+                }
+                match (operands.as_slice(), ops.as_slice()) {
+                    ([l, r], [op]) => Expr::Compare {
+                        op: *op,
+                        left: Box::new(self.expr(*l, depth)),
+                        right: Box::new(self.expr(*r, depth)),
+                        span: sp,
+                    },
+                    _ => Expr::Other(sp),
+                }
+            }
+            "not_operator" => match n.field(Field::Argument) {
+                Some(a) => Expr::Not(Box::new(self.expr(a, depth)), sp),
+                None => Expr::Other(sp),
+            },
             "conditional_expression" => match (n.named_child(0), n.named_child(2)) {
                 (Some(body), Some(orelse)) => {
                     Expr::IfExp(Box::new(self.expr(body, depth)), Box::new(self.expr(orelse, depth)), sp)
