@@ -477,6 +477,12 @@ impl<'p> Evaluator<'p> {
                 _ => None,
             };
             if let Some(kind) = kind {
+                // The app its callers pass, when they agree (a helper that
+                // configures the factory's app: `load_settings(app, obj)`),
+                // else the parameter stands for an app of its own.
+                if let app @ Value::App(..) = self.passed_or_default(m, scope, index, depth).present() {
+                    return app;
+                }
                 return Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start });
             }
         }
