@@ -1259,6 +1259,23 @@ impl<'p> Evaluator<'p> {
                     _ => Value::Unknown,
                 }
             }
+            // `getattr(settings, "HOST", "0.0.0.0")`: the attribute where it
+            // is known, the default where a module of the project has no
+            // binding of that name at all.
+            Value::External(p) if p == "builtins.getattr" && call.args.len() <= 3 => {
+                let (Some(obj), Some(name)) = (call.positional(0), call.positional(1)) else { return Value::Unknown };
+                let Some(name) = self.str_of(cx, name, depth) else { return Value::Unknown };
+                let base = self.eval(cx, obj, depth).present();
+                if let (Value::Module { module, .. }, Some(default)) = (&base, call.positional(2))
+                    && matches!(self.module_attr(module, &name, depth), Value::Absent)
+                {
+                    return self.eval(cx, default, depth);
+                }
+                match self.attr(base, &name, depth) {
+                    Value::Absent => Value::Unknown,
+                    v => v,
+                }
+            }
             Value::External(p) if p == "argparse.ArgumentParser" => Value::Parser(origin()),
             // `multiprocessing.get_context("spawn").Process(...)`
             Value::External(p) if p == "multiprocessing.get_context" => Value::External("multiprocessing".into()),
