@@ -228,7 +228,7 @@ pub fn split_level(line: &str) -> (u32, &str) {
 
 /// Top-level modules whose import makes a file a root of application values.
 pub const APP_MODULES: &[&str] =
-    &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash", "werkzeug"];
+    &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash", "werkzeug", "flask_script"];
 
 pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     // A notebook's code, not its JSON (outputs may quote any code), is
@@ -260,6 +260,20 @@ fn is_ident(b: u8) -> bool {
 /// interface (`app.run()`, `app.run(debug=True)`, `app.run(host=
 /// "127.0.0.1", port=5000)`) does not count (see [`settled_call`]).
 pub fn has_run_call(b: &[u8]) -> bool {
+    has_run_word(b) || has_script_server(b)
+}
+
+/// Flask-Script's `Server(...)` called with arguments that may bind every
+/// interface (`manager.add_command("runserver", Server(host="0.0.0.0"))`).
+fn has_script_server(b: &[u8]) -> bool {
+    memmem::find_iter(b, b"Server").any(|pos| {
+        let after = &b[pos + 6..];
+        let called = after.iter().find(|&&c| !matches!(c, b' ' | b'\t')) == Some(&b'(');
+        (pos == 0 || !is_ident(b[pos - 1])) && called && !settled_call(after)
+    })
+}
+
+fn has_run_word(b: &[u8]) -> bool {
     for pos in memmem::find_iter(b, b"run") {
         if pos > 0 && is_ident(b[pos - 1]) {
             continue;
@@ -543,6 +557,10 @@ mod tests {
         assert!(has_run_call(b"app.run(host='127.0.0.1')\nrun_simple('0.0.0.0', 1, app)\n"));
         assert!(!has_run_call(b"serving.run_simple('localhost', 5000, use_debugger=True)\n"));
         assert!(has_run_call(b"from tools import *\nrun_simple(port=5000)\n"));
+        // Flask-Script's runserver command.
+        assert!(has_run_call(b"manager.add_command('runserver', Server(host='0.0.0.0'))"));
+        assert!(has_run_call(b"script.Server (host=HOST)"));
+        assert!(!has_run_call(b"Server(host='127.0.0.1', port=5000)\nHTTPServer(addr)\nServerError('x')\n"));
         // A `def run_simple` elsewhere in the file does not hide a call.
         assert!(has_run_call(b"def run_simple_dev():\n    run_simple('0.0.0.0', 1, a)\n"));
     }

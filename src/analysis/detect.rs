@@ -90,6 +90,16 @@ fn signature(kind: ServerKind) -> Signature {
             env_debug: false,
             noun: "Werkzeug development server (run_simple)",
         },
+        // flask_script.Server(host, port, use_debugger, use_reloader, ...):
+        // its app is the manager's, not known here.
+        ServerKind::ScriptServer => Signature {
+            host: ("host", 0),
+            debugger: &[("use_debugger", Some(2))],
+            app: None,
+            app_config: false,
+            env_debug: false,
+            noun: "Flask development server (Flask-Script runserver)",
+        },
     }
 }
 

@@ -122,6 +122,7 @@ impl<'p> Evaluator<'p> {
                 Value::App(AppKind::Flask, Origin { path: cx.module.path.clone(), offset: span.start })
             }
             Value::External(p) if run_simple_path(&p) => server(ServerKind::RunSimple, None),
+            Value::External(p) if script_server_path(&p) => server(ServerKind::ScriptServer, None),
             v => v,
         }
     }
@@ -806,6 +807,7 @@ impl<'p> Evaluator<'p> {
             let known = self.app_class(&path).is_some()
                 || socketio_class(&path)
                 || run_simple_path(&path)
+                || script_server_path(&path)
                 || path == "functools.partial"
                 || thread_like(&path)
                 || env_function(&path)
@@ -1842,6 +1844,12 @@ fn click_name(decls: &[&str]) -> Option<String> {
 /// Werkzeug's development server function, by every name it has had.
 pub fn run_simple_path(path: &str) -> bool {
     matches!(path, "werkzeug.serving.run_simple" | "werkzeug.run_simple")
+}
+
+/// Flask-Script's `Server` command (`manager.add_command("runserver",
+/// Server(host=...))`): it starts the development server with its host.
+pub fn script_server_path(path: &str) -> bool {
+    matches!(path, "flask_script.Server" | "flask_script.commands.Server" | "flask.ext.script.Server")
 }
 
 /// Constructors that run a callable later with the arguments given

@@ -34,6 +34,9 @@ pub enum ServerKind {
     /// `werkzeug.serving.run_simple(hostname, port, application,
     /// use_reloader, use_debugger, ...)`.
     RunSimple,
+    /// Flask-Script's `Server(host, port, use_debugger, use_reloader, ...)`:
+    /// the `runserver` command, which calls `app.run` with them.
+    ScriptServer,
 }
 
 /// A callable that starts the development server, with the arguments a

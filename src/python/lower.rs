@@ -1036,6 +1036,9 @@ pub(crate) fn unescape(s: &str) -> Option<String> {
 /// Callee names that start Werkzeug's server or hand such a callable on.
 const SERVER_ATTRS: [&str; 3] = ["run", "run_server", "run_simple"];
 
+/// Flask-Script's `Server(host=...)` command object starts the server too.
+const SCRIPT_SERVER: &str = "Server";
+
 /// Names a module binds to something that may start a server: a bound
 /// method kept in a variable (`run = app.run`), a partial of one
 /// (`start = partial(app.run, host=...)`), or `run_simple` under an alias.
@@ -1107,8 +1110,10 @@ fn starter_node(n: Node, src: &str, names: &[String], depth: usize) -> bool {
         "attribute" => n
             .field(Field::Attribute)
             .and_then(|a| src.get(a.byte_range()))
-            .is_some_and(|a| SERVER_ATTRS.contains(&a) || names.iter().any(|s| s == a)),
-        "identifier" => src.get(n.byte_range()).is_some_and(|t| t == "run_simple" || names.iter().any(|s| s == t)),
+            .is_some_and(|a| SERVER_ATTRS.contains(&a) || a == SCRIPT_SERVER || names.iter().any(|s| s == a)),
+        "identifier" => src
+            .get(n.byte_range())
+            .is_some_and(|t| t == "run_simple" || t == SCRIPT_SERVER || names.iter().any(|s| s == t)),
         _ => false,
     }
 }
@@ -1140,6 +1145,7 @@ fn marks(src: &str, starters: &[String]) -> Vec<usize> {
     let bytes = src.as_bytes();
     let mut marks: Vec<usize> = memchr::memchr_iter(b'#', bytes).collect();
     marks.extend(memchr::memmem::find_iter(bytes, "run"));
+    marks.extend(memchr::memmem::find_iter(bytes, SCRIPT_SERVER));
     for name in starters {
         marks.extend(memchr::memmem::find_iter(bytes, name.as_bytes()));
     }
