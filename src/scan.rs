@@ -484,20 +484,8 @@ fn read_whole(file: &mut impl std::io::Read, buf: &mut Vec<u8>, filled: usize, l
 /// walking the import graph backwards from those modules. Used when every
 /// file of the project was read (so every importer is known).
 fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found: impl FnMut(&Path)) {
-    // Importers by the key of the module they name (see `import_key`).
-    // A sorted list: one allocation, and sorting integers is cheaper than
-    // growing a map of vectors.
-    let mut index: Vec<(u64, u32, u32)> = Vec::with_capacity(files.iter().map(|(_, f)| f.imports.keys().len()).sum());
-    for (fi, (_, f)) in files.iter().enumerate() {
-        for (ei, &key) in f.imports.keys().iter().enumerate() {
-            index.push((key, fi as u32, ei as u32));
-        }
-    }
-    index.sort_unstable_by_key(|e| e.0);
-    let importers = |key: u64| {
-        let start = index.partition_point(|e| e.0 < key);
-        index[start..].iter().take_while(move |e| e.0 == key).map(|e| (e.1, e.2))
-    };
+    let index = ImporterIndex::new(files);
+    let importers = |key: u64| index.importers(key);
     let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
     let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
     let mut keys = Vec::new();
@@ -524,6 +512,53 @@ fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found:
                 }
             }
         }
+    }
+}
+
+/// Imports by the key of the module they name (see `import_key`): a hash
+/// table laid out by one counting sort on the keys' top bits (two linear
+/// passes; sorting the ~190,000 imports of an 11,672-file tree by key was
+/// 3.5% of the audit's instructions, all on one thread).
+struct ImporterIndex {
+    /// Where each bucket starts in `entries` (one more than buckets).
+    starts: Vec<u32>,
+    /// (key, file, import) by bucket.
+    entries: Vec<(u64, u32, u32)>,
+    shift: u32,
+}
+
+impl ImporterIndex {
+    fn new(files: &[(PathBuf, Facts)]) -> Self {
+        let total: usize = files.iter().map(|(_, f)| f.imports.keys().len()).sum();
+        // About one import per bucket.
+        let bits = total.max(1).next_power_of_two().trailing_zeros().max(1);
+        let shift = 64 - bits;
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        for (_, f) in files {
+            for &key in f.imports.keys() {
+                starts[(key >> shift) as usize + 1] += 1;
+            }
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let mut next = starts.clone();
+        let mut entries = vec![(0u64, 0u32, 0u32); total];
+        for (fi, (_, f)) in files.iter().enumerate() {
+            for (ei, &key) in f.imports.keys().iter().enumerate() {
+                let slot = &mut next[(key >> shift) as usize];
+                entries[*slot as usize] = (key, fi as u32, ei as u32);
+                *slot += 1;
+            }
+        }
+        ImporterIndex { starts, entries, shift }
+    }
+
+    /// (file, import) of the imports naming `key`.
+    fn importers(&self, key: u64) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let b = (key >> self.shift) as usize;
+        let bucket = &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize];
+        bucket.iter().filter(move |e| e.0 == key).map(|e| (e.1, e.2))
     }
 }
 
