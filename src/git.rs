@@ -263,9 +263,12 @@ pub struct GitTree {
 
 impl GitTree {
     fn new(repo: &Repository, index: Option<git_index::Index>) -> Result<Self, GitError> {
-        // A handle of its own on the same object database: blobs are read
-        // from several threads, one at a time.
-        let handle = Repository::open(repo.path())?;
+        // A handle of its own (blobs are read from several threads, one at
+        // a time) on the caller's object database: wrapped, not opened
+        // again, so the configuration and the packs are not read twice.
+        // The caller's handle reads no object while the snapshot is
+        // scanned on other threads.
+        let handle = Repository::from_odb(repo.odb()?)?;
         Ok(GitTree {
             repo: Arc::new(Mutex::new(handle)),
             entries: FxHashMap::default(),
