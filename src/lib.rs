@@ -14,6 +14,7 @@ pub mod git_index;
 pub mod hook;
 pub mod modes;
 pub mod notebook;
+pub mod par;
 pub mod paths;
 pub mod prefilter;
 pub mod project;
