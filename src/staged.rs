@@ -157,6 +157,8 @@ impl<'c> Snapshot<'c> {
             // package by its directory): test that before resolving.
             let targets: FxHashSet<&Path> = frontier.iter().map(|&i| self.files[i].0.as_path()).collect();
             let names: FxHashSet<&str> = targets.iter().filter_map(|p| module_name(p)).collect();
+            // Iterated once per file: a list, not the set.
+            let needles: Vec<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
             frontier.clear();
             for (i, (path, imports)) in self.files.iter().enumerate() {
                 if reached[i] {
@@ -165,7 +167,7 @@ impl<'c> Snapshot<'c> {
                 // Most files name none of them: one substring search each.
                 let text = imports.text.as_bytes();
                 let relative = text.first() == Some(&b'.') || has_line_starting_with_dot(text);
-                if !relative && !names.iter().any(|n| contains(text, n.as_bytes())) {
+                if !relative && !needles.iter().any(|n| contains(text, n)) {
                     continue;
                 }
                 let hit = imports.text.lines().any(|line| {
