@@ -37,6 +37,9 @@ pub struct FactsCache {
     /// The file as read (validated), searched in place.
     bytes: Vec<u8>,
     count: usize,
+    /// Where the records whose id starts with each byte begin (and, at
+    /// 256, `count`): a lookup searches a few records, not all.
+    starts: Box<[u32; 257]>,
     /// The imports text the records point into.
     text: String,
     /// Which records this run looked up: what is written back with the
@@ -56,7 +59,14 @@ impl FactsCache {
         let (count, text) = valid(&bytes, salt).unwrap_or_default();
         let bytes = if count == 0 { Vec::new() } else { bytes };
         let hit = (0..count).map(|_| AtomicBool::new(false)).collect();
-        FactsCache { path, salt, bytes, count, text, hit, fresh: Mutex::default() }
+        let mut starts = Box::new([0u32; 257]);
+        for i in 0..count {
+            starts[usize::from(bytes[HEADER + i * RECORD]) + 1] += 1;
+        }
+        for b in 0..256 {
+            starts[b + 1] += starts[b];
+        }
+        FactsCache { path, salt, bytes, count, starts, text, hit, fresh: Mutex::default() }
     }
 
     /// What the cache knows of blob `id`: `Some(None)` when it is not a
@@ -89,11 +99,15 @@ impl FactsCache {
 
     /// The record of `id`: its number, flags and imports text.
     fn find(&self, id: &BlobId) -> Option<(usize, u8, &str)> {
-        let (mut lo, mut hi) = (0, self.count);
+        let first = usize::from(id[0]);
+        let (mut lo, mut hi) = (self.starts[first] as usize, self.starts[first + 1] as usize);
+        // Most steps are told apart by the first eight bytes.
+        let key = |b: &[u8]| u64::from_be_bytes(b[..8].try_into().unwrap_or_default());
+        let wanted = key(id);
         while lo < hi {
             let mid = (lo + hi) / 2;
             let r = self.record(mid);
-            match r[..20].cmp(&id[..]) {
+            match key(r).cmp(&wanted).then_with(|| r[8..20].cmp(&id[8..])) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Some((mid, r[20], self.text(r)?)),

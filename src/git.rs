@@ -263,9 +263,12 @@ pub struct GitTree {
 
 impl GitTree {
     fn new(repo: &Repository, index: Option<git_index::Index>) -> Result<Self, GitError> {
-        // A handle of its own on the same object database: blobs are read
-        // from several threads, one at a time.
-        let handle = Repository::open(repo.path())?;
+        // A handle of its own (blobs are read from several threads, one at
+        // a time) on the caller's object database: wrapped, not opened
+        // again, so the configuration and the packs are not read twice.
+        // The caller's handle reads no object while the snapshot is
+        // scanned on other threads.
+        let handle = Repository::from_odb(repo.odb()?)?;
         Ok(GitTree {
             repo: Arc::new(Mutex::new(handle)),
             entries: FxHashMap::default(),
@@ -295,27 +298,27 @@ impl GitTree {
 
     /// Every Python file of the snapshot by name, and with `scripts` every
     /// file without an extension too (the caller tells scripts by their
-    /// shebang), with its blob, sorted by path bytes.
-    pub fn python_blobs(&self, scripts: bool) -> Vec<(PathBuf, Oid)> {
+    /// shebang), with its blob id, sorted by path bytes.
+    pub fn python_blobs(&self, scripts: bool) -> Vec<(PathBuf, [u8; 20])> {
         let wanted = |p: &[u8]| {
             p.ends_with(b".py") || p.ends_with(b".pyw") || p.ends_with(b".ipynb") || (scripts && is_extensionless(p))
         };
+        let raw = |o: &Oid| o.as_bytes().try_into().unwrap_or_default();
         // `entries` holds `.py` paths, the configuration and files without
         // an extension.
-        let mut files: Vec<(PathBuf, Oid)> = self
+        let mut files: Vec<(PathBuf, [u8; 20])> = self
             .entries
             .iter()
             .filter(|(p, _)| wanted(p.as_encoded_bytes()))
-            .map(|(p, o)| (PathBuf::from(p), *o))
+            .map(|(p, o)| (PathBuf::from(p), raw(o)))
             .collect();
         if let Some(index) = &self.index {
+            // The index's ids as they are (SHA-1, as `git_index::read`
+            // made sure): an `Oid` each would be a call into libgit2.
             for e in &index.entries {
                 let bytes = index.path(e);
-                if wanted(bytes)
-                    && is_blob_mode(e.mode)
-                    && let Ok(oid) = Oid::from_bytes(&e.oid)
-                {
-                    files.push((bytes_to_path(bytes), oid));
+                if wanted(bytes) && is_blob_mode(e.mode) {
+                    files.push((bytes_to_path(bytes), e.oid));
                 }
             }
         }
@@ -325,7 +328,7 @@ impl GitTree {
                 self.overrides
                     .iter()
                     .filter(|(p, _)| wanted(p.as_encoded_bytes()))
-                    .filter_map(|(p, o)| o.map(|o| (PathBuf::from(p), o))),
+                    .filter_map(|(p, o)| o.as_ref().map(|o| (PathBuf::from(p), raw(o)))),
             );
         }
         // Compared as bytes: `Path`'s own comparisons walk components, and

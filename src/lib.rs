@@ -15,6 +15,7 @@ pub mod hook;
 pub mod hosts;
 pub mod modes;
 pub mod notebook;
+pub mod par;
 pub mod paths;
 pub mod prefilter;
 pub mod project;

@@ -16,11 +16,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use git2::Repository;
-use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use crate::analysis::check_module;
-use crate::facts_cache::FactsCache;
+use crate::facts_cache::{BlobId, FactsCache};
 use crate::finding::Finding;
 use crate::git::{self, Added, Change, ChangeSpec, GitError, PathChange};
 use crate::prefilter::{self, Facts};
@@ -90,9 +89,8 @@ fn read_facts(
     opts: &ScanOptions,
     problems: &mut Vec<FileProblem>,
 ) -> Vec<(PathBuf, Facts)> {
-    let read: Vec<Result<Option<(PathBuf, Facts)>, FileProblem>> = paths
-        .par_iter()
-        .map(|path| {
+    let read: Vec<Result<Option<(PathBuf, Facts)>, FileProblem>> =
+        crate::par::map(paths, crate::par::MIN_BLOBS, |path| {
             let script = path.extension().is_none();
             let too_large = |size: u64| FileProblem {
                 path: path.to_path_buf(),
@@ -115,8 +113,7 @@ fn read_facts(
                 return Err(too_large(bytes.len() as u64));
             }
             facts_of(path, &bytes, opts).map(|f| Some((path.to_path_buf(), f)))
-        })
-        .collect();
+        });
     let mut out = Vec::with_capacity(read.len());
     for r in read {
         match r {
@@ -146,13 +143,22 @@ struct Imports<'c> {
 impl<'c> Snapshot<'c> {
     /// The files that are, or import (transitively), one of `seeds`.
     fn importers_of(&self, seeds: &FxHashSet<&Path>) -> HashSet<PathBuf> {
-        let mut reached: Vec<bool> = self.files.iter().map(|(p, _)| seeds.contains(p.as_path())).collect();
-        let mut frontier: Vec<usize> = (0..self.files.len()).filter(|&i| reached[i]).collect();
+        // The seeds found by search, not the snapshot's paths hashed: a
+        // commit changes a few files of thousands.
+        let mut reached = vec![false; self.files.len()];
+        let mut frontier: Vec<usize> = seeds.iter().filter_map(|p| self.index_of(p)).collect();
+        frontier.sort_unstable();
+        frontier.dedup();
+        for &i in &frontier {
+            reached[i] = true;
+        }
         while !frontier.is_empty() {
             // An import can name a module only by its last component (a
             // package by its directory): test that before resolving.
             let targets: FxHashSet<&Path> = frontier.iter().map(|&i| self.files[i].0.as_path()).collect();
             let names: FxHashSet<&str> = targets.iter().filter_map(|p| module_name(p)).collect();
+            // Iterated once per file: a list, not the set.
+            let needles: Vec<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
             frontier.clear();
             for (i, (path, imports)) in self.files.iter().enumerate() {
                 if reached[i] {
@@ -160,8 +166,8 @@ impl<'c> Snapshot<'c> {
                 }
                 // Most files name none of them: one substring search each.
                 let text = imports.text.as_bytes();
-                let relative = text.first() == Some(&b'.') || memchr::memmem::find(text, b"\n.").is_some();
-                if !relative && !names.iter().any(|n| memchr::memmem::find(text, n.as_bytes()).is_some()) {
+                let relative = text.first() == Some(&b'.') || has_line_starting_with_dot(text);
+                if !relative && !needles.iter().any(|n| contains(text, n)) {
                     continue;
                 }
                 let hit = imports.text.lines().any(|line| {
@@ -208,10 +214,39 @@ impl<'c> Snapshot<'c> {
     }
 
     fn get(&self, path: &Path) -> Option<&Imports<'c>> {
-        let key = path.as_os_str().as_encoded_bytes();
-        let i = self.files.binary_search_by(|(p, _)| p.as_os_str().as_encoded_bytes().cmp(key)).ok()?;
-        Some(&self.files[i].1)
+        Some(&self.files[self.index_of(path)?].1)
     }
+
+    fn index_of(&self, path: &Path) -> Option<usize> {
+        let key = path.as_os_str().as_encoded_bytes();
+        self.files.binary_search_by(|(p, _)| p.as_os_str().as_encoded_bytes().cmp(key)).ok()
+    }
+}
+
+// The import texts searched are a few dozen bytes each, thousands of
+// them: `memmem` and `memchr` spend more per call setting up than
+// searching. Byte pairs are compared without branching (the compiler
+// vectorises it); only a text holding the needle's first two bytes is
+// searched exactly.
+
+/// Does `text` hold `needle`?
+fn contains(text: &[u8], needle: &[u8]) -> bool {
+    match needle {
+        [] => true,
+        [a] => text.iter().fold(false, |hit, b| hit | (b == a)),
+        [a, b, ..] => has_pair(text, *a, *b) && text.windows(needle.len()).any(|w| w == needle),
+    }
+}
+
+/// Does `text` hold `a` followed by `b`?
+fn has_pair(text: &[u8], a: u8, b: u8) -> bool {
+    let next = text.get(1..).unwrap_or_default();
+    text.iter().zip(next).fold(false, |hit, (x, y)| hit | ((*x == a) & (*y == b)))
+}
+
+/// Does a line after the first start with a dot (a relative import)?
+fn has_line_starting_with_dot(text: &[u8]) -> bool {
+    has_pair(text, b'\n', b'.')
 }
 
 /// The name an import uses for the module at `path`: `b` for `a/b.py`,
@@ -230,58 +265,62 @@ fn module_name(path: &Path) -> Option<&str> {
 /// names Python. Blobs that cannot be read are returned apart.
 fn snapshot_imports<'c>(
     project: &Project,
-    listing: Vec<(PathBuf, git2::Oid)>,
+    listing: Vec<(PathBuf, BlobId)>,
     opts: &ScanOptions,
     cache: &'c FactsCache,
     known: Option<&Snapshot<'c>>,
-    same_blob: impl Fn(&Path) -> bool + Sync,
+    same_blob: impl Fn(&Path) -> bool,
 ) -> (Vec<(PathBuf, Imports<'c>)>, Vec<PathBuf>) {
-    let read: Vec<Result<Option<(PathBuf, Imports<'c>)>, PathBuf>> = listing
-        .into_par_iter()
-        .map(|(path, id)| {
-            if let Some(f) = known.filter(|_| same_blob(&path)).and_then(|k| k.get(&path)) {
-                let f = f.clone();
-                return Ok(Some((path, f)));
-            }
-            let mut id: [u8; 20] = id.as_bytes().try_into().unwrap_or_default();
-            // A notebook's facts are of its code, not its bytes: they are kept
-            // under the blob id complemented, so the same blob named `.py`
-            // (a different reading) has its own record.
-            if crate::notebook::is_notebook(&path) {
-                id.iter_mut().for_each(|b| *b = !*b);
-            }
-            match cache.get(&id) {
-                Some(Some((run_call, _, text))) => {
-                    return Ok(Some((path, Imports { run_call, text: Cow::Borrowed(text) })));
-                }
-                Some(None) => return Ok(None),
-                None => {}
-            }
-            // A blob that cannot be read is not remembered: it is named
-            // (its importers are not judged), and read again next time.
-            let Ok(bytes) = project.tree().read(&path) else { return Err(path) };
-            if path.extension().is_none() && !crate::scan::has_python_shebang(&bytes) {
-                cache.put(id, None);
-                return Ok(None);
-            }
-            let mut facts = prefilter::facts(&path, &bytes, &opts.extra_tokens);
-            facts.add_loaded_modules(&bytes, &path);
-            cache.put(id, Some(&facts));
-            let (run_call, _, text) = facts.portable();
-            Ok(Some((path, Imports { run_call, text: Cow::Owned(text.to_string()) })))
-        })
-        .collect();
-    let (mut files, mut unreadable) = (Vec::with_capacity(read.len()), Vec::new());
-    for r in read {
+    // The blobs known (the other snapshot's, the cache's) on this thread:
+    // a lookup each. Only the others are read, in parallel when many.
+    let mut files = Vec::with_capacity(listing.len());
+    let mut to_read: Vec<(PathBuf, BlobId)> = Vec::new();
+    for (path, id) in listing {
+        if let Some(f) = known.filter(|_| same_blob(&path)).and_then(|k| k.get(&path)) {
+            let f = f.clone();
+            files.push((path, f));
+            continue;
+        }
+        let mut id = id;
+        // A notebook's facts are of its code, not its bytes: they are kept
+        // under the blob id complemented, so the same blob named `.py`
+        // (a different reading) has its own record.
+        // (The suffix first: `Path::extension` parses components, and this
+        // is asked of every file of the snapshot.)
+        if path.as_os_str().as_encoded_bytes().ends_with(b".ipynb") && crate::notebook::is_notebook(&path) {
+            id.iter_mut().for_each(|b| *b = !*b);
+        }
+        match cache.get(&id) {
+            Some(Some((run_call, _, text))) => files.push((path, Imports { run_call, text: Cow::Borrowed(text) })),
+            Some(None) => {}
+            None => to_read.push((path, id)),
+        }
+    }
+    let read: Vec<Result<Option<Imports<'c>>, ()>> = crate::par::map(&to_read, crate::par::MIN_BLOBS, |(path, id)| {
+        // A blob that cannot be read is not remembered: it is named (its
+        // importers are not judged), and read again next time.
+        let bytes = project.tree().read(path).map_err(|_| ())?;
+        if path.extension().is_none() && !crate::scan::has_python_shebang(&bytes) {
+            cache.put(*id, None);
+            return Ok(None);
+        }
+        let mut facts = prefilter::facts(path, &bytes, &opts.extra_tokens);
+        facts.add_loaded_modules(&bytes, path);
+        cache.put(*id, Some(&facts));
+        let (run_call, _, text) = facts.portable();
+        Ok(Some(Imports { run_call, text: Cow::Owned(text.to_string()) }))
+    });
+    let mut unreadable = Vec::new();
+    for ((path, _), r) in to_read.into_iter().zip(read) {
         match r {
-            Ok(Some(f)) => files.push(f),
+            Ok(Some(f)) => files.push((path, f)),
             Ok(None) => {}
-            Err(p) => unreadable.push(p),
+            Err(()) => unreadable.push(path),
         }
     }
     // Sorted by bytes, as `Snapshot::get` searches (cheaper than by path
-    // components).
-    files.sort_unstable_by(|a, b| a.0.as_os_str().as_encoded_bytes().cmp(b.0.as_os_str().as_encoded_bytes()));
+    // components): two sorted runs, merged by a stable sort in one pass.
+    files.sort_by(|a, b| a.0.as_os_str().as_encoded_bytes().cmp(b.0.as_os_str().as_encoded_bytes()));
     (files, unreadable)
 }
 
@@ -394,9 +433,8 @@ fn judge_change(
         .collect();
     outcome.parsed = candidates.len();
 
-    let results: Vec<(Option<FileReport>, Vec<Finding>, Option<FileProblem>)> = candidates
-        .par_iter()
-        .map(|path| {
+    let results: Vec<(Option<FileReport>, Vec<Finding>, Option<FileProblem>)> =
+        crate::par::map(&candidates, crate::par::MIN_MODULES, |path| {
             let old_path = renamed.get(path.as_path()).unwrap_or(path);
             // The base is analysed only where the snapshot has findings to
             // compare (most affected files have none).
@@ -423,8 +461,7 @@ fn judge_change(
                     (None, Vec::new(), Some(p))
                 }
             }
-        })
-        .collect();
+        });
 
     let why = Why { deltas: &deltas, added: &added, config_changed, renamed: &renamed, snapshot: &new_snap };
     for (report, base_findings, problem) in results {
@@ -585,5 +622,22 @@ impl Why<'_> {
         }
         "the call is unchanged; a package marker (__init__.py) added or removed in this commit changes what it imports"
             .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_searches_agree_with_memmem() {
+        let texts: &[&[u8]] = &[b"", b"a", b"os\npkg.m4", b".config\nm", b"m4", b"xm", b"m\n.", b"pkg.sub.m0\nos"];
+        let needles: &[&[u8]] = &[b"", b"m", b"m4", b"\n.", b"pkg.sub", b"os\npkg.m4x"];
+        for text in texts {
+            for needle in needles {
+                assert_eq!(contains(text, needle), memchr::memmem::find(text, needle).is_some(), "{text:?} {needle:?}");
+            }
+            assert_eq!(has_line_starting_with_dot(text), memchr::memmem::find(text, b"\n.").is_some());
+        }
     }
 }

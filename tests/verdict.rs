@@ -592,3 +592,42 @@ fn a_framework_fix_hook_reports_on_pushes_and_crlf_checkouts_compare_as_committe
     let out = cmd.current_dir(&r.root).args(["--pre-commit", "legacy.py"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// The staged verdict when `apps` modules import a changed constant: run
+/// twice, with the facts cache cold (every blob read) and warm (the one
+/// changed blob read).
+fn verdict_over_many_importers(apps: usize) -> (String, String) {
+    let r = Repo::new();
+    let mut files = vec![("config.py".to_string(), "HOST = \"127.0.0.1\"\n".to_string())];
+    for i in 0..apps {
+        files.push((format!("pkg/m{i:03}.py"), format!("# {i}\n{APP_HOST}")));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
+    r.seed(&files);
+    r.write("config.py", "HOST = \"0.0.0.0\"\n");
+    r.ok(&["add", "-A"]);
+    let cold = r.fbg(&[]);
+    let warm = r.fbg(&[]);
+    assert!(r.root.join(".git/flask-bind-guard/facts").is_file());
+    for out in [&cold, &warm] {
+        assert_eq!(out.status.code(), Some(1), "{}", text(out));
+        for i in 0..apps {
+            let line = format!("pkg/m{i:03}.py:5:1: FBG001");
+            assert!(text(out).contains(&line), "{apps} apps: missing {line}\n{}", text(out));
+        }
+        assert!(text(out).contains("host now \"0.0.0.0\": config.py:1 changed in this commit"), "{}", text(out));
+    }
+    (text(&cold), text(&warm))
+}
+
+#[test]
+fn blobs_and_modules_read_on_one_thread_or_many_give_the_same_verdict() {
+    use flask_bind_guard::par::{MIN_BLOBS, MIN_MODULES};
+    // Few: every blob and module on the main thread.
+    let (cold, warm) = verdict_over_many_importers(MIN_MODULES.min(MIN_BLOBS) - 2);
+    assert_eq!(cold, warm);
+    // Many: a cold cache reads the blobs on rayon's pool, a warm one on the
+    // main thread; the modules are analysed on the pool.
+    let (cold, warm) = verdict_over_many_importers(MIN_BLOBS + MIN_MODULES);
+    assert_eq!(cold, warm);
+}
