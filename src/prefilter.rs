@@ -299,8 +299,8 @@ pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> F
 /// notebook, its joined cells).
 pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let run_call = has_run_call(bytes);
     let imports = imports(bytes, path);
+    let run_call = has_run_word(bytes) || (imports_script_server(&imports) && has_script_server(bytes));
     let app_import = imports.app || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
     Facts { run_call, app_import, imports }
 }
@@ -317,6 +317,17 @@ fn is_ident(b: u8) -> bool {
 /// "127.0.0.1", port=5000)`) does not count (see [`settled_call`]).
 pub fn has_run_call(b: &[u8]) -> bool {
     has_run_word(b) || has_script_server(b)
+}
+
+/// Does the file import Flask-Script (`flask_script`, `flask.ext.script`)
+/// or a name `Server` from anywhere? Only then is it searched for
+/// `Server(...)` (one pass less over every other file). A `Server`
+/// re-exported by a module of the project and reached through a star
+/// import is the one form this misses.
+fn imports_script_server(imports: &Imports) -> bool {
+    imports.iter().any(|(_, d)| {
+        d.starts_with("flask_script") || d.starts_with("flask.ext.script") || d == "Server" || d.ends_with(".Server")
+    })
 }
 
 /// Flask-Script's `Server(...)` called with arguments that may bind every
