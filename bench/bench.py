@@ -95,6 +95,20 @@ def run_once(cmd: list[str], cwd: Path) -> tuple[float, int]:
     return time.perf_counter() - start, usage.ru_maxrss
 
 
+def peak_rss_kb(cmd: list[str], cwd: Path) -> int | None:
+    """Peak RSS of one extra, untimed run, as GNU time reports it: the
+    rusage of a child forked from a small process. (A child forked from
+    this script starts from the script's own RSS, so wait4's figure is a
+    floor of about 20 MB, not the tool's.) None without /usr/bin/time."""
+    if not Path("/usr/bin/time").exists():
+        return None
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    last = out.stderr.strip().splitlines()[-1:] or [""]
+    return int(last[0]) if last[0].isdigit() else None
+
+
 def summary(samples: list[tuple[float, int]]) -> dict:
     times = sorted(t for t, _ in samples)
     return {"min": times[0], "median": times[len(times) // 2], "peak_mb": max(m for _, m in samples) / 1024}
@@ -170,6 +184,10 @@ def main() -> None:
             # Minutes per run: measured on its own, without a warm-up round
             # (the tree is in the page cache by now).
             results.append((name, summary([run_once(cmd, tree) for _ in range(runs)])))
+    for name, cmd, _ in fast:
+        rss = peak_rss_kb(cmd, tree)
+        if rss is not None:
+            dict(results)[name]["peak_mb"] = rss / 1024
     for name, r in results:
         print(f"  measured {name}: median {r['median']:.3f}s", file=sys.stderr)
     base = results[0][1]["median"]
