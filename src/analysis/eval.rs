@@ -46,7 +46,23 @@ pub struct Evaluator<'p> {
     module_attrs: RefCell<FxHashMap<(usize, String, usize), Value>>,
     /// Parameter values (module, function, index) as already worked out.
     params: RefCell<FxHashMap<(usize, ScopeId, usize), Value>>,
+    /// Calls being evaluated into (`env("HOST", "0.0.0.0")` returning
+    /// `os.environ.get(key, default)`): their arguments are the parameters'
+    /// values, this call's and not every caller's.
+    frames: RefCell<Vec<Frame>>,
 }
+
+/// One call of a project function being evaluated: the argument (with the
+/// caller's context) each parameter receives, `None` where it takes its
+/// default.
+struct Frame {
+    module: usize,
+    scope: ScopeId,
+    args: Vec<Option<(Ctx, Expr)>>,
+}
+
+/// Calls evaluated into, nested, before the rest are taken as unknown.
+const MAX_FRAMES: usize = 8;
 
 enum BindingKind<'m> {
     Assign(&'m Stmt),
@@ -86,6 +102,7 @@ impl<'p> Evaluator<'p> {
             root: None,
             module_attrs: RefCell::new(FxHashMap::default()),
             params: RefCell::new(FxHashMap::default()),
+            frames: RefCell::new(Vec::new()),
         }
     }
 
@@ -464,6 +481,24 @@ impl<'p> Evaluator<'p> {
                 return Value::Instance(m.clone(), parent, None);
             }
         }
+        // Evaluated into from a call: that call's argument.
+        let key = Arc::as_ptr(m) as usize;
+        let framed = self
+            .frames
+            .borrow()
+            .iter()
+            .rev()
+            .find(|fr| fr.module == key && fr.scope == scope)
+            .map(|fr| fr.args.get(index).cloned().flatten());
+        if let Some(arg) = framed {
+            return match arg {
+                Some((cx, e)) => self.eval(&cx, &e, depth),
+                None => match &p.default {
+                    Some(d) => self.eval(&Ctx { module: m.clone(), scope: parent, pos: s.span.start }, d, depth),
+                    None => Value::Unknown,
+                },
+            };
+        }
         // An annotation naming an application class says what it is.
         let cx = Ctx { module: m.clone(), scope: parent, pos: s.span.start };
         if let Some(ann) = &p.annotation {
@@ -573,7 +608,9 @@ impl<'p> Evaluator<'p> {
             return v.clone();
         }
         let v = self.passed_or_default_uncached(m, scope, index, depth);
-        if self.fuel.get() > 0 {
+        // Inside a call being evaluated, a caller's argument may depend on
+        // that call's parameters: not an answer for every caller.
+        if self.fuel.get() > 0 && self.frames.borrow().is_empty() {
             self.params.borrow_mut().insert(memo, v.clone());
         }
         v
@@ -1352,9 +1389,27 @@ impl<'p> Evaluator<'p> {
             // may override `run`, and what its methods set on `self` is
             // set on it).
             Value::Class(m, c) => Value::Instance(m, c, Some(Arc::new(Created { cx: cx.clone(), call: call.clone() }))),
-            Value::Function(m, f) => self.returns(&m, f, depth),
+            Value::Function(m, f) => self.call_function(cx, call, &m, f, depth),
             _ => Value::Unknown,
         }
+    }
+
+    /// What calling the project function `f` with `call`'s arguments
+    /// returns: its returns evaluated with its parameters bound to them
+    /// (when they line up plainly), else as for any caller.
+    fn call_function(&self, cx: &Ctx, call: &Call, m: &ModuleRef, f: ScopeId, depth: u32) -> Value {
+        let key = Arc::as_ptr(m) as usize;
+        let framed = {
+            let frames = self.frames.borrow();
+            frames.len() < MAX_FRAMES && !frames.iter().any(|fr| fr.module == key && fr.scope == f)
+        };
+        let Some(args) = framed.then(|| bind_args(cx, call, m, f)).flatten() else {
+            return self.returns(m, f, depth);
+        };
+        self.frames.borrow_mut().push(Frame { module: key, scope: f, args });
+        let v = self.returns(m, f, depth);
+        self.frames.borrow_mut().pop();
+        v
     }
 
     /// What a function returns, when all its `return`s agree (a bare
@@ -1723,6 +1778,41 @@ fn config_write<'m>(st: &'m Stmt, key: &str) -> Option<(&'m Expr, ConfigWrite<'m
         }
         _ => None,
     }
+}
+
+/// The arguments `call` passes to the parameters of `f`, when they line
+/// up plainly (no `*`/`**` on either side; `self`/`cls` skipped for a
+/// method called on an object); `None` otherwise.
+fn bind_args(cx: &Ctx, call: &Call, m: &ModuleRef, f: ScopeId) -> Option<Vec<Option<(Ctx, Expr)>>> {
+    let s = &m.scopes[f];
+    if s.params.iter().any(|p| p.splat) {
+        return None;
+    }
+    let parent = s.parent.unwrap_or(0);
+    let method = m.scopes[parent].kind == ScopeKind::Class && !s.decorators.iter().any(|d| d == "staticmethod");
+    if method && !matches!(call.func, Expr::Attr(..)) {
+        return None;
+    }
+    let mut bound: Vec<Option<(Ctx, Expr)>> = vec![None; s.params.len()];
+    let mut next = usize::from(method);
+    for a in &call.args {
+        match a {
+            Arg::Pos(e) => {
+                let p = s.params.get(next)?;
+                if p.keyword_only {
+                    return None;
+                }
+                bound[next] = Some((cx.clone(), e.clone()));
+                next += 1;
+            }
+            Arg::Kw(k, e) => {
+                let i = s.params.iter().position(|p| &p.name == k)?;
+                bound[i] = Some((cx.clone(), e.clone()));
+            }
+            Arg::Star(_) | Arg::DoubleStar(_) => return None,
+        }
+    }
+    Some(bound)
 }
 
 /// `f` applied to a known value, or to the default of an environment
