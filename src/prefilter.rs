@@ -283,8 +283,17 @@ pub fn split_level(line: &str) -> (u32, &str) {
 }
 
 /// Top-level modules whose import makes a file a root of application values.
-pub const APP_MODULES: &[&str] =
-    &["flask", "dash", "flask_socketio", "apiflask", "flask_openapi3", "jupyter_dash", "werkzeug", "flask_script"];
+pub const APP_MODULES: &[&str] = &[
+    "flask",
+    "dash",
+    "flask_socketio",
+    "apiflask",
+    "flask_openapi3",
+    "jupyter_dash",
+    "werkzeug",
+    "flask_script",
+    "eve",
+];
 
 pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     // A notebook's code, not its JSON (outputs may quote any code), is

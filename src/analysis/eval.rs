@@ -1712,7 +1712,13 @@ impl<'p> Evaluator<'p> {
 /// The dotted paths of application classes outside the repository.
 pub fn app_class(path: &str) -> Option<AppKind> {
     match path {
-        "flask.Flask" | "flask.app.Flask" | "apiflask.APIFlask" | "flask_openapi3.OpenAPI" => Some(AppKind::Flask),
+        // Eve's `Eve` is a Flask subclass that keeps Flask's `run`.
+        "flask.Flask"
+        | "flask.app.Flask"
+        | "apiflask.APIFlask"
+        | "flask_openapi3.OpenAPI"
+        | "eve.Eve"
+        | "eve.flaskapp.Eve" => Some(AppKind::Flask),
         "dash.Dash" | "dash.dash.Dash" | "jupyter_dash.JupyterDash" => Some(AppKind::Dash),
         _ => None,
     }
