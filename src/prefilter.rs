@@ -329,14 +329,12 @@ pub fn has_run_call(b: &[u8]) -> bool {
 }
 
 /// Does the file import Flask-Script (`flask_script`, `flask.ext.script`)
-/// or a name `Server` from anywhere? Only then is it searched for
-/// `Server(...)` (one pass less over every other file). A `Server`
-/// re-exported by a module of the project and reached through a star
-/// import is the one form this misses.
+/// itself? Only then is it searched for `Server(...)`: one pass less over
+/// every other file, and no parse of the many projects with a `Server`
+/// class of their own. A `Server` that a module of the project re-exports
+/// is the one form this misses.
 fn imports_script_server(imports: &Imports) -> bool {
-    imports.iter().any(|(_, d)| {
-        d.starts_with("flask_script") || d.starts_with("flask.ext.script") || d == "Server" || d.ends_with(".Server")
-    })
+    imports.iter().any(|(level, d)| level == 0 && (d.starts_with("flask_script") || d.starts_with("flask.ext.script")))
 }
 
 /// Flask-Script's `Server(...)` called with arguments that may bind every
