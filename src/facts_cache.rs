@@ -12,8 +12,10 @@
 //! used, so it stays the size of the snapshots in use.
 //!
 //! Layout (integers little-endian): `FBGFACTS`, salt (u64), count (u32),
-//! then `count` records sorted by id (id: 20 bytes, flags: u8, text offset:
-//! u32, text length: u32), then the imports text the records point into.
+//! checksum (u64, of everything after the header: a flipped bit in a
+//! record would otherwise change a verdict, run after run), then `count`
+//! records sorted by id (id: 20 bytes, flags: u8, text offset: u32, text
+//! length: u32), then the imports text the records point into.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -22,12 +24,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::prefilter::Facts;
 
 const MAGIC: &[u8; 8] = b"FBGFACTS";
-const HEADER: usize = 8 + 8 + 4;
+const HEADER: usize = 8 + 8 + 4 + 8;
 const RECORD: usize = 20 + 1 + 4 + 4;
 const RUN_CALL: u8 = 1;
 const APP_IMPORT: u8 = 2;
-/// A file without an extension that is not a Python script.
+/// Its first line is no Python shebang (so, without an extension, it is
+/// no Python file).
 const NOT_PYTHON: u8 = 4;
+/// The record holds facts (a blob read only to see it is no script has
+/// none).
+const FACTS: u8 = 8;
+/// Its first line is a Python shebang.
+const SCRIPT: u8 = 16;
+
+/// What the cache knows of one blob. The same blob may be named `app.py`
+/// and `app` (no extension): whether it is Python depends on the name, so
+/// the facts and the first line's verdict are kept apart.
+#[derive(Debug, PartialEq)]
+pub struct Entry<'c> {
+    /// The [`Facts::portable`] parts of its facts, when computed.
+    pub facts: Option<(bool, bool, &'c str)>,
+    /// Whether its first line makes it a Python script, when known.
+    pub script: Option<bool>,
+}
 
 pub type BlobId = [u8; 20];
 
@@ -69,26 +88,33 @@ impl FactsCache {
         FactsCache { path, salt, bytes, count, starts, text, hit, fresh: Mutex::default() }
     }
 
-    /// What the cache knows of blob `id`: `Some(None)` when it is not a
-    /// Python script, else the [`Facts::portable`] parts of its facts.
-    pub fn get(&self, id: &BlobId) -> Option<Option<(bool, bool, &str)>> {
+    /// What the cache knows of blob `id`.
+    pub fn get(&self, id: &BlobId) -> Option<Entry<'_>> {
         let (i, flags, text) = self.find(id)?;
         self.hit[i].store(true, Ordering::Relaxed);
-        if flags & NOT_PYTHON != 0 {
-            return Some(None);
-        }
-        Some(Some((flags & RUN_CALL != 0, flags & APP_IMPORT != 0, text)))
+        let facts = (flags & FACTS != 0).then_some((flags & RUN_CALL != 0, flags & APP_IMPORT != 0, text));
+        let script = match (flags & SCRIPT != 0, flags & NOT_PYTHON != 0) {
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            _ => None,
+        };
+        Some(Entry { facts, script })
     }
 
-    /// Remember the facts of blob `id` (computed because `get` had none);
-    /// `None`: a file without an extension that is no Python script.
-    pub fn put(&self, id: BlobId, facts: Option<&Facts>) {
-        let (flags, text) = match facts {
+    /// Remember what this run learnt of blob `id`: its facts, when read as
+    /// Python, and whether its first line makes it a script, when looked at.
+    pub fn put(&self, id: BlobId, facts: Option<&Facts>, script: Option<bool>) {
+        let (mut flags, text) = match facts {
             Some(facts) => {
                 let (run_call, app_import, text) = facts.portable();
-                (if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 }, text)
+                (FACTS | if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 }, text)
             }
-            None => (NOT_PYTHON, ""),
+            None => (0, ""),
+        };
+        flags |= match script {
+            Some(true) => SCRIPT,
+            Some(false) => NOT_PYTHON,
+            None => 0,
         };
         lock(&self.fresh).push((id, flags, text.to_string()));
     }
@@ -140,12 +166,21 @@ impl FactsCache {
                 used.push((&r[..20], r[20], text));
             }
         }
-        used.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        used.dedup_by(|a, b| a.0 == b.0);
+        // One record per blob: what two names of it taught is merged (the
+        // facts come from the record that has them).
+        used.sort_unstable_by(|a, b| a.0.cmp(b.0).then((b.1 & FACTS).cmp(&(a.1 & FACTS))));
+        used.dedup_by(|later, first| {
+            let same = later.0 == first.0;
+            if same {
+                first.1 |= later.1 & (SCRIPT | NOT_PYTHON);
+            }
+            same
+        });
         let mut out = Vec::with_capacity(HEADER + used.len() * RECORD + used.iter().map(|u| u.2.len()).sum::<usize>());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.salt.to_le_bytes());
         out.extend_from_slice(&(used.len() as u32).to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
         let mut offset = 0u32;
         for (id, flags, text) in &used {
             out.extend_from_slice(id);
@@ -157,6 +192,8 @@ impl FactsCache {
         for (_, _, text) in &used {
             out.extend_from_slice(text.as_bytes());
         }
+        let sum = checksum(&out[HEADER..]);
+        out[HEADER - 8..HEADER].copy_from_slice(&sum.to_le_bytes());
         let Some(dir) = path.parent() else { return };
         let _ = std::fs::create_dir_all(dir).and_then(|()| {
             let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -177,11 +214,18 @@ fn salt(extra_tokens: &[String]) -> u64 {
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     // Bumped whenever what the facts hold changes (a rebuilt binary of the
     // same version must not read older facts).
-    h.write(b"\0facts-v3: imports, loaded modules, settled calls, Flask-Script Server imported here\0");
+    h.write(b"\0facts-v4: imports, loaded modules, settled calls, Flask-Script Server imported here; checksummed\0");
     for t in extra_tokens {
         h.write(t.as_bytes());
         h.write(b"\0");
     }
+    h.finish()
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x6662_6766_6163_7473).build_hasher();
+    h.write(bytes);
     h.finish()
 }
 
@@ -192,6 +236,10 @@ fn valid(bytes: &[u8], salt: u64) -> Option<(usize, String)> {
         return None;
     }
     let count = u32::from_le_bytes(bytes.get(16..20)?.try_into().ok()?) as usize;
+    let sum = u64::from_le_bytes(bytes.get(20..HEADER)?.try_into().ok()?);
+    if checksum(&bytes[HEADER..]) != sum {
+        return None;
+    }
     let text_start = count.checked_mul(RECORD)?.checked_add(HEADER)?;
     let text = std::str::from_utf8(bytes.get(text_start..)?).ok()?;
     Some((count, text.to_string()))
@@ -212,12 +260,16 @@ mod tests {
         let first = facts(body);
         let cache = FactsCache::open(dir.path(), &[]);
         assert!(cache.get(&[7; 20]).is_none());
-        cache.put([7; 20], Some(&first));
-        cache.put([9; 20], None);
+        cache.put([7; 20], Some(&first), None);
+        cache.put([9; 20], None, Some(false));
+        // One blob, two names: `app.py` read as Python, `app` no script.
+        cache.put([5; 20], None, Some(false));
+        cache.put([5; 20], Some(&first), None);
         cache.save();
         let cache = FactsCache::open(dir.path(), &[]);
-        assert_eq!(cache.get(&[7; 20]), Some(Some(first.portable())));
-        assert_eq!(cache.get(&[9; 20]), Some(None));
+        assert_eq!(cache.get(&[7; 20]), Some(Entry { facts: Some(first.portable()), script: None }));
+        assert_eq!(cache.get(&[9; 20]), Some(Entry { facts: None, script: Some(false) }));
+        assert_eq!(cache.get(&[5; 20]), Some(Entry { facts: Some(first.portable()), script: Some(false) }));
         assert!(cache.get(&[8; 20]).is_none());
         // Another configuration: not the same facts.
         let other = FactsCache::open(dir.path(), &["myapp".into()]);
@@ -233,5 +285,13 @@ mod tests {
         bad[HEADER + 21..HEADER + 29].fill(0xff);
         std::fs::write(&file, &bad).unwrap();
         assert!(FactsCache::open(dir.path(), &[]).get(&[7; 20]).is_none());
+        // Well-formed but altered (a flag bit, a byte of text): empty too,
+        // not a changed verdict.
+        for at in [HEADER + 20, bytes.len() - 1] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 1;
+            std::fs::write(&file, &bad).unwrap();
+            assert!(FactsCache::open(dir.path(), &[]).get(&[7; 20]).is_none(), "byte {at} flipped");
+        }
     }
 }

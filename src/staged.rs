@@ -290,23 +290,32 @@ fn snapshot_imports<'c>(
         if path.as_os_str().as_encoded_bytes().ends_with(b".ipynb") && crate::notebook::is_notebook(&path) {
             id.iter_mut().for_each(|b| *b = !*b);
         }
+        // Without an extension a file is Python by its first line; the same
+        // blob may also be named `app.py` (what one name taught is not
+        // taken for the other).
+        let script = path.extension().is_none();
         match cache.get(&id) {
-            Some(Some((run_call, _, text))) => files.push((path, Imports { run_call, text: Cow::Borrowed(text) })),
-            Some(None) => {}
-            None => to_read.push((path, id)),
+            Some(e) if script && e.script == Some(false) => {}
+            Some(crate::facts_cache::Entry { facts: Some((run_call, _, text)), script: s })
+                if !script || s == Some(true) =>
+            {
+                files.push((path, Imports { run_call, text: Cow::Borrowed(text) }))
+            }
+            _ => to_read.push((path, id)),
         }
     }
     let read: Vec<Result<Option<Imports<'c>>, ()>> = crate::par::map(&to_read, crate::par::MIN_BLOBS, |(path, id)| {
         // A blob that cannot be read is not remembered: it is named (its
         // importers are not judged), and read again next time.
         let bytes = project.tree().read(path).map_err(|_| ())?;
-        if path.extension().is_none() && !crate::scan::has_python_shebang(&bytes) {
-            cache.put(*id, None);
+        let script = path.extension().is_none().then(|| crate::scan::has_python_shebang(&bytes));
+        if script == Some(false) {
+            cache.put(*id, None, script);
             return Ok(None);
         }
         let mut facts = prefilter::facts(path, &bytes, &opts.extra_tokens);
         facts.add_loaded_modules(&bytes, path);
-        cache.put(*id, Some(&facts));
+        cache.put(*id, Some(&facts), script);
         let (run_call, _, text) = facts.portable();
         Ok(Some(Imports { run_call, text: Cow::Owned(text.to_string()) }))
     });

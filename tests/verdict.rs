@@ -226,6 +226,51 @@ fn a_warm_or_corrupt_facts_cache_gives_the_same_verdict() {
     }
 }
 
+/// A well-formed cache whose records were altered (a flag bit cleared)
+/// is not believed: the checksum empties it, the verdict stays.
+#[test]
+fn an_altered_facts_cache_is_not_believed() {
+    let r = Repo::new();
+    r.seed(&[("config.py", "HOST = \"127.0.0.1\"\n"), ("app.py", APP_HOST), ("util.py", "X = 1\n")]);
+    r.install();
+    r.write("util.py", "X = 2\n");
+    r.ok(&["add", "-A"]);
+    assert!(r.commit(&[]).status.success());
+    let cache = r.root.join(".git/flask-bind-guard/facts");
+    r.write("config.py", "HOST = \"0.0.0.0\"\n");
+    r.ok(&["add", "-A"]);
+    let good = std::fs::read(&cache).unwrap();
+    // Clear every flags byte in turn: each record says "no server start".
+    let header = 28;
+    let records = u32::from_le_bytes(good[16..20].try_into().unwrap()) as usize;
+    for i in 0..records {
+        let mut bad = good.clone();
+        bad[header + i * 29 + 20] = 0;
+        std::fs::write(&cache, &bad).unwrap();
+        let out = r.commit(&[]);
+        assert!(!out.status.success() && text(&out).contains("app.py:4:1: FBG001"), "record {i}: {}", text(&out));
+    }
+}
+
+/// One blob named `app.py` and `app` (no extension, no shebang): Python by
+/// the first name, not by the second; a warm cache agrees with a cold one.
+#[test]
+fn one_blob_under_a_python_name_and_a_plain_name_is_judged_alike_cold_and_warm() {
+    let r = Repo::new();
+    let app = "from flask import Flask\nfrom pkg import settings\napp = Flask(__name__)\napp.run(host=settings.HOST)\n";
+    r.seed(&[("pkg/__init__.py", ""), ("pkg/settings.py", "HOST = \"127.0.0.1\"\n"), ("app.py", app), ("a_copy", app)]);
+    r.install();
+    r.write("pkg/settings.py", "HOST = \"0.0.0.0\"\n");
+    r.ok(&["add", "-A"]);
+    let cache = r.root.join(".git/flask-bind-guard/facts");
+    let _ = std::fs::remove_file(&cache);
+    for run in ["cold", "warm", "warm again"] {
+        let out = r.commit(&[]);
+        assert!(!out.status.success() && text(&out).contains("app.py:4:1: FBG001"), "{run}: {}", text(&out));
+        assert!(!text(&out).contains("a_copy"), "{run}: {}", text(&out));
+    }
+}
+
 #[test]
 fn importers_are_found_through_every_import_form_and_chain() {
     let forms: &[(&str, &[(&str, &str)])] = &[
