@@ -329,10 +329,10 @@ pub fn has_run_call(b: &[u8]) -> bool {
 }
 
 /// Does the file import Flask-Script (`flask_script`, `flask.ext.script`)
-/// itself? Only then is it searched for `Server(...)`: one pass less over
+/// itself? Only then is it searched for `Server(...)` (one pass less over
 /// every other file, and no parse of the many projects with a `Server`
-/// class of their own. A `Server` that a module of the project re-exports
-/// is the one form this misses.
+/// class of their own); the analysis takes `Server` for a start in such
+/// files only too, so the two agree.
 fn imports_script_server(imports: &Imports) -> bool {
     imports.iter().any(|(level, d)| level == 0 && (d.starts_with("flask_script") || d.starts_with("flask.ext.script")))
 }

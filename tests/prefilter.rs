@@ -195,3 +195,24 @@ fn settled_starts_are_not_parsed_but_star_imported_partials_are() {
     let (_, parsed) = findings(root, "svc.py", false);
     assert_eq!(parsed, 1);
 }
+
+/// Flask-Script's `Server` counts in files that import Flask-Script: both
+/// scans agree on a re-export used through a module of the project.
+#[test]
+fn flask_script_server_is_judged_alike_with_and_without_the_prefilter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
+    write("commands.py", "from flask_script import Server, Manager\n");
+    write(
+        "manage.py",
+        "from flask import Flask\nimport commands\napp = Flask(__name__)\nmanager = commands.Manager(app)\nmanager.add_command('runserver', commands.Server(host='0.0.0.0'))\n",
+    );
+    write("star.py", "from commands import *\nServer(host='0.0.0.0')\n");
+    write(
+        "direct.py",
+        "from flask_script import Manager, Server\nmanager = Manager()\nmanager.add_command('runserver', Server(host='0.0.0.0'))\n",
+    );
+    assert_eq!(assert_same(root, "."), 1, "the file that imports Flask-Script");
+}

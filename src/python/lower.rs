@@ -1036,7 +1036,9 @@ pub(crate) fn unescape(s: &str) -> Option<String> {
 /// Callee names that start Werkzeug's server or hand such a callable on.
 const SERVER_ATTRS: [&str; 3] = ["run", "run_server", "run_simple"];
 
-/// Flask-Script's `Server(host=...)` command object starts the server too.
+/// Flask-Script's `Server(host=...)` command object starts the server too:
+/// a starter name in a module that imports Flask-Script itself (the byte
+/// prefilter looks for it in the same files only).
 const SCRIPT_SERVER: &str = "Server";
 
 /// Names a module binds to something that may start a server: a bound
@@ -1071,6 +1073,18 @@ fn starter_names(scopes: &[Scope]) -> Vec<String> {
     let mut names = Vec::new();
     for s in scopes {
         walk(&s.body, &mut names);
+    }
+    fn imports_script(stmts: &[Stmt]) -> bool {
+        stmts.iter().any(|st| match st {
+            Stmt::Import { bindings, .. } => bindings.iter().any(|(_, r)| {
+                r.level == 0 && (r.module.starts_with("flask_script") || r.module.starts_with("flask.ext.script"))
+            }),
+            Stmt::Block { branches, .. } => branches.iter().any(|(_, body)| imports_script(body)),
+            _ => false,
+        })
+    }
+    if scopes.iter().any(|s| imports_script(&s.body)) {
+        names.push(SCRIPT_SERVER.to_string());
     }
     names
 }
@@ -1110,10 +1124,8 @@ fn starter_node(n: Node, src: &str, names: &[String], depth: usize) -> bool {
         "attribute" => n
             .field(Field::Attribute)
             .and_then(|a| src.get(a.byte_range()))
-            .is_some_and(|a| SERVER_ATTRS.contains(&a) || a == SCRIPT_SERVER || names.iter().any(|s| s == a)),
-        "identifier" => src
-            .get(n.byte_range())
-            .is_some_and(|t| t == "run_simple" || t == SCRIPT_SERVER || names.iter().any(|s| s == t)),
+            .is_some_and(|a| SERVER_ATTRS.contains(&a) || names.iter().any(|s| s == a)),
+        "identifier" => src.get(n.byte_range()).is_some_and(|t| t == "run_simple" || names.iter().any(|s| s == t)),
         _ => false,
     }
 }
@@ -1145,7 +1157,6 @@ fn marks(src: &str, starters: &[String]) -> Vec<usize> {
     let bytes = src.as_bytes();
     let mut marks: Vec<usize> = memchr::memchr_iter(b'#', bytes).collect();
     marks.extend(memchr::memmem::find_iter(bytes, "run"));
-    marks.extend(memchr::memmem::find_iter(bytes, SCRIPT_SERVER));
     for name in starters {
         marks.extend(memchr::memmem::find_iter(bytes, name.as_bytes()));
     }
