@@ -82,6 +82,10 @@ pub struct Finding {
     pub debugger: Option<DebugSource>,
     /// Where the string literal holding the host is (for fixes).
     pub literal: Option<Loc>,
+    /// The callee is the server on some paths only (`server = app.run if
+    /// dev else serve`): the call's host also goes to the other server, so
+    /// it is not rewritten by `--fix`.
+    pub shared_call: bool,
     /// What is started ("Flask development server", ...).
     pub server: &'static str,
     /// What started it, when it was not called directly

@@ -328,6 +328,9 @@ fn plan(
     let Some(literal) = &f.literal else {
         return Err("the host is not a string literal".into());
     };
+    if f.shared_call {
+        return Err("the callable is the development server on some paths only; the host goes to the other server too: change it by hand".into());
+    }
     if literal.path != module.path {
         return Err(format!("the host is set in {}; fix it there", literal.path.display()));
     }

@@ -54,6 +54,18 @@ fn fix_rewrites_exactly_the_literals() {
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
+/// A callable that is the development server on one path only: its host
+/// also reaches the other server, so the call is left for a hand fix.
+#[test]
+fn a_call_shared_with_another_server_is_left_alone() {
+    let body = b"import os\nfrom functools import partial\nfrom flask import Flask\nfrom waitress import serve\napp = Flask(__name__)\nserver = app.run if os.getenv('DEV') == '1' else partial(serve, app)\nserver(host='0.0.0.0', port=8080)\n";
+    let p = project("app.py", body);
+    let out = bin(p.path()).args(["--fix", "--color", "never", "app.py"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read(p.path().join("app.py")).unwrap(), body);
+    assert!(text(&out).contains("the development server on some paths only"), "{}", text(&out));
+}
+
 #[test]
 fn diff_prints_and_writes_nothing() {
     let p = project("app.py", MIXED);

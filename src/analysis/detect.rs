@@ -107,6 +107,8 @@ fn signature(kind: ServerKind) -> Signature {
 /// it was written), and what started it when it was not called directly.
 struct Start {
     server: ServerValue,
+    /// The callee is this server on some paths only.
+    shared: bool,
     args: Vec<(Ctx, Arg)>,
     via: Option<String>,
 }
@@ -121,7 +123,8 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
         let via = (!sv.bound.is_empty()).then(|| "functools.partial".to_string());
         let mut args = sv.bound.clone();
         args.extend(here(&call.args));
-        return Some(Start { server: sv, args, via });
+        let shared = !matches!(callee, Value::Server(_));
+        return Some(Start { server: sv, args, via, shared });
     }
     let target = |e: &Expr| server_of(&ev.eval(cx, e, 0).present());
     // Handed to a thread or process: `(target, args, kwargs)` parameters.
@@ -143,7 +146,7 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
             args.push((cx.clone(), Arg::DoubleStar(e.clone())));
         }
         let via = path.rsplit_once('.').map_or(path.as_str(), |(_, n)| n).to_string();
-        return Some(Start { server, args, via: Some(via) });
+        return Some(Start { server, args, via: Some(via), shared: false });
     }
     // Handed to something that calls it with the rest of the arguments:
     // `executor.submit(f, *args, **kwargs)`, `gevent.spawn`,
@@ -199,7 +202,7 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
             .collect();
         args.extend(here(&rest));
     }
-    Some(Start { server, args, via: Some(name.to_string()) })
+    Some(Start { server, args, via: Some(name.to_string()), shared: false })
 }
 
 /// The server a callable value starts: the value itself, or, when branches
@@ -250,6 +253,7 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
         origin,
         debugger,
         literal,
+        shared_call: start.shared,
         server: sig.noun,
         via: start.via,
         suppressed: None,
