@@ -472,13 +472,23 @@ fn debugger(
     // `Flask.run` reads `FLASK_DEBUG` when it is set and lets it override
     // the app's setting: the last write before the call decides, when its
     // value is known ("0", "false", "no" and "" are off).
+    // A write that turns it on counts wherever it is (some path runs the
+    // debugger); one that turns it off only as the last, certain write.
     if sig.env_debug {
-        let known = ev.environ_writes(&at, "FLASK_DEBUG").into_iter().rev().find_map(|(v, line)| match v.present() {
-            Value::Str(s) => Some((!matches!(s.value.to_ascii_lowercase().as_str(), "" | "0" | "false" | "no"), line)),
-            _ => None,
-        });
-        if let Some((on, line)) = known {
-            return on.then(|| DebugSource::Environment { path: m.path.clone(), line });
+        let writes = ev.environ_writes(&at, "FLASK_DEBUG");
+        fn flag(v: &Value) -> Option<bool> {
+            match v {
+                Value::Str(s) => Some(!matches!(s.value.to_ascii_lowercase().as_str(), "" | "0" | "false" | "no")),
+                // `os.getenv("X", "1")`: what it is unless X is set.
+                Value::Env(e) => e.default.as_ref().and_then(flag),
+                _ => None,
+            }
+        }
+        if let Some(w) = writes.iter().rev().find(|w| flag(&w.value) == Some(true)) {
+            return Some(DebugSource::Environment { path: m.path.clone(), line: w.line });
+        }
+        if writes.last().is_some_and(|w| w.certain && flag(&w.value) == Some(false)) {
+            return None;
         }
     }
     let app = app?;

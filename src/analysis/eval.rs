@@ -52,6 +52,14 @@ pub struct Evaluator<'p> {
     frames: RefCell<Vec<Frame>>,
 }
 
+/// A write of an environment variable (see [`Evaluator::environ_writes`]).
+pub struct EnvWrite {
+    pub value: Value,
+    pub line: usize,
+    /// It always runs before the use (not in a branch, not a `setdefault`).
+    pub certain: bool,
+}
+
 /// One call of a project function being evaluated: the argument (with the
 /// caller's context) each parameter receives, `None` where it takes its
 /// default.
@@ -1338,6 +1346,9 @@ impl<'p> Evaluator<'p> {
                         call.positional(1).or_else(|| call.keyword("default")).map(|e| self.eval(cx, e, depth));
                     let default = match default {
                         Some(d) => Some(d),
+                        // `os.getenv("X")`: None when unset (not
+                        // `os.environ.setdefault`, which needs a value).
+                        None if call.args.len() <= 1 && p != "os.environ.setdefault" => Some(Value::None),
                         None if call.args.len() <= 1 => None,
                         None => return Value::Unknown,
                     };
@@ -1522,8 +1533,12 @@ impl<'p> Evaluator<'p> {
     /// `os.environ.update(...)`), in file order, as (value, line): those of
     /// `here`'s scope before it, and, from a function, the module's own
     /// (they run on import). Other functions may never run.
-    pub fn environ_writes(&self, here: &Ctx, var: &str) -> Vec<(Value, usize)> {
+    pub fn environ_writes(&self, here: &Ctx, var: &str) -> Vec<EnvWrite> {
         let module = &here.module;
+        // Statements that always run where they stand (not in a branch).
+        let mut plain: Vec<usize> =
+            module.scopes.iter().flat_map(|s| s.body.iter().map(|st| st.span().start)).collect();
+        plain.sort_unstable();
         let mut out = Vec::new();
         for (scope, st) in module.statements() {
             let before = scope == here.scope && st.span().start < here.pos;
@@ -1531,6 +1546,7 @@ impl<'p> Evaluator<'p> {
             if !before && !on_import {
                 continue;
             }
+            let mut certain = plain.binary_search(&st.span().start).is_ok();
             let (environ, value) = match st {
                 Stmt::Assign { targets, value: Some(v), .. } => match targets.as_slice() {
                     [Target::Subscript(e, Expr::Str(Some(k), _))] if k == var => (e, v),
@@ -1539,8 +1555,12 @@ impl<'p> Evaluator<'p> {
                 Stmt::Call { call: Expr::Call(call), .. } => {
                     let Expr::Attr(e, method, _) = &call.func else { continue };
                     let value = match method.as_str() {
+                        // A value already set survives `setdefault`.
                         "setdefault" => match (call.positional(0), call.positional(1)) {
-                            (Some(Expr::Str(Some(k), _)), Some(v)) if k == var => v,
+                            (Some(Expr::Str(Some(k), _)), Some(v)) if k == var => {
+                                certain = false;
+                                v
+                            }
                             _ => continue,
                         },
                         "update" => match call.keyword(var).or_else(|| match call.positional(0) {
@@ -1561,7 +1581,11 @@ impl<'p> Evaluator<'p> {
             };
             let cx = Ctx { module: module.clone(), scope, pos: st.span().start };
             if matches!(self.eval(&cx, environ, 0).present(), Value::External(p) if p == "os.environ") {
-                out.push((self.eval(&cx, value, 0), module.line_of(st.span().start)));
+                out.push(EnvWrite {
+                    value: self.eval(&cx, value, 0).present(),
+                    line: module.line_of(st.span().start),
+                    certain,
+                });
             }
         }
         out
@@ -1894,9 +1918,17 @@ fn compare(l: &Value, op: CmpOp, r: &Value) -> Option<Value> {
         CmpOp::NotEq => !eq(l, r)?,
         CmpOp::In => member(l, r)?,
         CmpOp::NotIn => !member(l, r)?,
-        // Identity is only known for the singletons.
-        CmpOp::Is | CmpOp::IsNot if matches!(r, Value::None | Value::Bool(_)) => eq(l, r)? == (op == CmpOp::Is),
-        CmpOp::Is | CmpOp::IsNot => return None,
+        // Identity is only known for the singletons (`1 is True` is false).
+        CmpOp::Is | CmpOp::IsNot => {
+            let same = match (l, r) {
+                (Value::None, Value::None) => true,
+                (Value::Bool(a), Value::Bool(b)) => a == b,
+                (Value::None | Value::Bool(_), Value::None | Value::Bool(_) | Value::Int(_) | Value::Str(_))
+                | (Value::Int(_) | Value::Str(_), Value::None | Value::Bool(_)) => false,
+                _ => return None,
+            };
+            same == (op == CmpOp::Is)
+        }
     };
     Some(Value::Bool(b))
 }
