@@ -524,8 +524,10 @@ impl<'p> Evaluator<'p> {
                 // The app its callers pass, when they agree (a helper that
                 // configures the factory's app: `load_settings(app, obj)`),
                 // else the parameter stands for an app of its own.
-                if let app @ Value::App(..) = self.passed_or_default(m, scope, index, depth).present() {
-                    return app;
+                if let Value::App(passed, origin) = self.passed_or_default(m, scope, index, depth).present()
+                    && self.callers_create(m, scope, &origin)
+                {
+                    return Value::App(passed, origin);
                 }
                 return Value::App(kind, Origin { path: m.path.clone(), offset: p.span.start });
             }
@@ -539,6 +541,30 @@ impl<'p> Evaluator<'p> {
             return v;
         }
         self.passed_or_default(m, scope, index, depth)
+    }
+
+    /// Is every call of function `scope` in its module made from the
+    /// function that creates the app at `origin`? Then the app passed is
+    /// that function's own (a helper configuring the factory's app), not
+    /// one of the apps a second factory builds on top of the first.
+    fn callers_create(&self, m: &ModuleRef, scope: ScopeId, origin: &Origin) -> bool {
+        let name = m.scopes[scope].name.as_str();
+        let mut any = false;
+        for (call_scope, call) in m.calls() {
+            let named = match &call.func {
+                Expr::Name(n, _) | Expr::Attr(_, n, _) => n == name,
+                _ => false,
+            };
+            if !named {
+                continue;
+            }
+            let caller = &m.scopes[call_scope];
+            if origin.path != m.path || !(caller.span.start <= origin.offset && origin.offset < caller.span.end) {
+                return false;
+            }
+            any = true;
+        }
+        any
     }
 
     /// A parameter filled in by click or typer from a command-line option.
@@ -1313,8 +1339,29 @@ impl<'p> Evaluator<'p> {
                 let (Some(obj), Some(name)) = (call.positional(0), call.positional(1)) else { return Value::Unknown };
                 let Some(name) = self.str_of(cx, name, depth) else { return Value::Unknown };
                 let base = self.eval(cx, obj, depth).present();
+                // The default where nothing can set the name: no binding in
+                // the module, no module `__getattr__`, no `x.NAME = ...`
+                // in the module asking.
+                let set_here = |module: &ModuleRef| {
+                    cx.module.statements().iter().any(|(scope, st)| {
+                        let Stmt::Assign { targets, .. } = st else { return false };
+                        targets.iter().any(|t| match t {
+                            Target::Attr(obj, a) if *a == name => {
+                                let at = Ctx { module: cx.module.clone(), scope: *scope, pos: st.span().start };
+                                match self.eval(&at, obj, depth + 1).present() {
+                                    Value::Module { module: set, .. } => Arc::ptr_eq(&set, module),
+                                    Value::Unknown => true,
+                                    _ => false,
+                                }
+                            }
+                            _ => false,
+                        })
+                    })
+                };
                 if let (Value::Module { module, .. }, Some(default)) = (&base, call.positional(2))
                     && matches!(self.module_attr(module, &name, depth), Value::Absent)
+                    && matches!(self.module_attr(module, "__getattr__", depth), Value::Absent)
+                    && !set_here(module)
                 {
                     return self.eval(cx, default, depth);
                 }
