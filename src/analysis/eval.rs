@@ -938,6 +938,17 @@ impl<'p> Evaluator<'p> {
         match base.present() {
             // Read from each object the path may hold.
             Value::Choice(items) => join(items.into_iter().map(|v| self.attr(v, attr, depth + 1)).collect()),
+            // A parameter defaulting to an object (`def __init__(self,
+            // config=Config)`): read from that object.
+            Value::Env(e)
+                if matches!(e.source, Source::Param { .. })
+                    && matches!(e.default, Some(Value::Class(..) | Value::Instance(..) | Value::Module { .. })) =>
+            {
+                match e.default {
+                    Some(default) => self.attr(default, attr, depth + 1),
+                    None => Value::Unknown,
+                }
+            }
             Value::External(p) => Value::External(format!("{p}.{attr}")),
             Value::Module { module, submodules } => {
                 let v = self.module_attr(&module, attr, depth);
@@ -1300,8 +1311,20 @@ impl<'p> Evaluator<'p> {
             )
             && let Value::Parser(o) = self.eval(cx, recv, depth).present()
         {
-            // `parse_args(["--host", ...])`: not the command line.
-            if method.starts_with("parse") && !call.args.is_empty() {
+            // `parse_args(["--host", ...])`: not the command line; but
+            // `parse_args(argv)` with `argv=None` (`def main(argv=None)`) is.
+            let command_line = match call.args.as_slice() {
+                [] => true,
+                [Arg::Pos(e)] => match self.eval(cx, e, depth).present() {
+                    Value::None => true,
+                    Value::Env(env) => {
+                        matches!(env.source, Source::Param { .. }) && matches!(env.default, Some(Value::None))
+                    }
+                    _ => false,
+                },
+                _ => false,
+            };
+            if method.starts_with("parse") && !command_line {
                 return Value::Unknown;
             }
             return match method.as_str() {
