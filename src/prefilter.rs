@@ -309,23 +309,13 @@ pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> F
 pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let imports = imports(bytes, path);
-    let run_call = has_run_word(bytes) || (imports_script_server(&imports) && has_script_server(bytes));
+    let run_call = has_run_call(bytes) || (imports_script_server(&imports) && has_script_server(bytes));
     let app_import = imports.app || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
     Facts { run_call, app_import, imports }
 }
 
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
-}
-
-/// Can a server be started here on every interface? `.run` / `.run_server`
-/// as an attribute, called with arguments or passed on as a value
-/// (`Thread(target=app.run)`, `run = app.run`), or the word `run_simple`.
-/// A call whose arguments are all literals that cannot bind every
-/// interface (`app.run()`, `app.run(debug=True)`, `app.run(host=
-/// "127.0.0.1", port=5000)`) does not count (see [`settled_call`]).
-pub fn has_run_call(b: &[u8]) -> bool {
-    has_run_word(b) || has_script_server(b)
 }
 
 /// Does the file import Flask-Script (`flask_script`, `flask.ext.script`)
@@ -349,7 +339,13 @@ fn has_script_server(b: &[u8]) -> bool {
     })
 }
 
-fn has_run_word(b: &[u8]) -> bool {
+/// Can a server be started here on every interface? `.run` / `.run_server`
+/// as an attribute, called with arguments or passed on as a value
+/// (`Thread(target=app.run)`, `run = app.run`), or the word `run_simple`.
+/// A call whose arguments are all literals that cannot bind every
+/// interface (`app.run()`, `app.run(debug=True)`, `app.run(host=
+/// "127.0.0.1", port=5000)`) does not count (see [`settled_call`]).
+pub fn has_run_call(b: &[u8]) -> bool {
     static RUN: std::sync::LazyLock<memmem::Finder<'static>> = std::sync::LazyLock::new(|| memmem::Finder::new("run"));
     for pos in RUN.find_iter(b) {
         if pos > 0 && is_ident(b[pos - 1]) {
@@ -646,9 +642,9 @@ mod tests {
         assert!(!has_run_call(b"serving.run_simple('localhost', 5000, use_debugger=True)\n"));
         assert!(has_run_call(b"from tools import *\nrun_simple(port=5000)\n"));
         // Flask-Script's runserver command.
-        assert!(has_run_call(b"manager.add_command('runserver', Server(host='0.0.0.0'))"));
-        assert!(has_run_call(b"script.Server (host=HOST)"));
-        assert!(!has_run_call(b"Server(host='127.0.0.1', port=5000)\nHTTPServer(addr)\nServerError('x')\n"));
+        assert!(has_script_server(b"manager.add_command('runserver', Server(host='0.0.0.0'))"));
+        assert!(has_script_server(b"script.Server (host=HOST)"));
+        assert!(!has_script_server(b"Server(host='127.0.0.1', port=5000)\nHTTPServer(addr)\nServerError('x')\n"));
         // A `def run_simple` elsewhere in the file does not hide a call.
         assert!(has_run_call(b"def run_simple_dev():\n    run_simple('0.0.0.0', 1, a)\n"));
     }
