@@ -91,12 +91,12 @@ fn signature(kind: ServerKind) -> Signature {
             noun: "Werkzeug development server (run_simple)",
         },
         // flask_script.Server(host, port, use_debugger, use_reloader, ...):
-        // its app is the manager's, not known here.
+        // without `use_debugger` it follows the manager's app's debug.
         ServerKind::ScriptServer => Signature {
             host: ("host", 0),
             debugger: &[("use_debugger", Some(2))],
             app: None,
-            app_config: false,
+            app_config: true,
             env_debug: false,
             noun: "Flask development server (Flask-Script runserver)",
         },
@@ -227,6 +227,7 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     let call_span = &rc.call.span;
     let app = match sig.app {
         Some((name, pos)) => argument(ev, m, call_span, &start.args, name, Some(pos)).and_then(|(v, _)| app_of(ev, v)),
+        None if start.server.kind == ServerKind::ScriptServer => script_manager_app(ev, m),
         None => start.server.app.clone(),
     };
     let (name, pos) = sig.host;
@@ -294,6 +295,22 @@ fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
     call.args.iter().any(|a| match a {
         Arg::Pos(e) | Arg::Kw(_, e) | Arg::Star(e) | Arg::DoubleStar(e) => holds(&ev.eval(cx, e, 0)),
     })
+}
+
+/// The application of the Flask-Script `Manager(app)` of module `m`, when
+/// it has exactly one (the `runserver` command serves it).
+fn script_manager_app(ev: &Evaluator, m: &ModuleRef) -> Option<Origin> {
+    let mut apps = m.calls().into_iter().filter_map(|(scope, call)| {
+        let cx = Ctx { module: m.clone(), scope, pos: call.span.start };
+        match ev.eval(&cx, &call.func, 0).present() {
+            Value::External(p) if matches!(p.as_str(), "flask_script.Manager" | "flask.ext.script.Manager") => {
+                call.keyword("app").or_else(|| call.positional(0)).map(|e| app_of(ev, ev.eval(&cx, e, 0)))
+            }
+            _ => None,
+        }
+    });
+    let first = apps.next()??;
+    apps.all(|a| a.as_ref() == Some(&first)).then_some(first)
 }
 
 /// What a debug value is the default of, if it is one.
