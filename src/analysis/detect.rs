@@ -119,11 +119,10 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
     let callee = ev.eval(cx, &call.func, 0).present();
     // Called directly (or through a partial or a variable, which a branch
     // may have bound to the server: `server = app.run if dev else ...`).
-    if let Some(sv) = server_of(&callee) {
+    if let Some((sv, shared)) = server_of(&callee) {
         let via = (!sv.bound.is_empty()).then(|| "functools.partial".to_string());
         let mut args = sv.bound.clone();
         args.extend(here(&call.args));
-        let shared = !matches!(callee, Value::Server(_));
         return Some(Start { server: sv, args, via, shared });
     }
     let target = |e: &Expr| server_of(&ev.eval(cx, e, 0).present());
@@ -137,7 +136,7 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
             _ => (("target", 1), ("args", 3), ("kwargs", 4)),
         };
         let param = |(name, pos): (&str, usize)| call.keyword(name).or_else(|| call.positional(pos));
-        let server = target(param(f)?)?;
+        let (server, shared) = target(param(f)?)?;
         let mut args = server.bound.clone();
         if let Some(e) = param(a) {
             args.push((cx.clone(), Arg::Star(e.clone())));
@@ -146,7 +145,7 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
             args.push((cx.clone(), Arg::DoubleStar(e.clone())));
         }
         let via = path.rsplit_once('.').map_or(path.as_str(), |(_, n)| n).to_string();
-        return Some(Start { server, args, via: Some(via), shared: false });
+        return Some(Start { server, args, via: Some(via), shared });
     }
     // Handed to something that calls it with the rest of the arguments:
     // `executor.submit(f, *args, **kwargs)`, `gevent.spawn`,
@@ -181,7 +180,7 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
             _ => return None,
         },
     };
-    let server = target(f)?;
+    let (server, shared) = target(f)?;
     let mut args = server.bound.clone();
     if name == "apply_async" {
         // pool.apply_async(func, args=(), kwds={})
@@ -202,17 +201,18 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
             .collect();
         args.extend(here(&rest));
     }
-    Some(Start { server, args, via: Some(name.to_string()), shared: false })
+    Some(Start { server, args, via: Some(name.to_string()), shared })
 }
 
 /// The server a callable value starts: the value itself, or, when branches
 /// bound different callables to it, the server among them (on the path
-/// that takes it, the call starts the development server).
-fn server_of(v: &Value) -> Option<ServerValue> {
+/// that takes it, the call starts the development server), with whether
+/// it is such a shared callable.
+fn server_of(v: &Value) -> Option<(ServerValue, bool)> {
     match v {
-        Value::Server(sv) => Some((**sv).clone()),
+        Value::Server(sv) => Some(((**sv).clone(), false)),
         Value::Optional(v) => server_of(v),
-        Value::Choice(items) => items.iter().find_map(server_of),
+        Value::Choice(items) => items.iter().find_map(server_of).map(|(sv, _)| (sv, true)),
         _ => None,
     }
 }

@@ -1633,13 +1633,7 @@ impl<'p> Evaluator<'p> {
                             }
                             _ => continue,
                         },
-                        "update" => match call.keyword(var).or_else(|| match call.positional(0) {
-                            Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
-                                DictItem::Pair(Expr::Str(Some(k), _), v) if k == var => Some(v),
-                                _ => None,
-                            }),
-                            _ => None,
-                        }) {
+                        "update" => match updated(call, var) {
                             Some(v) => v,
                             None => continue,
                         },
@@ -1859,20 +1853,7 @@ fn config_write<'m>(st: &'m Stmt, key: &str) -> Option<(&'m Expr, ConfigWrite<'m
                 "from_envvar" | "from_pyfile" | "from_file" | "from_prefixed_env" => {
                     Some((obj.as_ref(), ConfigWrite::Unknowable))
                 }
-                "update" | "from_mapping" => {
-                    if let Some(v) = call.keyword(key) {
-                        return Some((obj, ConfigWrite::Value(v)));
-                    }
-                    match call.positional(0) {
-                        Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
-                            DictItem::Pair(Expr::Str(Some(k), _), v) if k == key => {
-                                Some((obj.as_ref(), ConfigWrite::Value(v)))
-                            }
-                            _ => None,
-                        }),
-                        _ => None,
-                    }
-                }
+                "update" | "from_mapping" => updated(call, key).map(|v| (obj.as_ref(), ConfigWrite::Value(v))),
                 _ => None,
             }
         }
@@ -2001,6 +1982,18 @@ fn compare(l: &Value, op: CmpOp, r: &Value) -> Option<Value> {
         }
     };
     Some(Value::Bool(b))
+}
+
+/// The value `update(KEY=v)` or `update({"KEY": v})` gives `key` (the last
+/// one written).
+fn updated<'c>(call: &'c Call, key: &str) -> Option<&'c Expr> {
+    call.keyword(key).or_else(|| match call.positional(0) {
+        Some(Expr::Dict(items, _)) => items.iter().rev().find_map(|i| match i {
+            DictItem::Pair(Expr::Str(Some(k), _), v) if k == key => Some(v),
+            _ => None,
+        }),
+        _ => None,
+    })
 }
 
 /// Does `e` use one of `names` as a value (not as the callee of a call)?
