@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::file_bytes::FileBytes;
 use crate::prefilter::Facts;
 
 const MAGIC: &[u8; 8] = b"FBGFACTS";
@@ -54,13 +55,13 @@ pub struct FactsCache {
     path: PathBuf,
     salt: u64,
     /// The file as read (validated), searched in place.
-    bytes: Vec<u8>,
+    bytes: FileBytes,
     count: usize,
     /// Where the records whose id starts with each byte begin (and, at
     /// 256, `count`): a lookup searches a few records, not all.
     starts: Box<[u32; 257]>,
-    /// The imports text the records point into.
-    text: String,
+    /// Where the imports text the records point into starts in `bytes`.
+    text: usize,
     /// Which records this run looked up: what is written back with the
     /// new entries.
     hit: Vec<AtomicBool>,
@@ -74,9 +75,9 @@ impl FactsCache {
     pub fn open(common_dir: &Path, extra_tokens: &[String]) -> FactsCache {
         let path = common_dir.join("flask-bind-guard").join("facts");
         let salt = salt(extra_tokens);
-        let bytes = std::fs::read(&path).unwrap_or_default();
+        let bytes = crate::file_bytes::read(&path).unwrap_or_default();
         let (count, text) = valid(&bytes, salt).unwrap_or_default();
-        let bytes = if count == 0 { Vec::new() } else { bytes };
+        let bytes = if count == 0 { FileBytes::default() } else { bytes };
         let hit = (0..count).map(|_| AtomicBool::new(false)).collect();
         let mut starts = Box::new([0u32; 257]);
         for i in 0..count {
@@ -145,7 +146,10 @@ impl FactsCache {
     fn text(&self, r: &[u8]) -> Option<&str> {
         let start = u32::from_le_bytes(r[21..25].try_into().ok()?) as usize;
         let len = u32::from_le_bytes(r[25..29].try_into().ok()?) as usize;
-        self.text.get(start..start.checked_add(len)?)
+        let text = self.bytes.get(self.text..)?;
+        // Checked here, for the records a run looks up (a few of a large
+        // cache); one that is not text is a miss.
+        std::str::from_utf8(text.get(start..start.checked_add(len)?)?).ok()
     }
 
     /// Write back what this run used, when it read something the file did
@@ -229,9 +233,9 @@ fn checksum(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// The number of records of a well-formed file with this salt, and its
-/// text.
-fn valid(bytes: &[u8], salt: u64) -> Option<(usize, String)> {
+/// The number of records of a well-formed file with this salt, and where
+/// its text starts.
+fn valid(bytes: &[u8], salt: u64) -> Option<(usize, usize)> {
     if bytes.get(..8)? != MAGIC || u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?) != salt {
         return None;
     }
@@ -241,8 +245,8 @@ fn valid(bytes: &[u8], salt: u64) -> Option<(usize, String)> {
         return None;
     }
     let text_start = count.checked_mul(RECORD)?.checked_add(HEADER)?;
-    let text = std::str::from_utf8(bytes.get(text_start..)?).ok()?;
-    Some((count, text.to_string()))
+    bytes.get(text_start..)?;
+    Some((count, text_start))
 }
 
 #[cfg(test)]

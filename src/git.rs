@@ -14,6 +14,7 @@ use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 use rustc_hash::FxHashMap;
 
 use crate::git_index;
+use crate::paths::is_extensionless;
 use crate::project::SourceTree;
 
 /// A failure that stops the staged check (exit 2), with what to do next.
@@ -191,12 +192,6 @@ pub fn committing_amend() -> bool {
     }
 }
 
-/// A path whose last component has no extension (a possible script).
-fn is_extensionless(path: &[u8]) -> bool {
-    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-    !name.is_empty() && !name[1..].contains(&b'.')
-}
-
 /// Do these `git ... commit ...` arguments amend? `--amend` or a prefix
 /// git accepts for it (`--am`), before `--`, and not the value of an
 /// option that takes one (`-m --amend`, `-qm --amend`, `--message --amend`).
@@ -306,12 +301,12 @@ impl GitTree {
         let raw = |o: &Oid| o.as_bytes().try_into().unwrap_or_default();
         // `entries` holds `.py` paths, the configuration and files without
         // an extension.
-        let mut files: Vec<(PathBuf, [u8; 20])> = self
-            .entries
-            .iter()
-            .filter(|(p, _)| wanted(p.as_encoded_bytes()))
-            .map(|(p, o)| (PathBuf::from(p), raw(o)))
-            .collect();
+        let mut files: Vec<(PathBuf, [u8; 20])> = Vec::with_capacity(
+            self.entries.len() + self.overrides.len() + self.index.as_ref().map_or(0, |i| i.entries.len() / 2),
+        );
+        files.extend(
+            self.entries.iter().filter(|(p, _)| wanted(p.as_encoded_bytes())).map(|(p, o)| (PathBuf::from(p), raw(o))),
+        );
         if let Some(index) = &self.index {
             // The index's ids as they are (SHA-1, as `git_index::read`
             // made sure): an `Oid` each would be a call into libgit2.

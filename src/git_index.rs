@@ -15,6 +15,8 @@ use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository};
 
+use crate::file_bytes::FileBytes;
+
 /// One stage-0 entry: path bytes (into the index buffer), object, mode.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
@@ -25,7 +27,7 @@ pub struct Entry {
 
 /// The parsed index: the raw bytes, entries sorted by path, the cache tree.
 pub struct Index {
-    buf: Vec<u8>,
+    buf: FileBytes,
     /// v4 indexes compress paths; they are rebuilt into this buffer.
     paths: Vec<u8>,
     pub entries: Vec<Entry>,
@@ -69,7 +71,8 @@ impl Index {
     /// Every count and length read from the file is checked against the
     /// bytes left before it is used, so no input allocates more than the
     /// file's own size, and every offset is computed with checked adds.
-    pub fn parse(buf: Vec<u8>) -> Result<Option<Index>, Corrupt> {
+    pub fn parse(buf: impl Into<FileBytes>) -> Result<Option<Index>, Corrupt> {
+        let buf = buf.into();
         if buf.is_empty() {
             return Ok(None); // libgit2 decides what an empty file means
         }
@@ -324,7 +327,7 @@ pub fn read(repo: &Repository, index_file: Option<&Path>) -> Result<Option<Index
         return Ok(None);
     }
     let path = index_file.map_or_else(|| repo.path().join("index"), Path::to_path_buf);
-    match std::fs::read(path) {
+    match crate::file_bytes::read(&path) {
         Ok(buf) => Index::parse(buf),
         Err(_) => Ok(None),
     }

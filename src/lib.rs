@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod facts_cache;
+pub mod file_bytes;
 pub mod finding;
 pub mod fix;
 pub mod git;

@@ -3,6 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// A path (as bytes) whose last component has no extension, as
+/// `Path::extension` says (a possible script); without parsing components,
+/// as it is asked of every file of a snapshot.
+pub fn is_extensionless(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    !name.is_empty() && !name[1..].contains(&b'.')
+}
+
 /// `path` made relative to `base` when it is under it (both absolute);
 /// `..` steps when it is beside it. Lexical: `.` and `..` are folded first.
 pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
@@ -73,6 +81,14 @@ pub fn repository_root(dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extensionless_agrees_with_path_extension() {
+        for p in ["a/app", "app", "a/app.py", ".bashrc", "a/.x", "a/..x", "a/b.c/run", "a/run.", "a.b/c.d", "x/.git.d"]
+        {
+            assert_eq!(is_extensionless(p.as_bytes()), Path::new(p).extension().is_none(), "{p}");
+        }
+    }
 
     #[test]
     fn windows_separators_become_slashes() {

@@ -293,7 +293,7 @@ fn snapshot_imports<'c>(
         // Without an extension a file is Python by its first line; the same
         // blob may also be named `app.py` (what one name taught is not
         // taken for the other).
-        let script = path.extension().is_none();
+        let script = crate::paths::is_extensionless(path.as_os_str().as_encoded_bytes());
         match cache.get(&id) {
             Some(e) if script && e.script == Some(false) => {}
             Some(crate::facts_cache::Entry { facts: Some((run_call, _, text)), script: s })
@@ -308,7 +308,8 @@ fn snapshot_imports<'c>(
         // A blob that cannot be read is not remembered: it is named (its
         // importers are not judged), and read again next time.
         let bytes = project.tree().read(path).map_err(|_| ())?;
-        let script = path.extension().is_none().then(|| crate::scan::has_python_shebang(&bytes));
+        let script = crate::paths::is_extensionless(path.as_os_str().as_encoded_bytes())
+            .then(|| crate::scan::has_python_shebang(&bytes));
         if script == Some(false) {
             cache.put(*id, None, script);
             return Ok(None);
