@@ -18,7 +18,7 @@ use std::path::Path;
 
 /// Is this a notebook, by name?
 pub fn is_notebook(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "ipynb")
+    crate::paths::extension(path.as_os_str().as_encoded_bytes()) == Some(b"ipynb")
 }
 
 /// A notebook as one module.

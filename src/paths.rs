@@ -7,8 +7,19 @@ use std::path::{Path, PathBuf};
 /// `Path::extension` says (a possible script); without parsing components,
 /// as it is asked of every file of a snapshot.
 pub fn is_extensionless(path: &[u8]) -> bool {
-    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-    !name.is_empty() && !name[1..].contains(&b'.')
+    extension(path).is_none()
+}
+
+/// The extension of a file's path, as `Path::extension` finds it, from
+/// the bytes: asked of every file of a walk or a snapshot, where parsing
+/// the path's components cost more than the question.
+pub fn extension(path: &[u8]) -> Option<&[u8]> {
+    let name = path.rsplit(|&b| b == b'/' || (cfg!(windows) && b == b'\\')).next().unwrap_or(path);
+    if name == b".." {
+        return None;
+    }
+    let dot = name.iter().rposition(|&b| b == b'.')?;
+    (dot > 0).then(|| &name[dot + 1..])
 }
 
 /// `path` made relative to `base` when it is under it (both absolute);

@@ -138,8 +138,8 @@ pub fn start_dir(paths: &[PathBuf], cwd: &Path) -> PathBuf {
 
 /// Is this a Python file by name (or, with no extension, by shebang)?
 fn is_python(path: &Path, head: Option<&[u8]>) -> bool {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("py" | "pyw" | "ipynb") => true,
+    match crate::paths::extension(path.as_os_str().as_encoded_bytes()) {
+        Some(b"py" | b"pyw" | b"ipynb") => true,
         Some(_) => false,
         None => head.is_some_and(has_python_shebang),
     }
@@ -350,14 +350,15 @@ fn walk(roots: &[PathBuf], opts: Option<&ScanOptions>, exclude: &Exclude) -> Wal
                 return Continue;
             }
             let path = path.to_path_buf();
-            if path.extension().is_some() && !explicit && !is_python(&path, None) {
+            let extensionless = crate::paths::is_extensionless(path.as_os_str().as_encoded_bytes());
+            if !extensionless && !explicit && !is_python(&path, None) {
                 return Continue;
             }
             let Some(opts) = opts else {
                 // The listing only serves import resolution, and a file
                 // without `.py` cannot be imported: extensionless files are
                 // not even opened (they may be large data files).
-                if path.extension().is_some() {
+                if !extensionless {
                     lock(found).push((path, None));
                 }
                 return Continue;
@@ -402,7 +403,7 @@ fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<F
     let mut file = std::fs::File::open(path).map_err(io_problem)?;
     BUFFER.with_borrow_mut(|buffer| {
         let mut n = 0;
-        if path.extension().is_none() && !explicit {
+        if crate::paths::is_extensionless(path.as_os_str().as_encoded_bytes()) && !explicit {
             // Python only by its shebang: decided on the first bytes, before
             // the size limit (a large data file is not skipped Python) and
             // without reading a non-Python file any further.
