@@ -340,7 +340,7 @@ impl GitTree {
             return;
         }
         let path = bytes_to_path(path);
-        if is_listed(&path) || path.extension().is_none() {
+        if is_listed(&path) || path.extension().is_none() || crate::deps::is_dependency_file(&path) {
             self.entries.insert(path.into_os_string(), oid);
         }
     }
@@ -353,7 +353,7 @@ impl GitTree {
             return Some(*oid);
         }
         let index = self.index.as_ref()?;
-        if !is_listed(path) && path.extension().is_some() {
+        if !is_listed(path) && path.extension().is_some() && !crate::deps::is_dependency_file(path) {
             return None;
         }
         // As bytes: a path need not be UTF-8.

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod deps;
 pub mod exit;
 pub mod facts_cache;
 pub mod file_bytes;

@@ -300,6 +300,7 @@ pub const APP_MODULES: &[&str] = &[
     "werkzeug",
     "flask_script",
     "eve",
+    "connexion",
 ];
 
 pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {

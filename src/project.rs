@@ -153,6 +153,8 @@ pub struct Project {
     resolved: Mutex<FxHashMap<(OsString, u32, String), Option<PathBuf>>>,
     /// Directory -> where its files' absolute imports are searched.
     roots: Mutex<FxHashMap<OsString, Arc<[PathBuf]>>>,
+    /// (directory, package) -> the major version its dependency files allow.
+    declared: Mutex<FxHashMap<(PathBuf, &'static str), Option<u32>>>,
     max_file_size: u64,
     analysis: crate::config::Analysis,
 }
@@ -171,6 +173,7 @@ impl Project {
             modules: Mutex::new(HashMap::new()),
             resolved: Mutex::new(FxHashMap::default()),
             roots: Mutex::new(FxHashMap::default()),
+            declared: Mutex::new(FxHashMap::default()),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             analysis: crate::config::Analysis::default(),
         }
@@ -224,9 +227,34 @@ impl Project {
             // The files are the same, so imports resolve the same way.
             resolved: Mutex::new(lock(&self.resolved)),
             roots: Mutex::new(self.roots.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            declared: Mutex::new(self.declared.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             max_file_size: self.max_file_size,
             analysis: self.analysis.clone(),
         }
+    }
+
+    /// The major version of `package` the dependency files nearest to
+    /// `module` declare (its directory's, else the closest above that
+    /// names the package with a version), if any says.
+    pub fn declared_major(&self, module: &Path, package: &'static str) -> Option<u32> {
+        let mut dir = module.parent();
+        while let Some(d) = dir {
+            let key = (d.to_path_buf(), package);
+            let cached = self.declared.lock().unwrap_or_else(|e| e.into_inner()).get(&key).copied();
+            let found = cached.unwrap_or_else(|| {
+                let found = crate::deps::DEPENDENCY_FILES.iter().find_map(|name| {
+                    let bytes = self.tree.read(&d.join(name)).ok()?;
+                    crate::deps::declared_major(&String::from_utf8_lossy(&bytes), package)
+                });
+                self.declared.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found);
+                found
+            });
+            if found.is_some() {
+                return found;
+            }
+            dir = d.parent();
+        }
+        None
     }
 
     /// Let go of a module nobody needs any more (a checked file with no

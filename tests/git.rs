@@ -649,3 +649,30 @@ fn fix_in_a_file_with_a_legacy_finding_fixes_the_added_one() {
     assert_eq!(r.ok(&["show", "HEAD:app.py"]), format!("{BAD}app.run(host='::1', port=2)\n"));
     assert_eq!(r.ok(&["status", "--porcelain"]), "");
 }
+
+/// Connexion's `App.run` is Flask's development server in versions 1 and 2,
+/// uvicorn in 3: the staged snapshot's own requirements decide (read from
+/// the index, not the working tree).
+#[test]
+fn connexion_version_comes_from_the_staged_requirements() {
+    const SERVER: &str = "import connexion\n\napp = connexion.App(__name__)\napp.run(host=\"0.0.0.0\", port=8080)\n";
+    let cases = [("connexion[flask,uvicorn]\n", false), ("connexion>=2.6,<3\n", true), ("flask\n", true)];
+    // First commit, and on top of one (git's index read directly).
+    for ((requirements, blocks), seeded) in cases.into_iter().flat_map(|c| [(c, false), (c, true)]) {
+        let r = Repo::new();
+        if seeded {
+            r.seed(&[("README.md", "x\n")]);
+        }
+        r.install();
+        r.write("api/requirements.txt", requirements);
+        r.write("api/server.py", SERVER);
+        r.ok(&["add", "api"]);
+        // The working tree says otherwise: the index is what is judged.
+        r.write("api/requirements.txt", if blocks { "connexion>=3\n" } else { "connexion==2.14.2\n" });
+        let out = r.commit(&[]);
+        assert_eq!(blocked(&out), blocks, "{requirements}: {}", text(&out));
+        if blocks {
+            assert!(text(&out).contains("api/server.py:4:1: FBG001"), "{}", text(&out));
+        }
+    }
+}

@@ -100,7 +100,51 @@ fn signature(kind: ServerKind) -> Signature {
             env_debug: false,
             noun: "Flask development server (Flask-Script runserver)",
         },
+        // Connexion 1/2: App.run(port, server, debug, host, **options)
+        // calls `self.app.run(host, port=port, debug=debug, **options)`.
+        ServerKind::ConnexionRun => Signature {
+            host: ("host", 3),
+            debugger: &[("use_debugger", None), ("debug", Some(2))],
+            app: None,
+            app_config: true,
+            env_debug: true,
+            noun: "Flask development server (Connexion)",
+        },
     }
+}
+
+/// Does this Connexion `run` serve with something other than Flask's
+/// development server? Connexion 3 serves with uvicorn: its code names it
+/// (`uvicorn`, `AsyncApp`, the middleware) or passes the app's import string
+/// first (`app.run("main:app")`, where 1/2 take a port). In 1/2 a `server`
+/// other than `"flask"` (tornado, gevent) is not Werkzeug's either.
+fn connexion_elsewhere(ev: &Evaluator, m: &ModuleRef, call_span: &Span, args: &[(Ctx, Arg)]) -> bool {
+    // What the project's dependency files pin decides first.
+    match ev.project().declared_major(&m.path, "connexion") {
+        Some(major) if major >= 3 => return true,
+        Some(_) => return connexion_other_server(ev, m, call_span, args),
+        None => {}
+    }
+    let text = m.text();
+    if ["uvicorn", "AsyncApp", "connexion.middleware", "ConnexionMiddleware"].iter().any(|w| text.contains(w)) {
+        return true;
+    }
+    if args.iter().any(|(_, a)| matches!(a, Arg::Kw(k, _) if k == "import_string")) {
+        return true;
+    }
+    // A string (an f-string too) where 1/2 take the port.
+    if let Some((_, Arg::Pos(Expr::Str(..)))) = args.iter().find(|(_, a)| matches!(a, Arg::Pos(_))) {
+        return true;
+    }
+    if let Some((Value::Str(_), _)) = argument(ev, m, call_span, args, "port", Some(0)) {
+        return true;
+    }
+    connexion_other_server(ev, m, call_span, args)
+}
+
+/// Connexion 1/2 with `server="tornado"` / `"gevent"`.
+fn connexion_other_server(ev: &Evaluator, m: &ModuleRef, call_span: &Span, args: &[(Ctx, Arg)]) -> bool {
+    matches!(argument(ev, m, call_span, args, "server", Some(1)), Some((Value::Str(s), _)) if s.value != "flask")
 }
 
 /// A server start: the server, the arguments it receives (each with where
@@ -225,6 +269,9 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     let start = server_start(ev, &cx, &rc.call)?;
     let sig = signature(start.server.kind);
     let call_span = &rc.call.span;
+    if start.server.kind == ServerKind::ConnexionRun && connexion_elsewhere(ev, m, call_span, &start.args) {
+        return None;
+    }
     let app = match sig.app {
         Some((name, pos)) => argument(ev, m, call_span, &start.args, name, Some(pos)).and_then(|(v, _)| app_of(ev, v)),
         None if start.server.kind == ServerKind::ScriptServer => script_manager_app(ev, m),

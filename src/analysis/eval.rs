@@ -202,7 +202,34 @@ impl<'p> Evaluator<'p> {
                 let l = self.eval(cx, left, d);
                 or_value(l, || self.eval(cx, right, d))
             }
-            Expr::IfExp(body, orelse, _) => join(vec![self.eval(cx, body, d), self.eval(cx, orelse, d)]),
+            Expr::IfExp { test, body, orelse, .. } => {
+                let (b, o) = (self.eval(cx, body, d), self.eval(cx, orelse, d));
+                match self.env_test(cx, test, d) {
+                    // `os.environ["V"] if "V" in os.environ else "0.0.0.0"`:
+                    // the variable when set, else the other branch, which is
+                    // then its default (a branch of its own, known, stays
+                    // a path: `"0.0.0.0" if os.getenv("PUBLIC") else ...`).
+                    Some((var, set_first)) => {
+                        let (set, unset) = if set_first { (b, o) } else { (o, b) };
+                        let from_var = match &set {
+                            Value::Unknown => true,
+                            Value::Env(e) => e.var.as_deref() == Some(var.as_str()),
+                            _ => false,
+                        };
+                        if from_var {
+                            Value::Env(Box::new(EnvValue {
+                                var: Some(var),
+                                default: Some(unset),
+                                via: Vec::new(),
+                                source: Source::Env,
+                            }))
+                        } else {
+                            join(vec![set, unset])
+                        }
+                    }
+                    None => join(vec![b, o]),
+                }
+            }
             // `os.getenv("FLASK_DEBUG", "1") == "1"`: on unless the variable
             // says otherwise.
             Expr::Compare { op, left, right, .. } => {
@@ -251,6 +278,27 @@ impl<'p> Evaluator<'p> {
                 Value::Tuple(items.iter().map(|i| self.eval(cx, i, d)).collect())
             }
             _ => Value::Unknown,
+        }
+    }
+
+    /// Is `test` true exactly when an environment variable is set? Its name,
+    /// and whether true means set (`"V" in os.environ`, `os.getenv("V")`)
+    /// or unset (`"V" not in os.environ`, `not os.getenv("V")`).
+    fn env_test(&self, cx: &Ctx, test: &Expr, depth: u32) -> Option<(String, bool)> {
+        match test {
+            Expr::Not(inner, _) => self.env_test(cx, inner, depth).map(|(v, set)| (v, !set)),
+            Expr::Compare { op: op @ (CmpOp::In | CmpOp::NotIn), left, right, .. } => {
+                let environ = matches!(self.eval(cx, right, depth).present(), Value::External(p) if p == "os.environ");
+                let var = self.str_of(cx, left, depth).filter(|_| environ)?;
+                Some((var, *op == CmpOp::In))
+            }
+            _ => match self.eval(cx, test, depth) {
+                // A lookup without a default: None (false) when unset.
+                Value::Env(e) if matches!(e.default.as_ref(), None | Some(Value::None)) && e.via.is_empty() => {
+                    Some((e.var.clone()?, true))
+                }
+                _ => None,
+            },
         }
     }
 
@@ -1012,8 +1060,10 @@ impl<'p> Evaluator<'p> {
                     None => Value::Unknown,
                 }
             }
-            // A Dash app serves through the Flask app in `.server`.
+            // A Dash app serves through the Flask app in `.server`, a
+            // Connexion app through the one in `.app`.
             Value::App(AppKind::Dash, origin) if attr == "server" => Value::App(AppKind::Flask, origin),
+            Value::App(AppKind::Connexion, origin) if attr == "app" => Value::App(AppKind::Flask, origin),
             Value::App(_, origin) if attr == "config" => Value::Config(origin),
             Value::App(kind, origin) => server_method(kind, attr, origin).unwrap_or(Value::Unknown),
             Value::SocketIO if attr == "run" => server(ServerKind::SocketIORun, None),
@@ -1808,6 +1858,11 @@ pub fn app_class(path: &str) -> Option<AppKind> {
         | "eve.Eve"
         | "eve.flaskapp.Eve" => Some(AppKind::Flask),
         "dash.Dash" | "dash.dash.Dash" | "jupyter_dash.JupyterDash" => Some(AppKind::Dash),
+        "connexion.App"
+        | "connexion.FlaskApp"
+        | "connexion.apps.flask_app.FlaskApp"
+        | "connexion.apps.flask.FlaskApp"
+        | "connexion.apps.FlaskApp" => Some(AppKind::Connexion),
         _ => None,
     }
 }
@@ -2013,7 +2068,9 @@ fn mentions(e: &Expr, names: &[&str], depth: usize) -> bool {
             DictItem::Pair(k, v) => mentions(k, names, d) || mentions(v, names, d),
             DictItem::Splat(v) => mentions(v, names, d),
         }),
-        Expr::IfExp(a, b, _) | Expr::BoolOp { left: a, right: b, .. } => mentions(a, names, d) || mentions(b, names, d),
+        Expr::IfExp { body: a, orelse: b, .. } | Expr::BoolOp { left: a, right: b, .. } => {
+            mentions(a, names, d) || mentions(b, names, d)
+        }
         Expr::Starred(b, _) => mentions(b, names, d),
         _ => false,
     }
@@ -2070,6 +2127,7 @@ fn server_method(kind: AppKind, attr: &str, origin: Origin) -> Option<Value> {
     match (kind, attr) {
         (AppKind::Flask, "run") => Some(server(ServerKind::FlaskRun, Some(origin))),
         (AppKind::Dash, "run" | "run_server") => Some(server(ServerKind::DashRun, Some(origin))),
+        (AppKind::Connexion, "run") => Some(server(ServerKind::ConnexionRun, Some(origin))),
         _ => None,
     }
 }

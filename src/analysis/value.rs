@@ -37,6 +37,10 @@ pub enum ServerKind {
     /// Flask-Script's `Server(host, port, use_debugger, use_reloader, ...)`:
     /// the `runserver` command, which calls `app.run` with them.
     ScriptServer,
+    /// Connexion 1/2's `App.run(port, server, debug, host, **options)`:
+    /// with the default `server="flask"` it calls the wrapped Flask app's
+    /// `run`. (Connexion 3 serves with uvicorn: not this.)
+    ConnexionRun,
 }
 
 /// A callable that starts the development server, with the arguments a
@@ -52,6 +56,8 @@ pub struct ServerValue {
 pub enum AppKind {
     Flask,
     Dash,
+    /// `connexion.App` / `connexion.FlaskApp`: a Flask app in `.app`.
+    Connexion,
 }
 
 /// Where an application object was created: the `Flask(...)` call (or the

@@ -86,9 +86,14 @@ impl Module {
                     }
                 }
                 Expr::Attr(b, _, _) | Expr::Starred(b, _) => expr(b, scope, out, d),
-                Expr::Subscript(a, b, _) | Expr::IfExp(a, b, _) | Expr::BoolOp { left: a, right: b, .. } => {
+                Expr::Subscript(a, b, _) | Expr::BoolOp { left: a, right: b, .. } => {
                     expr(a, scope, out, d);
                     expr(b, scope, out, d);
+                }
+                Expr::IfExp { test, body, orelse, .. } => {
+                    expr(test, scope, out, d);
+                    expr(body, scope, out, d);
+                    expr(orelse, scope, out, d);
                 }
                 Expr::Tuple(items, _) => items.iter().for_each(|i| expr(i, scope, out, d)),
                 Expr::Dict(items, _) => {
@@ -307,7 +312,12 @@ pub enum Expr {
         span: Span,
     },
     /// `body if test else orelse`.
-    IfExp(Box<Expr>, Box<Expr>, Span),
+    IfExp {
+        test: Box<Expr>,
+        body: Box<Expr>,
+        orelse: Box<Expr>,
+        span: Span,
+    },
     /// `left == right` and the other tests of equality and membership (one
     /// operator; a chain is [`Expr::Other`]).
     Compare {
@@ -369,7 +379,7 @@ impl Expr {
             | Expr::Str(_, s)
             | Expr::Dict(_, s)
             | Expr::BoolOp { span: s, .. }
-            | Expr::IfExp(_, _, s)
+            | Expr::IfExp { span: s, .. }
             | Expr::Compare { span: s, .. }
             | Expr::Not(_, s)
             | Expr::Bool(_, s)

@@ -822,10 +822,13 @@ impl<'s> Lower<'s> {
                 Some(a) => Expr::Not(Box::new(self.expr(a, depth)), sp),
                 None => Expr::Other(sp),
             },
-            "conditional_expression" => match (n.named_child(0), n.named_child(2)) {
-                (Some(body), Some(orelse)) => {
-                    Expr::IfExp(Box::new(self.expr(body, depth)), Box::new(self.expr(orelse, depth)), sp)
-                }
+            "conditional_expression" => match (n.named_child(0), n.named_child(1), n.named_child(2)) {
+                (Some(body), Some(test), Some(orelse)) => Expr::IfExp {
+                    test: Box::new(self.expr(test, depth)),
+                    body: Box::new(self.expr(body, depth)),
+                    orelse: Box::new(self.expr(orelse, depth)),
+                    span: sp,
+                },
                 _ => Expr::Other(sp),
             },
             "true" => Expr::Bool(true, sp),
@@ -1104,7 +1107,7 @@ fn mentions_starter(e: &Expr, names: &[String], depth: usize) -> bool {
                     _ => false,
                 })
         }
-        Expr::IfExp(a, b, _) | Expr::BoolOp { left: a, right: b, .. } => {
+        Expr::IfExp { body: a, orelse: b, .. } | Expr::BoolOp { left: a, right: b, .. } => {
             mentions_starter(a, names, depth + 1) || mentions_starter(b, names, depth + 1)
         }
         _ => false,
