@@ -218,7 +218,7 @@ fn salt(extra_tokens: &[String]) -> u64 {
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     // Bumped whenever what the facts hold changes (a rebuilt binary of the
     // same version must not read older facts).
-    h.write(b"\0facts-v5: imports, loaded modules, settled calls, Flask-Script Server imported here, connexion an app module; checksummed\0");
+    h.write(b"\0facts-v6: imports, loaded modules, settled calls (not under connexion), Flask-Script Server imported here, connexion an app module; checksummed\0");
     for t in extra_tokens {
         h.write(t.as_bytes());
         h.write(b"\0");

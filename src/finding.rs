@@ -29,6 +29,9 @@ pub enum Origin {
     EnvDefault { var: Option<String>, constant: Option<(String, PathBuf, usize)> },
     /// The default of a command-line option, a parameter or a mapping key.
     Default { source: Source, constant: Option<(String, PathBuf, usize)> },
+    /// No host passed, and the server's own default binds every interface
+    /// (Connexion 1/2's `App.run`); `server` names it.
+    ServerDefault { server: &'static str },
 }
 
 /// What turns the interactive debugger on.
@@ -155,6 +158,9 @@ impl Finding {
         };
         let how = match &self.origin {
             Origin::Literal => format!("host \"{}\"", self.host),
+            Origin::ServerDefault { server } => {
+                format!("no host passed, and {server} binds \"{}\" by default", self.host)
+            }
             Origin::Constant { name, path, line } => {
                 format!("host `{name}` = \"{}\" (set at {})", self.host, place(path, *line, &self.path, cells))
             }

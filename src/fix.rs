@@ -325,6 +325,9 @@ fn plan(
     all: &[&Finding],
     cache: &mut UseCache,
 ) -> Result<Edit, String> {
+    if let Origin::ServerDefault { .. } = f.origin {
+        return pass_loopback(module, f);
+    }
     let Some(literal) = &f.literal else {
         return Err("the host is not a string literal".into());
     };
@@ -393,6 +396,31 @@ fn plan(
     let text = module.text().get(literal.span.clone()).ok_or("the literal is out of range")?;
     let replacement = rewrite_literal(text, loopback_for(&f.host)).ok_or("the literal cannot be rewritten")?;
     Ok(Edit { span: literal.span.clone(), replacement })
+}
+
+/// A server whose default binds every interface gets its host passed:
+/// `host="127.0.0.1"` after the call's last argument (before a trailing
+/// comma's line break it stays on the argument's line). A call whose
+/// argument list holds a comment is left for a hand fix.
+fn pass_loopback(module: &Module, f: &Finding) -> Result<Edit, String> {
+    let call = module.run_calls.iter().map(|rc| &rc.call).find(|c| c.span == f.span).ok_or("the call is not found")?;
+    let text = module.text();
+    let open =
+        text.get(call.func.span().end..call.span.end).and_then(|t| t.find('(')).map(|i| call.func.span().end + i);
+    let close = call.span.end.checked_sub(1).filter(|&c| text.as_bytes().get(c) == Some(&b')'));
+    let (Some(open), Some(close)) = (open, close) else { return Err("the call's brackets are not found".into()) };
+    let inside = &text[open + 1..close];
+    if inside.contains('#') {
+        return Err("the call's arguments hold a comment; add host=\"127.0.0.1\" by hand".into());
+    }
+    let head = inside.trim_end();
+    let at = open + 1 + head.len();
+    let replacement = match head {
+        "" => "host=\"127.0.0.1\"".to_string(),
+        h if h.ends_with(',') => " host=\"127.0.0.1\",".to_string(),
+        _ => ", host=\"127.0.0.1\"".to_string(),
+    };
+    Ok(Edit { span: at..at, replacement })
 }
 
 /// Plan, apply and verify the fixes of checked files. A host set in

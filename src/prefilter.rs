@@ -126,6 +126,9 @@ pub struct Imports {
     app: bool,
     /// Flask-Script is among them (see [`imports_script_server`]).
     script: bool,
+    /// Connexion is among them: its `App.run()` binds every interface
+    /// without a host (1/2), so no call settles from its literals.
+    connexion: bool,
 }
 
 impl Imports {
@@ -155,6 +158,7 @@ struct Builder<'p> {
     starts: Vec<u32>,
     app: bool,
     script: bool,
+    connexion: bool,
     maker: KeyMaker<'p>,
     /// Names are converted lossily: the file's names are not all UTF-8
     /// (a file decoded through its coding cookie), as [`Imports`] shows them.
@@ -177,7 +181,16 @@ impl<'p> Builder<'p> {
         text.extend_from_slice(imports.text.as_bytes());
         keys.extend_from_slice(&imports.keys);
         starts.extend_from_slice(&imports.starts);
-        Builder { text, keys, starts, app: imports.app, script: imports.script, maker: KeyMaker::new(importer), lossy }
+        Builder {
+            text,
+            keys,
+            starts,
+            app: imports.app,
+            script: imports.script,
+            connexion: imports.connexion,
+            maker: KeyMaker::new(importer),
+            lossy,
+        }
     }
 
     /// Append one import, its key, and whether it names an app module.
@@ -203,6 +216,9 @@ impl<'p> Builder<'p> {
         if level == 0 && !self.script {
             self.script = dotted.starts_with(b"flask_script") || dotted.starts_with(b"flask.ext.script");
         }
+        if level == 0 && !self.connexion {
+            self.connexion = dotted.split(|&c| c == b'.').next() == Some(b"connexion");
+        }
         self.keys.push(self.maker.key(level, dotted).unwrap_or(0));
         self.text.push(b'\n');
     }
@@ -216,6 +232,7 @@ impl<'p> Builder<'p> {
             starts: self.starts.clone(),
             app: self.app,
             script: self.script,
+            connexion: self.connexion,
         });
         BUFFERS.set((self.text, self.keys, self.starts));
         imports
@@ -317,7 +334,8 @@ pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> F
 pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let imports = imports(bytes, path);
-    let run_call = has_run_call(bytes) || (imports_script_server(&imports) && has_script_server(bytes));
+    let run_call =
+        server_words(bytes, !imports.connexion) || (imports_script_server(&imports) && has_script_server(bytes));
     let app_import = imports.app || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
     Facts { run_call, app_import, imports }
 }
@@ -356,6 +374,14 @@ fn has_script_server(b: &[u8]) -> bool {
 /// interface (`app.run()`, `app.run(debug=True)`, `app.run(host=
 /// "127.0.0.1", port=5000)`) does not count (see [`settled_call`]).
 pub fn has_run_call(b: &[u8]) -> bool {
+    server_words(b, true)
+}
+
+/// [`has_run_call`], where `settle` says whether a call of literals that
+/// cannot bind may be passed over (not in a file importing Connexion,
+/// whose `App.run()` binds every interface without a host).
+fn server_words(b: &[u8], settle: bool) -> bool {
+    let settled_call = |after: &[u8]| settle && settled_call(after);
     static RUN: std::sync::LazyLock<memmem::Finder<'static>> = std::sync::LazyLock::new(|| memmem::Finder::new("run"));
     for pos in RUN.find_iter(b) {
         if pos > 0 && is_ident(b[pos - 1]) {

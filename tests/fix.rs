@@ -463,3 +463,26 @@ fn a_constant_a_relative_importer_reads_is_left_with_a_note() {
     assert_eq!(std::fs::read_to_string(p.path().join("pkg/app.py")).unwrap(), SERVES_HOST);
     assert!(text(&out).contains("(also at pkg/worker.py:4)"), "{}", text(&out));
 }
+
+/// Connexion 1/2's `App.run` binds every interface when no host is passed:
+/// the fix passes one, after the last argument, and the second run finds
+/// nothing; a call whose arguments hold a comment is left with a note.
+#[test]
+fn a_server_default_gets_a_loopback_host_passed() {
+    let server = "import connexion\n\napp = connexion.App(__name__)\napp.run()\napp.run(port=8080)\napp.run(\n    port=8080,\n    debug=True,\n)\napp.run(8080,  # the port\n)\n";
+    let p = files(&[("requirements.txt", "connexion==2.14.2\n"), ("server.py", server)]);
+    let out = bin(p.path()).args(["--fix", "--color", "never", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let got = std::fs::read_to_string(p.path().join("server.py")).unwrap();
+    let want = server
+        .replace("app.run()", "app.run(host=\"127.0.0.1\")")
+        .replace("app.run(port=8080)", "app.run(port=8080, host=\"127.0.0.1\")")
+        .replace("    debug=True,\n)", "    debug=True, host=\"127.0.0.1\",\n)");
+    assert_eq!(got, want);
+    assert!(text(&out).contains("Fixed 3 findings in 1 file; 1 left to fix by hand."), "{}", text(&out));
+    assert!(text(&out).contains("hold a comment"), "{}", text(&out));
+    let out = bin(p.path()).args(["--format", "json", "."]).output().unwrap();
+    let left: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left[0]["origin"]["kind"], "server-default", "{left}");
+}

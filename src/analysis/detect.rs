@@ -125,8 +125,7 @@ fn connexion_elsewhere(ev: &Evaluator, m: &ModuleRef, call_span: &Span, args: &[
         Some(_) => return connexion_other_server(ev, m, call_span, args),
         None => {}
     }
-    let text = m.text();
-    if ["uvicorn", "AsyncApp", "connexion.middleware", "ConnexionMiddleware"].iter().any(|w| text.contains(w)) {
+    if connexion3_marks(m) {
         return true;
     }
     if args.iter().any(|(_, a)| matches!(a, Arg::Kw(k, _) if k == "import_string")) {
@@ -140,6 +139,51 @@ fn connexion_elsewhere(ev: &Evaluator, m: &ModuleRef, call_span: &Span, args: &[
         return true;
     }
     connexion_other_server(ev, m, call_span, args)
+}
+
+/// The host a Connexion `run` without one binds, when it binds every
+/// interface: 1/2 take `host or self.host or "0.0.0.0"`, so the app's own
+/// `host=` if it was given one, else every interface. Said only where the
+/// version is known to be below 3 (its dependency files, or 1/2's JSON
+/// encoder hook `app.app.json_encoder`, gone from Flask and Connexion 3):
+/// in 3, uvicorn's default is loopback.
+fn connexion_default_host(ev: &Evaluator, m: &ModuleRef, app: Option<&Origin>) -> Option<String> {
+    let below_3 = match ev.project().declared_major(&m.path, "connexion") {
+        Some(major) => major < 3,
+        None => m.text().contains(".json_encoder"),
+    };
+    if !below_3 {
+        return None;
+    }
+    // The constructor's `host=`, when the app was given one.
+    let origin = app?;
+    // The module checked is the one whose offsets the origin holds (it may
+    // be a re-parse the project has not seen: `--add-noqa` verifying).
+    let module = if origin.path == m.path { m.clone() } else { ev.project().load(&origin.path).ok()? };
+    let given = module.calls().into_iter().find(|(_, c)| c.span.start == origin.offset).and_then(|(scope, call)| {
+        let cx = Ctx { module: module.clone(), scope, pos: call.span.start };
+        call.keyword("host").map(|e| ev.eval(&cx, e, 0))
+    });
+    match given {
+        None | Some(Value::None) => Some("0.0.0.0".to_string()),
+        Some(v) => binding_host(&v).map(|(host, _, _)| host),
+    }
+}
+
+/// Does the module's code (not its comments) use what only Connexion 3 has:
+/// uvicorn, `AsyncApp`, the middleware?
+fn connexion3_marks(m: &ModuleRef) -> bool {
+    let v3_name = |n: &str| matches!(n, "AsyncApp" | "ConnexionMiddleware" | "MiddlewarePosition");
+    let imported = m.statements().into_iter().any(|(_, st)| match st {
+        Stmt::Import { bindings, .. } => bindings.iter().any(|(_, r)| {
+            r.level == 0
+                && (r.module.split('.').next() == Some("uvicorn")
+                    || r.module.starts_with("connexion.middleware")
+                    || (r.module.starts_with("connexion") && r.name.as_deref().is_some_and(v3_name)))
+        }),
+        _ => false,
+    });
+    imported || m.calls().into_iter().any(|(_, c)| matches!(&c.func, Expr::Attr(_, a, _) if v3_name(a)))
 }
 
 /// Connexion 1/2 with `server="tornado"` / `"gevent"`.
@@ -278,8 +322,20 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
         None => start.server.app.clone(),
     };
     let (name, pos) = sig.host;
-    let (host_value, host_span) = argument(ev, m, call_span, &start.args, name, Some(pos))?;
-    let (host, origin, literal) = binding_host(&host_value)?;
+    let (host, origin, literal, host_span) = match argument(ev, m, call_span, &start.args, name, Some(pos)) {
+        Some((host_value, host_span)) => {
+            let (host, origin, literal) = binding_host(&host_value)?;
+            (host, origin, literal, host_span)
+        }
+        // (A `*` / `**` argument this cannot read may hold the host.)
+        None if start.server.kind == ServerKind::ConnexionRun
+            && !start.args.iter().any(|(_, a)| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) =>
+        {
+            let host = connexion_default_host(ev, m, start.server.app.as_ref())?;
+            (host, HostOrigin::ServerDefault { server: "Connexion 1/2's `App.run`" }, None, call_span.clone())
+        }
+        None => return None,
+    };
     let debugger = debugger(ev, m, rc.scope, call_span, &start.args, &sig, app.as_ref());
     let rule = if debugger.is_some() { Rule::DebuggerAllInterfaces } else { Rule::AllInterfaces };
     let text = m.text();
@@ -325,6 +381,8 @@ fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
     match &call.func {
         Expr::Name(..) | Expr::Call(_) => return true,
         Expr::Attr(_, a, _) if cx.module.starters.iter().any(|s| s == a) => return true,
+        // Connexion 1/2's `App.run()` binds every interface without a host.
+        Expr::Attr(_, a, _) if a == "run" && cx.module.text().contains("connexion") => return true,
         _ => {}
     }
     fn holds(v: &Value) -> bool {

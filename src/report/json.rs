@@ -125,6 +125,9 @@ fn origin(o: &Origin) -> JsonOrigin {
     let none = JsonOrigin { kind: "literal", name: None, path: None, line: None, env_var: None };
     match o {
         Origin::Literal => none,
+        Origin::ServerDefault { server } => {
+            JsonOrigin { kind: "server-default", name: Some(server.to_string()), ..none }
+        }
         Origin::Constant { name, path, line } => JsonOrigin {
             kind: "constant",
             name: Some(name.clone()),
