@@ -13,7 +13,7 @@ use crate::analysis::value::Loc;
 use crate::analysis::{check_module, loopback_for};
 use crate::finding::{Finding, Origin, Position};
 use crate::project::Project;
-use crate::python::{Module, ModuleRef, parse_module};
+use crate::python::{Arg, Module, ModuleRef, parse_module};
 use crate::scan::FileReport;
 
 /// Replace `span` (bytes of the decoded text) with `replacement`.
@@ -404,6 +404,15 @@ fn plan(
 /// argument list holds a comment is left for a hand fix.
 fn pass_loopback(module: &Module, f: &Finding) -> Result<Edit, String> {
     let call = module.run_calls.iter().map(|rc| &rc.call).find(|c| c.span == f.span).ok_or("the call is not found")?;
+    // A host given as None or "" (or possibly by position or a splat): a
+    // second one cannot be added.
+    let positional = call.args.iter().filter(|a| matches!(a, Arg::Pos(_))).count();
+    if call.keyword("host").is_some()
+        || positional > 3
+        || call.args.iter().any(|a| matches!(a, Arg::Star(_) | Arg::DoubleStar(_)))
+    {
+        return Err("the call passes a host that is not a string literal; pass host=\"127.0.0.1\" by hand".into());
+    }
     let text = module.text();
     let open =
         text.get(call.func.span().end..call.span.end).and_then(|t| t.find('(')).map(|i| call.func.span().end + i);

@@ -144,6 +144,15 @@ impl std::fmt::Display for LoadError {
 
 type Slot = Arc<OnceLock<Result<ModuleRef, LoadError>>>;
 
+/// The imports of every file of a project, as a scan read them: each
+/// file's path and its imports as (level, dotted) pairs.
+pub trait ImportTable: Send + Sync {
+    fn for_each_file(&self, f: &mut FileImports<'_>);
+}
+
+/// Called with a file's path and its imports, (level, dotted) each.
+pub type FileImports<'a> = dyn FnMut(&Path, &mut dyn Iterator<Item = (u32, &str)>) + 'a;
+
 /// Module loading and import resolution over one [`SourceTree`].
 pub struct Project {
     /// Shared with the projects [`Project::with_replaced`] makes.
@@ -155,6 +164,9 @@ pub struct Project {
     roots: Mutex<FxHashMap<OsString, Arc<[PathBuf]>>>,
     /// (directory, package) -> the major version its dependency files allow.
     declared: Mutex<FxHashMap<(PathBuf, &'static str), Option<u32>>>,
+    /// What each file of the project imports, when the scan that read them
+    /// hands it over (see [`Project::importers_of`]).
+    imports: OnceLock<Arc<dyn ImportTable>>,
     max_file_size: u64,
     analysis: crate::config::Analysis,
 }
@@ -174,6 +186,7 @@ impl Project {
             resolved: Mutex::new(FxHashMap::default()),
             roots: Mutex::new(FxHashMap::default()),
             declared: Mutex::new(FxHashMap::default()),
+            imports: OnceLock::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             analysis: crate::config::Analysis::default(),
         }
@@ -228,6 +241,7 @@ impl Project {
             resolved: Mutex::new(lock(&self.resolved)),
             roots: Mutex::new(self.roots.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             declared: Mutex::new(self.declared.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            imports: self.imports.clone(),
             max_file_size: self.max_file_size,
             analysis: self.analysis.clone(),
         }
@@ -237,13 +251,32 @@ impl Project {
     /// `module` declare (its directory's, else the closest above that
     /// names the package with a version), if any says.
     pub fn declared_major(&self, module: &Path, package: &'static str) -> Option<u32> {
-        let mut dir = module.parent();
-        while let Some(d) = dir {
-            let key = (d.to_path_buf(), package);
+        // The module's directories up to the project's root, which may lie
+        // above the working directory (`..` when run from a subdirectory).
+        let mut dirs: Vec<PathBuf> = module.ancestors().skip(1).map(Path::to_path_buf).collect();
+        let dir = module.parent().unwrap_or(Path::new(""));
+        if let Some(root) = self.tree.project_root(dir) {
+            let mut up = PathBuf::new();
+            for c in root.components() {
+                if c != std::path::Component::ParentDir {
+                    break;
+                }
+                up.push("..");
+                dirs.push(up.clone());
+            }
+        }
+        for d in dirs {
+            let key = (d.clone(), package);
             let cached = self.declared.lock().unwrap_or_else(|e| e.into_inner()).get(&key).copied();
             let found = cached.unwrap_or_else(|| {
                 let found = crate::deps::DEPENDENCY_FILES.iter().find_map(|name| {
-                    let bytes = self.tree.read(&d.join(name)).ok()?;
+                    let path = d.join(name);
+                    // A regular file of a sane size (not a FIFO that would
+                    // block, not a 300 MB file read whole).
+                    if !self.tree.size(&path).is_some_and(|n| n > 0 && n <= crate::deps::MAX_BYTES) {
+                        return None;
+                    }
+                    let bytes = self.tree.read(&path).ok()?;
                     crate::deps::declared_major(&String::from_utf8_lossy(&bytes), package)
                 });
                 self.declared.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found);
@@ -252,9 +285,42 @@ impl Project {
             if found.is_some() {
                 return found;
             }
-            dir = d.parent();
         }
         None
+    }
+
+    /// Hand over what every file imports (once; later calls are ignored).
+    pub fn set_imports(&self, table: Arc<dyn ImportTable>) {
+        let _ = self.imports.set(table);
+    }
+
+    /// The files that import the module at `module` (by an import that
+    /// resolves to it), when the scan handed over its import table; none
+    /// otherwise.
+    pub fn importers_of(&self, module: &Path) -> Vec<PathBuf> {
+        let Some(table) = self.imports.get() else { return Vec::new() };
+        let name = match module.file_stem().and_then(|s| s.to_str()) {
+            Some("__init__") => module.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()),
+            other => other,
+        };
+        let Some(name) = name else { return Vec::new() };
+        let mut out = Vec::new();
+        table.for_each_file(&mut |path, imports| {
+            if path == module {
+                return;
+            }
+            // Only an import naming the module (or its package, for
+            // `from pkg import module`) can resolve to it.
+            for (level, dotted) in imports {
+                if (dotted.contains(name) || (level > 0 && dotted.is_empty()))
+                    && self.resolve(path, level, dotted).as_deref() == Some(module)
+                {
+                    out.push(path.to_path_buf());
+                    return;
+                }
+            }
+        });
+        out
     }
 
     /// Let go of a module nobody needs any more (a checked file with no

@@ -206,6 +206,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     let project = Project::new(Box::new(DiskTree::new(files, roots)))
         .with_max_file_size(opts.max_file_size)
         .with_analysis(opts.settings.analysis.clone());
+    let scanned = hand_over_imports(&project, scanned);
     let (reports, found, parsed) = check_files(&project, &scanned, complete, opts, |_| true);
     outcome.project = Some(std::sync::Arc::new(project));
     outcome.reports = reports;
@@ -215,6 +216,28 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     problems.dedup_by(|a, b| a.path == b.path && a.message == b.message);
     outcome.problems = problems;
     outcome
+}
+
+/// Give the project what the files read import (a function's callers in
+/// other modules are found through it).
+pub(crate) fn hand_over_imports(
+    project: &Project,
+    scanned: Vec<(PathBuf, Facts)>,
+) -> std::sync::Arc<Vec<(PathBuf, Facts)>> {
+    let scanned = std::sync::Arc::new(scanned);
+    project.set_imports(std::sync::Arc::new(ScannedImports(scanned.clone())));
+    scanned
+}
+
+/// The imports of the files an audit read, for [`Project::importers_of`].
+struct ScannedImports(std::sync::Arc<Vec<(PathBuf, Facts)>>);
+
+impl crate::project::ImportTable for ScannedImports {
+    fn for_each_file(&self, f: &mut crate::project::FileImports<'_>) {
+        for (path, facts) in self.0.iter() {
+            f(path, &mut facts.imports.iter());
+        }
+    }
 }
 
 /// Check the `scanned` files of a project: those the prefilter keeps (all

@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::Repository;
 use rustc_hash::FxHashSet;
@@ -68,7 +69,7 @@ fn audit_snapshot(change: Change, spec: &ChangeSpec, opts: &ScanOptions, outcome
         .with_analysis(opts.settings.analysis.clone());
     let files: Vec<&Path> =
         change.files.iter().map(|f| f.path.as_path()).filter(|p| !opts.settings.exclude.matches(p)).collect();
-    let scanned = read_facts(&project, &files, opts, &mut outcome.problems);
+    let scanned = crate::scan::hand_over_imports(&project, read_facts(&project, &files, opts, &mut outcome.problems));
     outcome.files = scanned.len();
     // Every file of the snapshot is read, so importers are searched
     // backwards.
@@ -334,6 +335,55 @@ fn snapshot_imports<'c>(
     (files, unreadable)
 }
 
+/// A snapshot's import table, owned (the snapshot's texts borrow the
+/// cache): paths and texts in two buffers, not two allocations per file
+/// (thousands of files, and most runs never ask).
+struct OwnedImports {
+    paths: Vec<u8>,
+    texts: String,
+    /// Per file: where its path and its text end.
+    ends: Vec<(usize, usize)>,
+}
+
+impl OwnedImports {
+    fn of(files: &[(PathBuf, Imports)]) -> Self {
+        let (p, t) = files.iter().fold((0, 0), |(p, t), (path, i)| (p + path.as_os_str().len(), t + i.text.len()));
+        let mut t = OwnedImports {
+            paths: Vec::with_capacity(p),
+            texts: String::with_capacity(t),
+            ends: Vec::with_capacity(files.len()),
+        };
+        for (path, imports) in files {
+            t.paths.extend_from_slice(path.as_os_str().as_encoded_bytes());
+            t.texts.push_str(&imports.text);
+            t.ends.push((t.paths.len(), t.texts.len()));
+        }
+        t
+    }
+}
+
+impl crate::project::ImportTable for OwnedImports {
+    fn for_each_file(&self, f: &mut crate::project::FileImports<'_>) {
+        let (mut p, mut t) = (0, 0);
+        for &(pe, te) in &self.ends {
+            let path = path_of(&self.paths[p..pe]);
+            f(&path, &mut self.texts[t..te].lines().map(prefilter::split_level));
+            (p, t) = (pe, te);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn path_of(b: &[u8]) -> Cow<'_, Path> {
+    use std::os::unix::ffi::OsStrExt;
+    Cow::Borrowed(Path::new(std::ffi::OsStr::from_bytes(b)))
+}
+
+#[cfg(not(unix))]
+fn path_of(b: &[u8]) -> Cow<'_, Path> {
+    Cow::Owned(PathBuf::from(String::from_utf8_lossy(b).into_owned()))
+}
+
 /// The staged (or pushed) change against its base: see the module docs.
 fn judge_change(
     change: Change,
@@ -418,6 +468,12 @@ fn judge_change(
         );
         outcome.problems.push(FileProblem { path: first.clone(), message, is_error: false });
     }
+    // What each file imports, for the callers of a function in other
+    // modules; the base is asked with the same table (its unchanged files
+    // are these; a file only this snapshot has is not found there).
+    let table: Arc<dyn crate::project::ImportTable> = Arc::new(OwnedImports::of(&new_snap.files));
+    new_snap.project.set_imports(table.clone());
+    base_project.set_imports(table);
     let base_snap = Snapshot { project: base_project, files: base_files };
     outcome.files = new_snap.files.len();
 
@@ -426,6 +482,19 @@ fn judge_change(
         new_snap.files.iter().map(|(p, _)| p.clone()).collect()
     } else {
         let mut set = new_snap.importers_of(&changed_new);
+        // A changed call of a function another module defines (`start(host=
+        // "0.0.0.0")` in `run.py`) changes that module's verdict.
+        for p in &changed_new {
+            let Some(imports) = new_snap.get(p) else { continue };
+            for line in imports.text.lines() {
+                let (level, dotted) = prefilter::split_level(line);
+                if let Some(target) = new_snap.project.resolve(p, level, dotted)
+                    && new_snap.get(&target).is_some_and(|f| f.run_call)
+                {
+                    set.insert(target);
+                }
+            }
+        }
         let gone: FxHashSet<&Path> = gone.into_iter().collect();
         for p in base_snap.importers_of(&gone) {
             let now = renamed_to.get(p.as_path()).map_or(p.clone(), |n| n.to_path_buf());

@@ -676,3 +676,28 @@ fn connexion_version_comes_from_the_staged_requirements() {
         }
     }
 }
+
+/// A helper's host passed by a caller in another module: the commit that
+/// changes only the call blocks (at the helper's `app.run`, naming the
+/// caller's line); once committed, editing the helper's file elsewhere
+/// brings nothing in; `--all` reports it.
+#[test]
+fn a_caller_in_another_module_brings_in_the_helpers_finding() {
+    const SERVER: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\ndef start(host=\"127.0.0.1\"):\n    app.run(host=host)\n";
+    let r = Repo::new();
+    r.seed(&[("server.py", SERVER), ("run.py", "from server import start\n\nstart()\n")]);
+    r.install();
+    r.write("run.py", "from server import start\n\nstart(host=\"0.0.0.0\")\n");
+    r.ok(&["add", "run.py"]);
+    let out = r.commit(&[]);
+    assert!(blocked(&out), "{}", text(&out));
+    assert!(text(&out).contains("server.py:7:5: FBG001"), "{}", text(&out));
+    assert!(text(&out).contains("run.py:3"), "{}", text(&out));
+    r.ok(&["commit", "-q", "--no-verify", "-m", "caller"]);
+    r.write("server.py", format!("{SERVER}\n\ndef other():\n    return 1\n"));
+    r.ok(&["add", "server.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = r.fbg(&["--all"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}

@@ -118,11 +118,17 @@ fn signature(kind: ServerKind) -> Signature {
 /// (`uvicorn`, `AsyncApp`, the middleware) or passes the app's import string
 /// first (`app.run("main:app")`, where 1/2 take a port). In 1/2 a `server`
 /// other than `"flask"` (tornado, gevent) is not Werkzeug's either.
-fn connexion_elsewhere(ev: &Evaluator, m: &ModuleRef, call_span: &Span, args: &[(Ctx, Arg)]) -> bool {
+fn connexion_elsewhere(
+    ev: &Evaluator,
+    m: &ModuleRef,
+    call_span: &Span,
+    args: &[(Ctx, Arg)],
+    app: Option<&Origin>,
+) -> bool {
     // What the project's dependency files pin decides first.
     match ev.project().declared_major(&m.path, "connexion") {
         Some(major) if major >= 3 => return true,
-        Some(_) => return connexion_other_server(ev, m, call_span, args),
+        Some(_) => return connexion_other_server(ev, m, call_span, args, app),
         None => {}
     }
     if connexion3_marks(m) {
@@ -138,7 +144,7 @@ fn connexion_elsewhere(ev: &Evaluator, m: &ModuleRef, call_span: &Span, args: &[
     if let Some((Value::Str(_), _)) = argument(ev, m, call_span, args, "port", Some(0)) {
         return true;
     }
-    connexion_other_server(ev, m, call_span, args)
+    connexion_other_server(ev, m, call_span, args, app)
 }
 
 /// The host a Connexion `run` without one binds, when it binds every
@@ -155,19 +161,38 @@ fn connexion_default_host(ev: &Evaluator, m: &ModuleRef, app: Option<&Origin>) -
     if !below_3 {
         return None;
     }
-    // The constructor's `host=`, when the app was given one.
-    let origin = app?;
+    // The constructor's `host=`, when the app was given one; a `**` there,
+    // or a `.host` set on an object, may give it one this cannot see.
+    let (cx, call) = connexion_constructor(ev, m, app?)?;
+    if call.args.iter().any(|a| matches!(a, Arg::DoubleStar(_)))
+        || [&cx.module, m].iter().any(|module| {
+            module.statements().into_iter().any(|(_, st)| {
+                matches!(st, Stmt::Assign { targets, .. }
+                    if targets.iter().any(|t| matches!(t, Target::Attr(_, a) if a == "host")))
+            })
+        })
+    {
+        return None;
+    }
+    match call.keyword("host").map(|e| ev.eval(&cx, e, 0)) {
+        // `host or self.host or "0.0.0.0"`: a false host is no host.
+        None | Some(Value::None) => Some("0.0.0.0".to_string()),
+        Some(Value::Str(s)) if s.value.is_empty() => Some("0.0.0.0".to_string()),
+        Some(v) => binding_host(&v).map(|(host, _, _)| host),
+    }
+}
+
+/// The `connexion.App(...)` call that created the app at `origin`, with
+/// where it is evaluated.
+fn connexion_constructor(ev: &Evaluator, m: &ModuleRef, origin: &Origin) -> Option<(Ctx, Call)> {
     // The module checked is the one whose offsets the origin holds (it may
     // be a re-parse the project has not seen: `--add-noqa` verifying).
     let module = if origin.path == m.path { m.clone() } else { ev.project().load(&origin.path).ok()? };
-    let given = module.calls().into_iter().find(|(_, c)| c.span.start == origin.offset).and_then(|(scope, call)| {
-        let cx = Ctx { module: module.clone(), scope, pos: call.span.start };
-        call.keyword("host").map(|e| ev.eval(&cx, e, 0))
-    });
-    match given {
-        None | Some(Value::None) => Some("0.0.0.0".to_string()),
-        Some(v) => binding_host(&v).map(|(host, _, _)| host),
-    }
+    // (In `connexion.App(...).run(...)` both calls start there: the inner.)
+    let (scope, call) =
+        module.calls().into_iter().filter(|(_, c)| c.span.start == origin.offset).min_by_key(|(_, c)| c.span.end)?;
+    let call = call.clone();
+    Some((Ctx { module: module.clone(), scope, pos: call.span.start }, call))
 }
 
 /// Does the module's code (not its comments) use what only Connexion 3 has:
@@ -186,9 +211,23 @@ fn connexion3_marks(m: &ModuleRef) -> bool {
     imported || m.calls().into_iter().any(|(_, c)| matches!(&c.func, Expr::Attr(_, a, _) if v3_name(a)))
 }
 
-/// Connexion 1/2 with `server="tornado"` / `"gevent"`.
-fn connexion_other_server(ev: &Evaluator, m: &ModuleRef, call_span: &Span, args: &[(Ctx, Arg)]) -> bool {
-    matches!(argument(ev, m, call_span, args, "server", Some(1)), Some((Value::Str(s), _)) if s.value != "flask")
+/// Connexion 1/2 with `server="tornado"` / `"gevent"`, at the call or
+/// given to the app when it was created.
+fn connexion_other_server(
+    ev: &Evaluator,
+    m: &ModuleRef,
+    call_span: &Span,
+    args: &[(Ctx, Arg)],
+    app: Option<&Origin>,
+) -> bool {
+    let other = |v: &Value| matches!(v, Value::Str(s) if s.value != "flask");
+    match argument(ev, m, call_span, args, "server", Some(1)) {
+        Some((v, _)) => other(&v),
+        None => app
+            .and_then(|o| connexion_constructor(ev, m, o))
+            .and_then(|(cx, call)| call.keyword("server").map(|e| ev.eval(&cx, e, 0)))
+            .is_some_and(|v| other(&v)),
+    }
 }
 
 /// A server start: the server, the arguments it receives (each with where
@@ -313,7 +352,9 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     let start = server_start(ev, &cx, &rc.call)?;
     let sig = signature(start.server.kind);
     let call_span = &rc.call.span;
-    if start.server.kind == ServerKind::ConnexionRun && connexion_elsewhere(ev, m, call_span, &start.args) {
+    if start.server.kind == ServerKind::ConnexionRun
+        && connexion_elsewhere(ev, m, call_span, &start.args, start.server.app.as_ref())
+    {
         return None;
     }
     let app = match sig.app {
@@ -322,21 +363,42 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
         None => start.server.app.clone(),
     };
     let (name, pos) = sig.host;
+    let connexion = start.server.kind == ServerKind::ConnexionRun;
     let (host, origin, literal, host_span) = match argument(ev, m, call_span, &start.args, name, Some(pos)) {
+        // Connexion takes `host or self.host or "0.0.0.0"`: a false host
+        // is none (the fix leaves such a call: its host is not a string to
+        // rewrite, and a second `host=` cannot be added).
+        Some((Value::None, span)) if connexion => {
+            let host = connexion_default_host(ev, m, start.server.app.as_ref())?;
+            (host, HostOrigin::ServerDefault { server: "Connexion 1/2's `App.run`" }, None, span)
+        }
+        Some((Value::Str(s), span)) if connexion && s.value.is_empty() => {
+            let host = connexion_default_host(ev, m, start.server.app.as_ref())?;
+            (host, HostOrigin::ServerDefault { server: "Connexion 1/2's `App.run`" }, None, span)
+        }
         Some((host_value, host_span)) => {
             let (host, origin, literal) = binding_host(&host_value)?;
             (host, origin, literal, host_span)
         }
         // (A `*` / `**` argument this cannot read may hold the host.)
-        None if start.server.kind == ServerKind::ConnexionRun
-            && !start.args.iter().any(|(_, a)| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) =>
-        {
+        None if connexion && !start.args.iter().any(|(_, a)| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) => {
             let host = connexion_default_host(ev, m, start.server.app.as_ref())?;
             (host, HostOrigin::ServerDefault { server: "Connexion 1/2's `App.run`" }, None, call_span.clone())
         }
         None => return None,
     };
-    let debugger = debugger(ev, m, rc.scope, call_span, &start.args, &sig, app.as_ref());
+    let mut debugger = debugger(ev, m, rc.scope, call_span, &start.args, &sig, app.as_ref());
+    // Connexion 1/2 pass the app's own `debug=` when the call gives none.
+    if connexion && debugger.is_none() && argument(ev, m, call_span, &start.args, "debug", Some(2)).is_none() {
+        debugger = start.server.app.as_ref().and_then(|o| connexion_constructor(ev, m, o)).and_then(|(cx, call)| {
+            let e = call.keyword("debug")?;
+            (ev.eval(&cx, e, 0).truthy() == Some(true)).then(|| DebugSource::Argument {
+                name: "debug".to_string(),
+                line: cx.module.line_of(e.span().start),
+                default: None,
+            })
+        });
+    }
     let rule = if debugger.is_some() { Rule::DebuggerAllInterfaces } else { Rule::AllInterfaces };
     let text = m.text();
     let pos = |offset: usize| {
@@ -381,8 +443,15 @@ fn may_carry_host(ev: &Evaluator, cx: &Ctx, call: &Call) -> bool {
     match &call.func {
         Expr::Name(..) | Expr::Call(_) => return true,
         Expr::Attr(_, a, _) if cx.module.starters.iter().any(|s| s == a) => return true,
-        // Connexion 1/2's `App.run()` binds every interface without a host.
-        Expr::Attr(_, a, _) if a == "run" && cx.module.text().contains("connexion") => return true,
+        // Connexion 1/2's `App.run()` binds every interface without a host
+        // (the app may come from another module of a project that pins it).
+        Expr::Attr(_, a, _)
+            if a == "run"
+                && (cx.module.text().contains("connexion")
+                    || ev.project().declared_major(&cx.module.path, "connexion").is_some_and(|v| v < 3)) =>
+        {
+            return true;
+        }
         _ => {}
     }
     fn holds(v: &Value) -> bool {

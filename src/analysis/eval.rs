@@ -723,7 +723,21 @@ impl<'p> Evaluator<'p> {
         if let Some(root) = self.root.as_ref().filter(|r| !Arc::ptr_eq(r, m)) {
             modules.push(root.clone());
         }
-        for cm in &modules {
+        // A module-level function nobody here calls may be called by the
+        // modules that import it (`from server import start; start(host=
+        // "0.0.0.0")` in `run.py`): those that name it are searched too.
+        let mut searched_importers = m.scopes[parent].kind != ScopeKind::Module;
+        let mut next = 0;
+        while next < modules.len() || !searched_importers {
+            if next == modules.len() {
+                searched_importers = true;
+                if sites == 0 {
+                    modules.extend(self.importers_naming(m, &s.name));
+                }
+                continue;
+            }
+            let cm = modules[next].clone();
+            next += 1;
             for (call_scope, call) in cm.calls() {
                 // The function handed on (`Thread(target=serve)`,
                 // `partial(serve, ...)`, `run = serve`): called with
@@ -771,6 +785,7 @@ impl<'p> Evaluator<'p> {
         }
         // Value references to the function outside calls (`run_local =
         // serve`, `{"serve": serve}`, `return serve`).
+        let modules = &modules;
         let referenced = modules.iter().flat_map(|cm| cm.statements()).any(|(_, st)| match st {
             Stmt::Assign { value: Some(e), .. } | Stmt::Return { value: Some(e), .. } => mentions(e, names, 0),
             _ => false,
@@ -782,6 +797,27 @@ impl<'p> Evaluator<'p> {
             return default.unwrap_or(Value::Unknown);
         }
         join(values)
+    }
+
+    /// The modules of the project that import module `m` and name `name`
+    /// in their text (a few: they are parsed), as the scan that read the
+    /// project knows them.
+    fn importers_naming(&self, m: &ModuleRef, name: &str) -> Vec<ModuleRef> {
+        const MAX: usize = 16;
+        let mut out = Vec::new();
+        for path in self.project.importers_of(&m.path) {
+            if out.len() == MAX {
+                break;
+            }
+            let Ok(bytes) = self.project.tree().read(&path) else { continue };
+            if memchr::memmem::find(&bytes, name.as_bytes()).is_none() {
+                continue;
+            }
+            if let Ok(module) = self.project.load(&path) {
+                out.push(module);
+            }
+        }
+        out
     }
 
     fn binding_value(&self, m: &ModuleRef, scope: ScopeId, b: &Binding, name: &str, depth: u32) -> Value {
