@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::file_bytes::FileBytes;
-use crate::prefilter::Facts;
+use crate::prefilter::{Facts, Portable};
 
 const MAGIC: &[u8; 8] = b"FBGFACTS";
 const HEADER: usize = 8 + 8 + 4 + 8;
@@ -37,6 +37,9 @@ const NOT_PYTHON: u8 = 4;
 const FACTS: u8 = 8;
 /// Its first line is a Python shebang.
 const SCRIPT: u8 = 16;
+/// A server word's call was settled from its literals (see
+/// [`Facts::settled_run`](crate::prefilter::Facts::settled_run)).
+const SETTLED_RUN: u8 = 32;
 
 /// What the cache knows of one blob. The same blob may be named `app.py`
 /// and `app` (no extension): whether it is Python depends on the name, so
@@ -44,7 +47,7 @@ const SCRIPT: u8 = 16;
 #[derive(Debug, PartialEq)]
 pub struct Entry<'c> {
     /// The [`Facts::portable`] parts of its facts, when computed.
-    pub facts: Option<(bool, bool, &'c str)>,
+    pub facts: Option<Portable<'c>>,
     /// Whether its first line makes it a Python script, when known.
     pub script: Option<bool>,
 }
@@ -93,7 +96,12 @@ impl FactsCache {
     pub fn get(&self, id: &BlobId) -> Option<Entry<'_>> {
         let (i, flags, text) = self.find(id)?;
         self.hit[i].store(true, Ordering::Relaxed);
-        let facts = (flags & FACTS != 0).then_some((flags & RUN_CALL != 0, flags & APP_IMPORT != 0, text));
+        let facts = (flags & FACTS != 0).then_some(Portable {
+            run_call: flags & RUN_CALL != 0,
+            settled_run: flags & SETTLED_RUN != 0,
+            app_import: flags & APP_IMPORT != 0,
+            text,
+        });
         let script = match (flags & SCRIPT != 0, flags & NOT_PYTHON != 0) {
             (true, false) => Some(true),
             (false, true) => Some(false),
@@ -107,8 +115,15 @@ impl FactsCache {
     pub fn put(&self, id: BlobId, facts: Option<&Facts>, script: Option<bool>) {
         let (mut flags, text) = match facts {
             Some(facts) => {
-                let (run_call, app_import, text) = facts.portable();
-                (FACTS | if run_call { RUN_CALL } else { 0 } | if app_import { APP_IMPORT } else { 0 }, text)
+                let p = facts.portable();
+                let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+                (
+                    FACTS
+                        | flag(p.run_call, RUN_CALL)
+                        | flag(p.app_import, APP_IMPORT)
+                        | flag(p.settled_run, SETTLED_RUN),
+                    p.text,
+                )
             }
             None => (0, ""),
         };
@@ -218,7 +233,7 @@ fn salt(extra_tokens: &[String]) -> u64 {
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     // Bumped whenever what the facts hold changes (a rebuilt binary of the
     // same version must not read older facts).
-    h.write(b"\0facts-v6: imports, loaded modules, settled calls (not under connexion), Flask-Script Server imported here, connexion an app module; checksummed\0");
+    h.write(b"\0facts-v7: imports, loaded modules, settled calls (not under connexion, and noted), Flask-Script Server imported here, connexion an app module; checksummed\0");
     for t in extra_tokens {
         h.write(t.as_bytes());
         h.write(b"\0");

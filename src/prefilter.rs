@@ -19,6 +19,12 @@ use memchr::memmem;
 pub struct Facts {
     /// A `.run` / `.run_server` attribute followed by a call may be here.
     pub run_call: bool,
+    /// A server word's call was passed over as settled from its literals
+    /// (see [`settled_call`]): such a call is a start after all where the
+    /// callee may be a Connexion 1/2 app, whose `run()` binds every
+    /// interface without a host, so a project that imports Connexion
+    /// counts these files too.
+    pub settled_run: bool,
     /// An application module may be imported here (or an extra app name
     /// from the configuration occurs).
     pub app_import: bool,
@@ -146,6 +152,11 @@ impl Imports {
     pub fn keys(&self) -> &[u64] {
         &self.keys
     }
+
+    /// Is Connexion among them?
+    pub fn connexion(&self) -> bool {
+        self.connexion
+    }
 }
 
 /// Collects one file's [`Imports`]: the text as bytes, checked as UTF-8
@@ -239,13 +250,29 @@ impl<'p> Builder<'p> {
     }
 }
 
+/// [`Facts`] without what depends on the file's path: what a cache keyed
+/// by content keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Portable<'a> {
+    pub run_call: bool,
+    pub settled_run: bool,
+    pub app_import: bool,
+    /// The imports as written, one per line (see [`split_level`]).
+    pub text: &'a str,
+}
+
 impl Facts {
     /// What these facts are apart from the file's path (import keys depend
     /// on it): whether a start may be here, whether an app module may be
     /// imported, and the imports as written, one per line (see
     /// [`split_level`]): what a cache keyed by content stores.
-    pub fn portable(&self) -> (bool, bool, &str) {
-        (self.run_call, self.app_import, &self.imports.text)
+    pub fn portable(&self) -> Portable<'_> {
+        Portable {
+            run_call: self.run_call,
+            settled_run: self.settled_run,
+            app_import: self.app_import,
+            text: &self.imports.text,
+        }
     }
 }
 
@@ -334,10 +361,10 @@ pub fn facts(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> F
 pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[String]) -> Facts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let imports = imports(bytes, path);
-    let run_call =
-        server_words(bytes, !imports.connexion) || (imports_script_server(&imports) && has_script_server(bytes));
+    let (run_call, settled_run) = server_words(bytes, !imports.connexion);
+    let run_call = run_call || (imports_script_server(&imports) && has_script_server(bytes));
     let app_import = imports.app || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    Facts { run_call, app_import, imports }
+    Facts { run_call, settled_run, app_import, imports }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -374,14 +401,21 @@ fn has_script_server(b: &[u8]) -> bool {
 /// interface (`app.run()`, `app.run(debug=True)`, `app.run(host=
 /// "127.0.0.1", port=5000)`) does not count (see [`settled_call`]).
 pub fn has_run_call(b: &[u8]) -> bool {
-    server_words(b, true)
+    server_words(b, true).0
 }
 
 /// [`has_run_call`], where `settle` says whether a call of literals that
 /// cannot bind may be passed over (not in a file importing Connexion,
 /// whose `App.run()` binds every interface without a host).
-fn server_words(b: &[u8], settle: bool) -> bool {
-    let settled_call = |after: &[u8]| settle && settled_call(after);
+/// Also whether a call was passed over as settled (until the first that is
+/// not: then the file counts anyway).
+fn server_words(b: &[u8], settle: bool) -> (bool, bool) {
+    let settled = std::cell::Cell::new(false);
+    let settled_call = |after: &[u8]| {
+        let s = settle && settled_call(after);
+        settled.set(settled.get() | s);
+        s
+    };
     static RUN: std::sync::LazyLock<memmem::Finder<'static>> = std::sync::LazyLock::new(|| memmem::Finder::new("run"));
     for pos in RUN.find_iter(b) {
         if pos > 0 && is_ident(b[pos - 1]) {
@@ -395,7 +429,7 @@ fn server_words(b: &[u8], settle: bool) -> bool {
             if preceded_by_dot(b, pos) && settled_call(&after[7..]) {
                 continue;
             }
-            return true;
+            return (true, settled.get());
         }
         let word_len = match after.first() {
             None => 0,
@@ -404,10 +438,10 @@ fn server_words(b: &[u8], settle: bool) -> bool {
             Some(_) => continue,
         };
         if preceded_by_dot(b, pos) && !settled_call(&after[word_len..]) {
-            return true;
+            return (true, settled.get());
         }
     }
-    false
+    (false, settled.get())
 }
 
 /// Do the bytes after a server word make a call that cannot bind every

@@ -287,11 +287,17 @@ pub(crate) fn check_files(
             scanned.iter().for_each(|(p, _)| found(p));
             return;
         }
-        scanned.iter().filter(|(_, f)| f.run_call && f.app_import).for_each(|(p, _)| found(p));
+        // In a project that imports Connexion, a call settled from its
+        // literals may be a Connexion 1/2 `run()`, which binds without a host.
+        // (Or declares it: a partial audit may not read the file that does.)
+        let connexion = scanned.iter().any(|(_, f)| f.imports.connexion())
+            || scanned.first().is_some_and(|(p, _)| project.declared_major(p, "connexion").is_some());
+        let starts = |f: &Facts| f.run_call || (connexion && f.settled_run);
+        scanned.iter().filter(|(_, f)| starts(f) && f.app_import).for_each(|(p, _)| found(p));
         if complete {
-            candidates_backward(project, scanned, found);
+            candidates_backward(project, scanned, starts, found);
         } else {
-            candidates_forward(project, scanned, opts, found);
+            candidates_forward(project, scanned, opts, starts, found);
         }
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -507,7 +513,12 @@ fn read_whole(file: &mut impl std::io::Read, buf: &mut Vec<u8>, filled: usize, l
 /// taken as they are): found by
 /// walking the import graph backwards from those modules. Used when every
 /// file of the project was read (so every importer is known).
-fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found: impl FnMut(&Path)) {
+fn candidates_backward(
+    project: &Project,
+    files: &[(PathBuf, Facts)],
+    starts: impl Fn(&Facts) -> bool,
+    mut found: impl FnMut(&Path),
+) {
     let index = ImporterIndex::new(files);
     let importers = |key: u64| index.importers(key);
     let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
@@ -545,7 +556,7 @@ fn candidates_backward(project: &Project, files: &[(PathBuf, Facts)], mut found:
                 if project.resolve(importer, level, dotted).as_ref() == Some(module) {
                     reached[fi] = true;
                     stack.push(fi);
-                    if facts.run_call {
+                    if starts(facts) {
                         found(importer);
                     }
                 }
@@ -626,9 +637,10 @@ fn candidates_forward(
     project: &Project,
     scanned: &[(PathBuf, Facts)],
     opts: &ScanOptions,
+    starts: impl Fn(&Facts) -> bool,
     mut found: impl FnMut(&Path),
 ) {
-    let pending: Vec<&PathBuf> = scanned.iter().filter(|(_, f)| f.run_call && !f.app_import).map(|(p, _)| p).collect();
+    let pending: Vec<&PathBuf> = scanned.iter().filter(|(_, f)| starts(f) && !f.app_import).map(|(p, _)| p).collect();
     if pending.is_empty() {
         return;
     }

@@ -138,6 +138,8 @@ struct Snapshot<'c> {
 #[derive(Clone)]
 struct Imports<'c> {
     run_call: bool,
+    /// See [`Facts::settled_run`].
+    settled_run: bool,
     text: Cow<'c, str>,
 }
 
@@ -297,11 +299,9 @@ fn snapshot_imports<'c>(
         let script = crate::paths::is_extensionless(path.as_os_str().as_encoded_bytes());
         match cache.get(&id) {
             Some(e) if script && e.script == Some(false) => {}
-            Some(crate::facts_cache::Entry { facts: Some((run_call, _, text)), script: s })
-                if !script || s == Some(true) =>
-            {
-                files.push((path, Imports { run_call, text: Cow::Borrowed(text) }))
-            }
+            Some(crate::facts_cache::Entry { facts: Some(p), script: s }) if !script || s == Some(true) => files.push(
+                (path, Imports { run_call: p.run_call, settled_run: p.settled_run, text: Cow::Borrowed(p.text) }),
+            ),
             _ => to_read.push((path, id)),
         }
     }
@@ -318,8 +318,8 @@ fn snapshot_imports<'c>(
         let mut facts = prefilter::facts(path, &bytes, &opts.extra_tokens);
         facts.add_loaded_modules(&bytes, path);
         cache.put(*id, Some(&facts), script);
-        let (run_call, _, text) = facts.portable();
-        Ok(Some(Imports { run_call, text: Cow::Owned(text.to_string()) }))
+        let p = facts.portable();
+        Ok(Some(Imports { run_call: p.run_call, settled_run: p.settled_run, text: Cow::Owned(p.text.to_string()) }))
     });
     let mut unreadable = Vec::new();
     for ((path, _), r) in to_read.into_iter().zip(read) {
@@ -477,6 +477,11 @@ fn judge_change(
     let base_snap = Snapshot { project: base_project, files: base_files };
     outcome.files = new_snap.files.len();
 
+    // In a project that imports Connexion, a call settled from its literals
+    // may be a Connexion 1/2 `run()`, which binds without a host.
+    let connexion =
+        new_snap.files.iter().any(|(_, f)| f.text.lines().any(|l| l.split('.').next() == Some("connexion")));
+    let starts = |f: &Imports| f.run_call || (connexion && f.settled_run);
     // The files whose verdict can differ from the base's.
     let affected: Vec<PathBuf> = if config_changed || layout_changed {
         new_snap.files.iter().map(|(p, _)| p.clone()).collect()
@@ -489,7 +494,7 @@ fn judge_change(
             for line in imports.text.lines() {
                 let (level, dotted) = prefilter::split_level(line);
                 if let Some(target) = new_snap.project.resolve(p, level, dotted)
-                    && new_snap.get(&target).is_some_and(|f| f.run_call)
+                    && new_snap.get(&target).is_some_and(starts)
                 {
                     set.insert(target);
                 }
@@ -506,7 +511,7 @@ fn judge_change(
     };
     let candidates: Vec<&PathBuf> = affected
         .iter()
-        .filter(|p| !opts.prefilter || new_snap.get(p).is_some_and(|f| f.run_call))
+        .filter(|p| !opts.prefilter || new_snap.get(p).is_some_and(starts))
         .filter(|p| !opts.settings.exclude.matches(p))
         .filter(|p| !changed_new.contains(p.as_path()) || decoded.contains(p.as_path()))
         .collect();

@@ -701,3 +701,25 @@ fn a_caller_in_another_module_brings_in_the_helpers_finding() {
     let out = r.fbg(&["--all"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+/// Connexion 1/2's `run()` without a host binds every interface: a commit
+/// adding such a call on an app made in another module blocks, though the
+/// call's literals would settle it for a Flask app (so the facts cache
+/// notes settled calls; run twice: cold and warm).
+#[test]
+fn a_hostless_connexion_run_on_an_imported_app_blocks() {
+    let r = Repo::new();
+    r.seed(&[
+        ("requirements.txt", "connexion==2.14.2\n"),
+        ("factory.py", "import connexion\n\n\ndef create_app():\n    return connexion.App(__name__)\n"),
+        ("run.py", "from factory import create_app\n\napp = create_app()\n"),
+    ]);
+    r.install();
+    r.write("run.py", "from factory import create_app\n\napp = create_app()\napp.run(port=8080)\n");
+    r.ok(&["add", "run.py"]);
+    for _ in 0..2 {
+        let out = r.commit(&[]);
+        assert!(blocked(&out), "{}", text(&out));
+        assert!(text(&out).contains("run.py:4:1: FBG001"), "{}", text(&out));
+    }
+}
