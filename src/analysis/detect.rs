@@ -150,28 +150,31 @@ fn connexion_elsewhere(
 /// The host a Connexion `run` without one binds, when it binds every
 /// interface: 1/2 take `host or self.host or "0.0.0.0"`, so the app's own
 /// `host=` if it was given one, else every interface. Said only where the
-/// version is known to be below 3 (its dependency files, or 1/2's JSON
-/// encoder hook `app.app.json_encoder`, gone from Flask and Connexion 3):
-/// in 3, uvicorn's default is loopback.
+/// version is known to be below 3 (its dependency files, or what only 1/2
+/// have): in 3, uvicorn's default is loopback.
 fn connexion_default_host(ev: &Evaluator, m: &ModuleRef, app: Option<&Origin>) -> Option<String> {
+    let (cx, call) = connexion_constructor(ev, m, app?)?;
+    let assigns_attr = |name: &str| {
+        [&cx.module, m].iter().any(|module| {
+            module.statements().into_iter().any(|(_, st)| {
+                matches!(st, Stmt::Assign { targets, .. }
+                    if targets.iter().any(|t| matches!(t, Target::Attr(_, a) if a == name)))
+            })
+        })
+    };
+    // 1/2 only: the JSON encoder hook (`app.app.json_encoder = ...`, gone
+    // from Flask 2.3 and Connexion 3) and the constructor's `options=`
+    // (3 has `swagger_ui_options=`).
     let below_3 = match ev.project().declared_major(&m.path, "connexion") {
         Some(major) => major < 3,
-        None => m.text().contains(".json_encoder"),
+        None => assigns_attr("json_encoder") || call.keyword("options").is_some(),
     };
     if !below_3 {
         return None;
     }
     // The constructor's `host=`, when the app was given one; a `**` there,
     // or a `.host` set on an object, may give it one this cannot see.
-    let (cx, call) = connexion_constructor(ev, m, app?)?;
-    if call.args.iter().any(|a| matches!(a, Arg::DoubleStar(_)))
-        || [&cx.module, m].iter().any(|module| {
-            module.statements().into_iter().any(|(_, st)| {
-                matches!(st, Stmt::Assign { targets, .. }
-                    if targets.iter().any(|t| matches!(t, Target::Attr(_, a) if a == "host")))
-            })
-        })
-    {
+    if call.args.iter().any(|a| matches!(a, Arg::DoubleStar(_))) || assigns_attr("host") {
         return None;
     }
     match call.keyword("host").map(|e| ev.eval(&cx, e, 0)) {
