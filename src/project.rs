@@ -150,6 +150,9 @@ pub trait ImportTable: Send + Sync {
     fn for_each_file(&self, f: &mut FileImports<'_>);
 }
 
+/// Imports by the last part of the name they write: (file, level, dotted).
+type ImportIndex = FxHashMap<String, Vec<(Arc<Path>, u32, String)>>;
+
 /// Called with a file's path and its imports, (level, dotted) each.
 pub type FileImports<'a> = dyn FnMut(&Path, &mut dyn Iterator<Item = (u32, &str)>) + 'a;
 
@@ -167,6 +170,10 @@ pub struct Project {
     /// What each file of the project imports, when the scan that read them
     /// hands it over (see [`Project::importers_of`]).
     imports: OnceLock<Arc<dyn ImportTable>>,
+    /// Module -> the files that import it, once asked.
+    importers: Mutex<HashMap<PathBuf, Arc<[PathBuf]>>>,
+    /// The table's imports by the last part of the name they write.
+    import_index: OnceLock<ImportIndex>,
     max_file_size: u64,
     analysis: crate::config::Analysis,
 }
@@ -187,6 +194,8 @@ impl Project {
             roots: Mutex::new(FxHashMap::default()),
             declared: Mutex::new(FxHashMap::default()),
             imports: OnceLock::new(),
+            importers: Mutex::new(HashMap::new()),
+            import_index: OnceLock::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             analysis: crate::config::Analysis::default(),
         }
@@ -242,6 +251,8 @@ impl Project {
             roots: Mutex::new(self.roots.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             declared: Mutex::new(self.declared.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             imports: self.imports.clone(),
+            importers: Mutex::new(self.importers.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            import_index: self.import_index.clone(),
             max_file_size: self.max_file_size,
             analysis: self.analysis.clone(),
         }
@@ -297,29 +308,50 @@ impl Project {
     /// The files that import the module at `module` (by an import that
     /// resolves to it), when the scan handed over its import table; none
     /// otherwise.
-    pub fn importers_of(&self, module: &Path) -> Vec<PathBuf> {
+    pub fn importers_of(&self, module: &Path) -> Arc<[PathBuf]> {
+        if let Some(hit) = self.importers.lock().unwrap_or_else(|e| e.into_inner()).get(module) {
+            return hit.clone();
+        }
+        let found: Arc<[PathBuf]> = self.importers_uncached(module).into();
+        self.importers.lock().unwrap_or_else(|e| e.into_inner()).insert(module.to_path_buf(), found.clone());
+        found
+    }
+
+    fn importers_uncached(&self, module: &Path) -> Vec<PathBuf> {
         let Some(table) = self.imports.get() else { return Vec::new() };
+        let package = module.file_name().is_some_and(|n| n == "__init__.py");
         let name = match module.file_stem().and_then(|s| s.to_str()) {
             Some("__init__") => module.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()),
             other => other,
         };
         let Some(name) = name else { return Vec::new() };
-        let mut out = Vec::new();
-        table.for_each_file(&mut |path, imports| {
-            if path == module {
-                return;
-            }
-            // Only an import naming the module (or its package, for
-            // `from pkg import module`) can resolve to it.
-            for (level, dotted) in imports {
-                if (dotted.contains(name) || (level > 0 && dotted.is_empty()))
-                    && self.resolve(path, level, dotted).as_deref() == Some(module)
-                {
-                    out.push(path.to_path_buf());
-                    return;
+        // Every import by the last part of the name it writes, built once:
+        // asking the table file by file for each helper was quadratic.
+        let index = self.import_index.get_or_init(|| {
+            let mut index = ImportIndex::default();
+            table.for_each_file(&mut |path, imports| {
+                let path: Arc<Path> = Arc::from(path);
+                for (level, dotted) in imports {
+                    let last = dotted.rsplit('.').next().unwrap_or(dotted);
+                    index.entry(last.to_string()).or_default().push((path.clone(), level, dotted.to_string()));
                 }
-            }
+            });
+            index
         });
+        // An import whose last part is the module's name, or (`from . import
+        // x` names its package) a bare relative one for a package.
+        let keys: &[&str] = if package { &[name, ""] } else { &[name] };
+        let mut out: Vec<PathBuf> = keys
+            .iter()
+            .filter_map(|k| index.get(*k))
+            .flatten()
+            .filter(|(path, level, dotted)| {
+                path.as_ref() != module && self.resolve(path, *level, dotted).as_deref() == Some(module)
+            })
+            .map(|(path, _, _)| path.to_path_buf())
+            .collect();
+        out.sort();
+        out.dedup();
         out
     }
 

@@ -335,6 +335,10 @@ fn snapshot_imports<'c>(
     (files, unreadable)
 }
 
+/// How many import steps from a changed file a helper whose callers it may
+/// hold is looked for (`run.py` -> `wrapper.py` -> `server.py`).
+const CALLER_DEPTH: usize = 3;
+
 /// A snapshot's import table, owned (the snapshot's texts borrow the
 /// cache): paths and texts in two buffers, not two allocations per file
 /// (thousands of files, and most runs never ask).
@@ -346,7 +350,9 @@ struct OwnedImports {
 }
 
 impl OwnedImports {
-    fn of(files: &[(PathBuf, Imports)]) -> Self {
+    /// The files' imports, each under the name `name` gives it (none: left
+    /// out).
+    fn of<'p>(files: &'p [(PathBuf, Imports)], name: impl Fn(&'p Path) -> Option<&'p Path>) -> Self {
         let (p, t) = files.iter().fold((0, 0), |(p, t), (path, i)| (p + path.as_os_str().len(), t + i.text.len()));
         let mut t = OwnedImports {
             paths: Vec::with_capacity(p),
@@ -354,6 +360,7 @@ impl OwnedImports {
             ends: Vec::with_capacity(files.len()),
         };
         for (path, imports) in files {
+            let Some(path) = name(path) else { continue };
             t.paths.extend_from_slice(path.as_os_str().as_encoded_bytes());
             t.texts.push_str(&imports.text);
             t.ends.push((t.paths.len(), t.texts.len()));
@@ -469,11 +476,16 @@ fn judge_change(
         outcome.problems.push(FileProblem { path: first.clone(), message, is_error: false });
     }
     // What each file imports, for the callers of a function in other
-    // modules; the base is asked with the same table (its unchanged files
-    // are these; a file only this snapshot has is not found there).
-    let table: Arc<dyn crate::project::ImportTable> = Arc::new(OwnedImports::of(&new_snap.files));
-    new_snap.project.set_imports(table.clone());
-    base_project.set_imports(table);
+    // modules (excluded files call nothing). The base is asked with the same
+    // table, its renamed files by their base names: its unchanged files are
+    // these, a changed one is read as it was, one only this snapshot has is
+    // not found there.
+    let excluded = |p: &Path| opts.settings.exclude.matches(p);
+    let new_table = OwnedImports::of(&new_snap.files, |p| (!excluded(p)).then_some(p));
+    let base_table =
+        OwnedImports::of(&new_snap.files, |p| (!excluded(p)).then(|| renamed.get(p).map_or(p, PathBuf::as_path)));
+    new_snap.project.set_imports(Arc::new(new_table));
+    base_project.set_imports(Arc::new(base_table));
     let base_snap = Snapshot { project: base_project, files: base_files };
     outcome.files = new_snap.files.len();
 
@@ -487,18 +499,29 @@ fn judge_change(
         new_snap.files.iter().map(|(p, _)| p.clone()).collect()
     } else {
         let mut set = new_snap.importers_of(&changed_new);
-        // A changed call of a function another module defines (`start(host=
-        // "0.0.0.0")` in `run.py`) changes that module's verdict.
-        for p in &changed_new {
-            let Some(imports) = new_snap.get(p) else { continue };
-            for line in imports.text.lines() {
-                let (level, dotted) = prefilter::split_level(line);
-                if let Some(target) = new_snap.project.resolve(p, level, dotted)
-                    && new_snap.get(&target).is_some_and(starts)
-                {
-                    set.insert(target);
+        // A call of a function another module defines (`start(host=
+        // "0.0.0.0")` in `run.py`) decides that module's verdict: the
+        // modules the affected ones import (through helpers of helpers, a
+        // few steps) that start a server are affected too.
+        let mut frontier: Vec<PathBuf> = set.iter().cloned().collect();
+        let mut seen: FxHashSet<PathBuf> = set.iter().cloned().collect();
+        for _ in 0..CALLER_DEPTH {
+            let mut next = Vec::new();
+            for p in &frontier {
+                let Some(imports) = new_snap.get(p) else { continue };
+                for line in imports.text.lines() {
+                    let (level, dotted) = prefilter::split_level(line);
+                    if let Some(target) = new_snap.project.resolve(p, level, dotted)
+                        && seen.insert(target.clone())
+                    {
+                        if new_snap.get(&target).is_some_and(starts) {
+                            set.insert(target.clone());
+                        }
+                        next.push(target);
+                    }
                 }
             }
+            frontier = next;
         }
         let gone: FxHashSet<&Path> = gone.into_iter().collect();
         for p in base_snap.importers_of(&gone) {

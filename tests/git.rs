@@ -723,3 +723,55 @@ fn a_hostless_connexion_run_on_an_imported_app_blocks() {
         assert!(text(&out).contains("run.py:4:1: FBG001"), "{}", text(&out));
     }
 }
+
+const HELPER: &str =
+    "from flask import Flask\n\napp = Flask(__name__)\n\n\ndef start(host=\"127.0.0.1\"):\n    app.run(host=host)\n";
+
+/// Callers in other modules, in the hook: renaming the caller brings
+/// nothing in; a caller in an excluded file calls nothing; a constant the
+/// caller passes, changed alone, and a wrapper's caller, one step further,
+/// bring the helper's finding in.
+#[test]
+fn callers_in_other_modules_in_the_hook() {
+    let caller = "from server import start\n\nstart(host=\"0.0.0.0\")\n";
+    // Renamed caller: the finding was there before.
+    let r = Repo::new();
+    r.seed(&[("server.py", HELPER), ("run.py", caller)]);
+    r.install();
+    r.ok(&["mv", "run.py", "main.py"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "rename: {}", text(&out));
+    // A caller in an excluded file.
+    let r = Repo::new();
+    r.seed(&[("server.py", HELPER), ("pyproject.toml", "[tool.flask-bind-guard]\nexclude = [\"tests/**\"]\n")]);
+    r.install();
+    r.write("tests/test_server.py", caller);
+    r.ok(&["add", "tests"]);
+    let out = r.commit(&[]);
+    assert!(out.status.success(), "excluded: {}", text(&out));
+    // The constant the caller passes changes alone.
+    let r = Repo::new();
+    r.seed(&[
+        ("server.py", HELPER),
+        ("config.py", "HOST = \"127.0.0.1\"\n"),
+        ("run.py", "from config import HOST\nfrom server import start\n\nstart(host=HOST)\n"),
+    ]);
+    r.install();
+    r.write("config.py", "HOST = \"0.0.0.0\"\n");
+    r.ok(&["add", "config.py"]);
+    let out = r.commit(&[]);
+    assert!(blocked(&out), "constant: {}", text(&out));
+    assert!(text(&out).contains("server.py:7:5: FBG001"), "{}", text(&out));
+    // A wrapper's caller.
+    let r = Repo::new();
+    r.seed(&[
+        ("server.py", HELPER),
+        ("wrapper.py", "from server import start\n\n\ndef go(host=\"127.0.0.1\"):\n    start(host=host)\n"),
+        ("run.py", "from wrapper import go\n\ngo()\n"),
+    ]);
+    r.install();
+    r.write("run.py", "from wrapper import go\n\ngo(host=\"0.0.0.0\")\n");
+    r.ok(&["add", "run.py"]);
+    let out = r.commit(&[]);
+    assert!(blocked(&out), "wrapper: {}", text(&out));
+}

@@ -738,18 +738,21 @@ impl<'p> Evaluator<'p> {
             }
             let cm = modules[next].clone();
             next += 1;
+            // In another module the function may go by another name
+            // (`from server import start as go`).
+            let aliases: Vec<String> = if Arc::ptr_eq(&cm, m) { Vec::new() } else { import_aliases(&cm, &s.name) };
+            let known = |n: &str| names.contains(&n) || aliases.iter().any(|a| a == n);
             for (call_scope, call) in cm.calls() {
                 // The function handed on (`Thread(target=serve)`,
                 // `partial(serve, ...)`, `run = serve`): called with
                 // arguments this cannot see.
-                let named =
-                    |e: &Expr| matches!(e, Expr::Name(n, _) | Expr::Attr(_, n, _) if names.contains(&n.as_str()));
+                let named = |e: &Expr| matches!(e, Expr::Name(n, _) | Expr::Attr(_, n, _) if known(n));
                 if call.args.iter().any(|a| matches!(a, Arg::Pos(e) | Arg::Kw(_, e) if named(e))) {
                     return Value::Unknown;
                 }
                 let by_attr = match &call.func {
-                    Expr::Name(n, _) if names.contains(&n.as_str()) => false,
-                    Expr::Attr(_, a, _) if names.contains(&a.as_str()) => true,
+                    Expr::Name(n, _) if known(n) => false,
+                    Expr::Attr(_, a, _) if known(a) => true,
                     _ => continue,
                 };
                 let cx = Ctx { module: cm.clone(), scope: call_scope, pos: call.span.start };
@@ -799,18 +802,25 @@ impl<'p> Evaluator<'p> {
         join(values)
     }
 
-    /// The modules of the project that import module `m` and name `name`
-    /// in their text (a few: they are parsed), as the scan that read the
-    /// project knows them.
+    /// The modules of the project that import module `m` (or a package
+    /// that imports it: a re-export, `from pkg import start`) and name
+    /// `name` as a word in their text, in path order; at most
+    /// [`MAX_CALLER_MODULES`] (they are parsed).
     fn importers_naming(&self, m: &ModuleRef, name: &str) -> Vec<ModuleRef> {
-        const MAX: usize = 16;
+        let direct = self.project.importers_of(&m.path);
+        let mut paths: Vec<PathBuf> = direct.to_vec();
+        for p in direct.iter().filter(|p| p.file_name().is_some_and(|n| n == "__init__.py")) {
+            paths.extend(self.project.importers_of(p).iter().filter(|q| q.as_path() != m.path).cloned());
+        }
+        paths.sort();
+        paths.dedup();
         let mut out = Vec::new();
-        for path in self.project.importers_of(&m.path) {
-            if out.len() == MAX {
+        for path in paths {
+            if out.len() == MAX_CALLER_MODULES {
                 break;
             }
             let Ok(bytes) = self.project.tree().read(&path) else { continue };
-            if memchr::memmem::find(&bytes, name.as_bytes()).is_none() {
+            if !names_word(&bytes, name.as_bytes()) {
                 continue;
             }
             if let Ok(module) = self.project.load(&path) {
@@ -2123,6 +2133,32 @@ fn click_name(decls: &[&str]) -> Option<String> {
     let names = decls.iter().filter_map(|d| d.split('/').next()).map(str::trim).filter(|n| n.starts_with('-'));
     let longest = names.max_by_key(|n| (n.starts_with("--"), n.len()))?;
     Some(longest.trim_start_matches('-').replace('-', "_").to_lowercase())
+}
+
+/// How many modules of callers in other modules are parsed for one
+/// function's parameters.
+const MAX_CALLER_MODULES: usize = 16;
+
+/// Does `text` hold `word` as a whole identifier (`start`, not `restart`)?
+fn names_word(text: &[u8], word: &[u8]) -> bool {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    memchr::memmem::find_iter(text, word)
+        .any(|at| (at == 0 || !ident(text[at - 1])) && text.get(at + word.len()).is_none_or(|&c| !ident(c)))
+}
+
+/// The names module `cm` binds function `name` to by `from ... import name
+/// as alias` (the module it comes from is checked by the call's callee).
+fn import_aliases(cm: &Module, name: &str) -> Vec<String> {
+    cm.statements()
+        .into_iter()
+        .filter_map(|(_, st)| match st {
+            Stmt::Import { bindings, .. } => Some(bindings),
+            _ => None,
+        })
+        .flatten()
+        .filter(|(local, r)| r.name.as_deref() == Some(name) && local != name)
+        .map(|(local, _)| local.clone())
+        .collect()
 }
 
 /// Werkzeug's development server function, by every name it has had.
