@@ -480,19 +480,27 @@ fn judge_change(
     // table, its renamed files by their base names: its unchanged files are
     // these, a changed one is read as it was, one only this snapshot has is
     // not found there.
-    let excluded = |p: &Path| opts.settings.exclude.matches(p);
-    let new_table = OwnedImports::of(&new_snap.files, |p| (!excluded(p)).then_some(p));
-    let base_table =
-        OwnedImports::of(&new_snap.files, |p| (!excluded(p)).then(|| renamed.get(p).map_or(p, PathBuf::as_path)));
-    new_snap.project.set_imports(Arc::new(new_table));
-    base_project.set_imports(Arc::new(base_table));
+    let exclude = &opts.settings.exclude;
+    let excluded = |p: &Path| !exclude.is_empty() && exclude.matches(p);
+    let new_table: Arc<dyn crate::project::ImportTable> =
+        Arc::new(OwnedImports::of(&new_snap.files, |p| (!excluded(p)).then_some(p)));
+    let base_table = if renamed.is_empty() {
+        new_table.clone()
+    } else {
+        Arc::new(OwnedImports::of(&new_snap.files, |p| {
+            (!excluded(p)).then(|| renamed.get(p).map_or(p, PathBuf::as_path))
+        }))
+    };
+    new_snap.project.set_imports(new_table);
+    base_project.set_imports(base_table);
     let base_snap = Snapshot { project: base_project, files: base_files };
     outcome.files = new_snap.files.len();
 
     // In a project that imports Connexion, a call settled from its literals
     // may be a Connexion 1/2 `run()`, which binds without a host.
-    let connexion =
-        new_snap.files.iter().any(|(_, f)| f.text.lines().any(|l| l.split('.').next() == Some("connexion")));
+    let connexion = new_snap.files.iter().any(|(_, f)| {
+        contains(f.text.as_bytes(), b"connexion") && f.text.lines().any(|l| l.split('.').next() == Some("connexion"))
+    });
     let starts = |f: &Imports| f.run_call || (connexion && f.settled_run);
     // The files whose verdict can differ from the base's.
     let affected: Vec<PathBuf> = if config_changed || layout_changed {
