@@ -367,26 +367,27 @@ fn check_call(ev: &Evaluator, m: &ModuleRef, rc: &RunCall) -> Option<Finding> {
     };
     let (name, pos) = sig.host;
     let connexion = start.server.kind == ServerKind::ConnexionRun;
-    let (host, origin, literal, host_span) = match argument(ev, m, call_span, &start.args, name, Some(pos)) {
-        // Connexion takes `host or self.host or "0.0.0.0"`: a false host
-        // is none (the fix leaves such a call: its host is not a string to
-        // rewrite, and a second `host=` cannot be added).
-        Some((Value::None, span)) if connexion => {
+    // Connexion takes `host or self.host or "0.0.0.0"`: no host, or a false
+    // one, is its default (not when a `*` / `**` this cannot read may hold
+    // one; the fix leaves a false host: it is no string to rewrite, and a
+    // second `host=` cannot be added).
+    let passed = argument(ev, m, call_span, &start.args, name, Some(pos));
+    let defaulted = connexion
+        && match &passed {
+            Some((Value::None, _)) => true,
+            Some((Value::Str(s), _)) => s.value.is_empty(),
+            Some(_) => false,
+            None => !start.args.iter().any(|(_, a)| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))),
+        };
+    let (host, origin, literal, host_span) = match passed {
+        _ if defaulted => {
             let host = connexion_default_host(ev, m, start.server.app.as_ref())?;
-            (host, HostOrigin::ServerDefault { server: "Connexion 1/2's `App.run`" }, None, span)
-        }
-        Some((Value::Str(s), span)) if connexion && s.value.is_empty() => {
-            let host = connexion_default_host(ev, m, start.server.app.as_ref())?;
+            let span = passed.map_or_else(|| call_span.clone(), |(_, span)| span);
             (host, HostOrigin::ServerDefault { server: "Connexion 1/2's `App.run`" }, None, span)
         }
         Some((host_value, host_span)) => {
             let (host, origin, literal) = binding_host(&host_value)?;
             (host, origin, literal, host_span)
-        }
-        // (A `*` / `**` argument this cannot read may hold the host.)
-        None if connexion && !start.args.iter().any(|(_, a)| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) => {
-            let host = connexion_default_host(ev, m, start.server.app.as_ref())?;
-            (host, HostOrigin::ServerDefault { server: "Connexion 1/2's `App.run`" }, None, call_span.clone())
         }
         None => return None,
     };
