@@ -101,14 +101,12 @@ fn signature(kind: ServerKind) -> Signature {
             noun: "Flask development server (Flask-Script runserver)",
         },
         // Connexion 1/2: App.run(port, server, debug, host, **options)
-        // calls `self.app.run(host, port=port, debug=debug, **options)`.
+        // calls `self.app.run(host, port=port, debug=debug, **options)`:
+        // Flask's, with its arguments in another order.
         ServerKind::ConnexionRun => Signature {
             host: ("host", 3),
-            debugger: &[("use_debugger", None), ("debug", Some(2))],
-            app: None,
-            app_config: true,
-            env_debug: true,
             noun: "Flask development server (Connexion)",
+            ..signature(ServerKind::FlaskRun)
         },
     }
 }

@@ -788,7 +788,6 @@ impl<'p> Evaluator<'p> {
         }
         // Value references to the function outside calls (`run_local =
         // serve`, `{"serve": serve}`, `return serve`).
-        let modules = &modules;
         let referenced = modules.iter().flat_map(|cm| cm.statements()).any(|(_, st)| match st {
             Stmt::Assign { value: Some(e), .. } | Stmt::Return { value: Some(e), .. } => mentions(e, names, 0),
             _ => false,
