@@ -2,7 +2,6 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -279,13 +278,13 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool, env: impl Fn(&str) -> O
 }
 
 /// Run the command line; the process exit code.
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN };
             let _ = e.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
     let mut out = Output::new(io::stdout().lock());
@@ -301,7 +300,7 @@ pub fn main() -> ExitCode {
             code = EXIT_ERROR;
         }
     }
-    ExitCode::from(code)
+    code
 }
 
 /// Standard output as every command writes it. A reader that stops early

@@ -406,17 +406,39 @@ impl Project {
         roots
     }
 
-    fn search_roots_uncached(&self, dir: &Path) -> Vec<PathBuf> {
-        let dir = dir.to_path_buf();
-        let mut roots = vec![dir.clone()];
-        let mut top = dir.clone();
+    /// The directory above the outermost package holding `dir` (`dir`
+    /// itself when it is not a package).
+    fn above_packages(&self, dir: &Path) -> PathBuf {
+        let mut top = dir.to_path_buf();
         while self.tree.is_file(&top.join("__init__.py")) {
             match top.parent() {
                 Some(p) if p != top => top = p.to_path_buf(),
                 _ => break,
             }
         }
-        roots.push(top);
+        top
+    }
+
+    /// Is the file at `path` part of a framework whose meaning is built in
+    /// (see [`is_external`]): a module of a package named `flask`,
+    /// `werkzeug`, ... (a vendored or installed copy, or the framework's
+    /// own repository)? Such a file is the framework's implementation, not
+    /// an application that starts it: it is not checked. (A script merely
+    /// named `flask.py` is not a package member and is checked.)
+    pub fn is_framework_file(&self, path: &Path) -> bool {
+        let Some(dir) = path.parent() else { return false };
+        let top = self.above_packages(dir);
+        if top.as_os_str() == dir.as_os_str() {
+            return false;
+        }
+        let package = dir.strip_prefix(&top).ok().and_then(|rel| rel.components().next());
+        package.and_then(|c| c.as_os_str().to_str()).is_some_and(is_external)
+    }
+
+    fn search_roots_uncached(&self, dir: &Path) -> Vec<PathBuf> {
+        let dir = dir.to_path_buf();
+        let mut roots = vec![dir.clone()];
+        roots.push(self.above_packages(&dir));
         if let Some(root) = self.tree.project_root(&dir) {
             roots.push(root.join("src"));
             roots.push(root);

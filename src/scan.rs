@@ -279,6 +279,10 @@ pub(crate) fn check_files(
     let candidates = AtomicUsize::new(0);
     rayon::scope(|s| {
         let found = |path: &Path| {
+            // A framework's own source is not checked (nor parsed).
+            if project.is_framework_file(path) {
+                return;
+            }
             candidates.fetch_add(1, Ordering::Relaxed);
             let path = path.to_path_buf();
             s.spawn(move |_| analyse(&path));
@@ -524,6 +528,8 @@ fn candidates_backward(
     let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
     let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
     let mut keys = Vec::new();
+    // Each importer's search roots, asked of the project once.
+    let mut search_roots: Vec<Option<std::sync::Arc<[PathBuf]>>> = vec![None; files.len()];
     while let Some(mi) = stack.pop() {
         let module = &files[mi].0;
         keys.clear();
@@ -544,14 +550,16 @@ fn candidates_backward(
                 // `flask/typing.py` only where `flask/` is searched): a
                 // cheap test that spares most resolutions (`typing`,
                 // `logging`, `json` are imported everywhere).
-                if level == 0
-                    && !roots
-                        .get_or_insert_with(|| absolute_roots(module))
-                        .iter()
-                        .find(|(d, _)| d == dotted)
-                        .is_some_and(|(_, root)| project.search_roots(importer).contains(root))
-                {
-                    continue;
+                if level == 0 {
+                    let roots = roots.get_or_insert_with(|| absolute_roots(module));
+                    let Some((_, root)) = roots.iter().find(|(d, _)| d == dotted) else { continue };
+                    let searched = search_roots[fi].get_or_insert_with(|| project.search_roots(importer));
+                    // Both sides are built from the walk's paths: the same
+                    // bytes name the same directory (`Path`'s `==` compares
+                    // components, a third of this search's instructions).
+                    if !searched.iter().any(|r| r.as_os_str() == root.as_os_str()) {
+                        continue;
+                    }
                 }
                 if project.resolve(importer, level, dotted).as_ref() == Some(module) {
                     reached[fi] = true;

@@ -101,7 +101,7 @@ pub fn check(inv: &Invocation, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             started.elapsed().as_secs_f64()
         );
     }
-    match (inv.action, repo) {
+    let code = match (inv.action, repo) {
         (Action::Report, _) => output::report_and_advise(inv, &outcome, out, err),
         (Action::Diff, _) => fix::files(inv, &outcome, false, out, err),
         (Action::FixFiles, _) => fix::files(inv, &outcome, true, out, err),
@@ -111,7 +111,13 @@ pub fn check(inv: &Invocation, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             output::print_problems(&outcome, err);
             add_noqa::run(&outcome, &inv.noqa_reason, out, err)
         }
-    }
+    };
+    // The outcome holds every file's facts and the modules parsed: freed
+    // one allocation at a time, they cost milliseconds at the end of an
+    // audit (strace: 5 ms of frees and `madvise` after the last write),
+    // and the process ends right after this.
+    std::mem::forget(outcome);
+    code
 }
 
 /// What to do about a configuration error.
