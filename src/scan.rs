@@ -440,7 +440,7 @@ fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<F
             // Python only by its shebang: decided on the first bytes, before
             // the size limit (a large data file is not skipped Python) and
             // without reading a non-Python file any further.
-            n = read_whole(&mut file, buffer, 0, SHEBANG_HEAD as u64).map_err(io_problem)?;
+            n = read_whole(&mut file, buffer, 0, SHEBANG_HEAD as u64, || None).map_err(io_problem)?;
             if !has_python_shebang(&buffer[..n]) {
                 return Ok(None);
             }
@@ -448,7 +448,9 @@ fn read_file(path: &Path, opts: &ScanOptions, explicit: bool) -> Result<Option<F
         // (A head shorter than asked for was the whole file.)
         if n == 0 || n == SHEBANG_HEAD {
             // Read at most one byte past the limit: enough to know it is over.
-            n = read_whole(&mut file, buffer, n, opts.max_file_size.saturating_add(1)).map_err(io_problem)?;
+            let limit = opts.max_file_size.saturating_add(1);
+            let size = || std::fs::metadata(path).ok().map(|m| m.len());
+            n = read_whole(&mut file, buffer, n, limit, size).map_err(io_problem)?;
         }
         if n as u64 > opts.max_file_size {
             let size = std::fs::metadata(path).map_or(n as u64, |m| m.len());
@@ -485,15 +487,34 @@ pub(crate) fn facts_of(path: &Path, bytes: &[u8], opts: &ScanOptions) -> Result<
 /// FUSE file systems (NFS, sshfs, WSL's `/mnt/c`) return short reads
 /// mid-file. The extra `read` per file (9,500 more on an 11,673-file audit)
 /// did not change its CPU time measurably.
-fn read_whole(file: &mut impl std::io::Read, buf: &mut Vec<u8>, filled: usize, limit: u64) -> std::io::Result<usize> {
+/// `size` is asked (once) when a file outgrows the buffer: it grows to the
+/// file's size in one step. Doubling from 64 KB to a 4 MB file's size
+/// touched twice its pages (copies and zeroes): a third of an 11,673-file
+/// audit's page faults.
+fn read_whole(
+    file: &mut impl std::io::Read,
+    buf: &mut Vec<u8>,
+    filled: usize,
+    limit: u64,
+    size: impl FnOnce() -> Option<u64>,
+) -> std::io::Result<usize> {
     if buf.len() < 64 * 1024 {
         buf.resize(64 * 1024, 0);
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut filled = filled.min(buf.len());
+    let mut size = Some(size);
     loop {
         if filled == buf.len() && filled < limit {
-            buf.resize(buf.len().saturating_mul(2), 0);
+            // One byte past the size: the read that finds the end fits.
+            let whole = size.take().and_then(|f| f()).and_then(|s| usize::try_from(s).ok()).unwrap_or(0);
+            let doubled = buf.len().saturating_mul(2).min(limit);
+            let mut want = whole.saturating_add(1).min(limit).max(doubled);
+            // A size that cannot be had (a file that lies about it) is not one.
+            if buf.try_reserve_exact(want - buf.len()).is_err() {
+                want = doubled;
+            }
+            buf.resize(want, 0);
         }
         let room = buf.len().min(limit).saturating_sub(filled);
         if room == 0 {
@@ -526,11 +547,13 @@ fn candidates_backward(
     let index = ImporterIndex::new(files);
     let importers = |key: u64| index.importers(key);
     let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
-    let mut stack: Vec<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
+    // Breadth first: the files that import an app module's importers are
+    // found (and their analysis starts) before those further away.
+    let mut queue: VecDeque<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
     let mut keys = Vec::new();
     // Each importer's search roots, asked of the project once.
     let mut search_roots: Vec<Option<std::sync::Arc<[PathBuf]>>> = vec![None; files.len()];
-    while let Some(mi) = stack.pop() {
+    while let Some(mi) = queue.pop_front() {
         let module = &files[mi].0;
         keys.clear();
         if prefilter::module_keys(module, &mut keys).is_none() {
@@ -563,7 +586,7 @@ fn candidates_backward(
                 }
                 if project.resolve(importer, level, dotted).as_ref() == Some(module) {
                     reached[fi] = true;
-                    stack.push(fi);
+                    queue.push_back(fi);
                     if starts(facts) {
                         found(importer);
                     }
@@ -591,23 +614,26 @@ fn absolute_roots(module: &Path) -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-/// Imports by the key of the module they name (see `import_key`): a hash
-/// table laid out by one counting sort on the keys' top bits (two linear
-/// passes; sorting the ~190,000 imports of an 11,672-file tree by key was
-/// 3.5% of the audit's instructions, all on one thread).
-struct ImporterIndex {
+/// Importers by the key of the module they name (see `import_key`): a
+/// hash table laid out by one counting sort on the keys' top bits (two
+/// linear passes; sorting the ~190,000 imports of an 11,672-file tree by
+/// key was 3.5% of the audit's instructions, all on one thread). Entries
+/// are (top half of the key, file), 8 bytes, with a bucket per four of
+/// them: the table is written once into fresh memory, and its page faults
+/// (4 MB as (key, file, import) with a bucket each) were most of its time.
+struct ImporterIndex<'f> {
+    files: &'f [(PathBuf, Facts)],
     /// Where each bucket starts in `entries` (one more than buckets).
     starts: Vec<u32>,
-    /// (key, file, import) by bucket.
-    entries: Vec<(u64, u32, u32)>,
+    /// (key >> 32, file) by bucket.
+    entries: Vec<(u32, u32)>,
     shift: u32,
 }
 
-impl ImporterIndex {
-    fn new(files: &[(PathBuf, Facts)]) -> Self {
+impl<'f> ImporterIndex<'f> {
+    fn new(files: &'f [(PathBuf, Facts)]) -> Self {
         let total: usize = files.iter().map(|(_, f)| f.imports.keys().len()).sum();
-        // About one import per bucket.
-        let bits = total.max(1).next_power_of_two().trailing_zeros().max(1);
+        let bits = (total / 4).max(1).next_power_of_two().trailing_zeros().max(1);
         let shift = 64 - bits;
         let mut starts = vec![0u32; (1 << bits) + 1];
         for (_, f) in files {
@@ -619,22 +645,27 @@ impl ImporterIndex {
             starts[b] += starts[b - 1];
         }
         let mut next = starts.clone();
-        let mut entries = vec![(0u64, 0u32, 0u32); total];
+        let mut entries = vec![(0u32, 0u32); total];
         for (fi, (_, f)) in files.iter().enumerate() {
-            for (ei, &key) in f.imports.keys().iter().enumerate() {
+            for &key in f.imports.keys() {
                 let slot = &mut next[(key >> shift) as usize];
-                entries[*slot as usize] = (key, fi as u32, ei as u32);
+                entries[*slot as usize] = ((key >> 32) as u32, fi as u32);
                 *slot += 1;
             }
         }
-        ImporterIndex { starts, entries, shift }
+        ImporterIndex { files, starts, entries, shift }
     }
 
-    /// (file, import) of the imports naming `key`.
+    /// (file, import) of the imports naming `key` (a file that names it
+    /// twice may come twice).
     fn importers(&self, key: u64) -> impl Iterator<Item = (u32, u32)> + '_ {
         let b = (key >> self.shift) as usize;
         let bucket = &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize];
-        bucket.iter().filter(move |e| e.0 == key).map(|e| (e.1, e.2))
+        let high = (key >> 32) as u32;
+        bucket.iter().filter(move |e| e.0 == high).flat_map(move |&(_, fi)| {
+            let keys = self.files[fi as usize].1.imports.keys();
+            keys.iter().enumerate().filter(move |(_, k)| **k == key).map(move |(ei, _)| (fi, ei as u32))
+        })
     }
 }
 
@@ -730,15 +761,24 @@ mod tests {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         for chunk in [1, 7, 4096, 65_535, 100_000] {
             let mut buf = Vec::new();
-            let n = read_whole(&mut Trickle { data: &data, chunk }, &mut buf, 0, u64::MAX).unwrap();
+            let n = read_whole(&mut Trickle { data: &data, chunk }, &mut buf, 0, u64::MAX, || None).unwrap();
             assert!(buf[..n] == data[..], "chunks of {chunk}: {n} of {} bytes read", data.len());
             // The limit still holds: one byte past it is enough to know.
-            let n = read_whole(&mut Trickle { data: &data, chunk }, &mut buf, 0, 1001).unwrap();
+            let n = read_whole(&mut Trickle { data: &data, chunk }, &mut buf, 0, 1001, || None).unwrap();
             assert!(buf[..n] == data[..1001], "chunks of {chunk}, limited: {n} bytes read");
+            // A size told grows the buffer once; a wrong one changes nothing.
+            // (The limit bounds what a size can ask for.)
+            for told in [data.len() as u64, 10, 1 << 40] {
+                let mut buf = Vec::new();
+                let limit = data.len() as u64 + 1;
+                let n = read_whole(&mut Trickle { data: &data, chunk }, &mut buf, 0, limit, || Some(told)).unwrap();
+                assert!(buf[..n] == data[..], "chunks of {chunk}, told {told}: {n} bytes read");
+                assert!(buf.len() as u64 <= limit.max(64 * 1024), "told {told}: grew to {}", buf.len());
+            }
             // Read on after a head.
             let mut source = Trickle { data: &data, chunk };
-            let head = read_whole(&mut source, &mut buf, 0, 256).unwrap();
-            let n = read_whole(&mut source, &mut buf, head, u64::MAX).unwrap();
+            let head = read_whole(&mut source, &mut buf, 0, 256, || None).unwrap();
+            let n = read_whole(&mut source, &mut buf, head, u64::MAX, || None).unwrap();
             assert!(head == 256 && buf[..n] == data[..], "chunks of {chunk}, after a head: {n} bytes read");
         }
     }
