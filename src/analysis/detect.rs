@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::eval::{Ctx, Evaluator, thread_like};
+use super::eval::{Ctx, Evaluator};
 use super::suppress::suppression;
 use super::value::*;
 use crate::finding::{DebugSource, Finding, Origin as HostOrigin, Position};
@@ -256,83 +256,12 @@ fn server_start(ev: &Evaluator, cx: &Ctx, call: &Call) -> Option<Start> {
         args.extend(here(&call.args));
         return Some(Start { server: sv, args, via, shared });
     }
-    let target = |e: &Expr| server_of(&ev.eval(cx, e, 0).present());
-    // Handed to a thread or process: `(target, args, kwargs)` parameters.
-    if let Value::External(path) = &callee
-        && thread_like(path)
-    {
-        let (f, a, k) = match path.as_str() {
-            "threading.Timer" => (("function", 1), ("args", 2), ("kwargs", 3)),
-            "_thread.start_new_thread" | "thread.start_new_thread" => (("function", 0), ("args", 1), ("kwargs", 2)),
-            _ => (("target", 1), ("args", 3), ("kwargs", 4)),
-        };
-        let param = |(name, pos): (&str, usize)| call.keyword(name).or_else(|| call.positional(pos));
-        let (server, shared) = target(param(f)?)?;
-        let mut args = server.bound.clone();
-        if let Some(e) = param(a) {
-            args.push((cx.clone(), Arg::Star(e.clone())));
-        }
-        if let Some(e) = param(k) {
-            args.push((cx.clone(), Arg::DoubleStar(e.clone())));
-        }
-        let via = path.rsplit_once('.').map_or(path.as_str(), |(_, n)| n).to_string();
-        return Some(Start { server, args, via: Some(via), shared });
-    }
-    // Handed to something that calls it with the rest of the arguments:
-    // `executor.submit(f, *args, **kwargs)`, `gevent.spawn`,
-    // `asyncio.to_thread`, `loop.run_in_executor(None, f, *args)`,
-    // `socketio.start_background_task(f, *args, **kwargs)`.
-    let name = match &call.func {
-        Expr::Attr(_, a, _) => a.as_str(),
-        Expr::Name(n, _) => n.as_str(),
-        _ => return None,
-    };
-    let at = match name {
-        "submit" | "spawn" | "spawn_later" | "to_thread" | "start_background_task" | "apply_async" => 0,
-        "run_in_executor" => 1,
-        _ => return None,
-    };
-    // A project class's own method of that name is not an executor's.
-    if let Expr::Attr(recv, _, _) = &call.func
-        && let Value::Instance(m, c, _) | Value::Class(m, c) = ev.eval(cx, recv, 0).present()
-        && ev.defines(&m, c, name)
-    {
-        return None;
-    }
-    // The callable: by position, or by keyword (`target=`, `func=`).
-    let mut positional = call.args.iter().enumerate().filter(|(_, a)| matches!(a, Arg::Pos(_)));
-    let by_keyword = call.args.iter().enumerate().find(
-        |(_, a)| matches!(a, Arg::Kw(k, _) if matches!(k.as_str(), "target" | "func" | "fn" | "function" | "callback")),
-    );
-    let (index, f) = match positional.nth(at) {
-        Some((i, Arg::Pos(f))) => (i, f),
-        _ => match by_keyword {
-            Some((i, Arg::Kw(_, f))) => (i, f),
-            _ => return None,
-        },
-    };
-    let (server, shared) = target(f)?;
+    // Handed on to be called later (a thread, an executor).
+    let handoff = ev.handoff(cx, call)?;
+    let (server, shared) = server_of(&ev.eval(cx, handoff.callable, 0).present())?;
     let mut args = server.bound.clone();
-    if name == "apply_async" {
-        // pool.apply_async(func, args=(), kwds={})
-        if let Some(e) = call.keyword("args").or_else(|| call.positional(1)) {
-            args.push((cx.clone(), Arg::Star(e.clone())));
-        }
-        if let Some(e) = call.keyword("kwds").or_else(|| call.positional(2)) {
-            args.push((cx.clone(), Arg::DoubleStar(e.clone())));
-        }
-    } else {
-        // Everything after the callable, and every keyword but its own.
-        let rest: Vec<Arg> = call
-            .args
-            .iter()
-            .enumerate()
-            .filter(|(i, a)| *i != index && (*i > index || matches!(a, Arg::Kw(..) | Arg::DoubleStar(_))))
-            .map(|(_, a)| a.clone())
-            .collect();
-        args.extend(here(&rest));
-    }
-    Some(Start { server, args, via: Some(name.to_string()), shared })
+    args.extend(here(&handoff.args));
+    Some(Start { server, args, via: Some(handoff.via), shared })
 }
 
 /// The server a callable value starts: the value itself, or, when branches

@@ -743,34 +743,43 @@ impl<'p> Evaluator<'p> {
             let aliases: Vec<String> = if Arc::ptr_eq(&cm, m) { Vec::new() } else { import_aliases(&cm, &s.name) };
             let known = |n: &str| names.contains(&n) || aliases.iter().any(|a| a == n);
             for (call_scope, call) in cm.calls() {
-                // The function handed on (`Thread(target=serve)`,
-                // `partial(serve, ...)`, `run = serve`): called with
-                // arguments this cannot see.
                 let named = |e: &Expr| matches!(e, Expr::Name(n, _) | Expr::Attr(_, n, _) if known(n));
-                if call.args.iter().any(|a| matches!(a, Arg::Pos(e) | Arg::Kw(_, e) if named(e))) {
-                    return Value::Unknown;
-                }
-                let by_attr = match &call.func {
-                    Expr::Name(n, _) if known(n) => false,
-                    Expr::Attr(_, a, _) if known(a) => true,
-                    _ => continue,
-                };
                 let cx = Ctx { module: cm.clone(), scope: call_scope, pos: call.span.start };
                 // Only calls of this very function (not a method of another
                 // class, or another function of the same name).
-                let this = match self.eval(&cx, &call.func, depth + 1).present() {
+                let this = |callee: &Expr| match self.eval(&cx, callee, depth + 1).present() {
                     Value::Function(fm, f) => Arc::ptr_eq(&fm, m) && f == scope,
                     Value::Class(cm2, c) => init && Arc::ptr_eq(&cm2, m) && c == parent,
                     _ => false,
                 };
-                if !this {
+                // The function handed on: to a thread or an executor, with
+                // the arguments it names (`Thread(target=serve)` calls
+                // `serve()`); anywhere else (`partial(serve, ...)`, a
+                // callback) with arguments this cannot see.
+                let (callee, args): (&Expr, std::borrow::Cow<'_, [Arg]>) =
+                    if call.args.iter().any(|a| matches!(a, Arg::Pos(e) | Arg::Kw(_, e) if named(e))) {
+                        match self.handoff(&cx, call) {
+                            Some(h) if named(h.callable) && this(h.callable) => (h.callable, h.args.into()),
+                            _ => return Value::Unknown,
+                        }
+                    } else {
+                        (&call.func, call.args.as_slice().into())
+                    };
+                let by_attr = match callee {
+                    Expr::Name(n, _) if known(n) => false,
+                    Expr::Attr(_, a, _) if known(a) => true,
+                    _ => continue,
+                };
+                if !this(callee) {
                     continue;
                 }
                 sites += 1;
-                if call.args.iter().any(|a| matches!(a, Arg::Star(_) | Arg::DoubleStar(_))) {
+                // `args=(...)` and `kwargs={...}` as literals are known.
+                let Some(args) = spread(&args) else {
                     values.push(Value::Unknown);
                     continue;
-                }
+                };
+                let call = Call { func: callee.clone(), args, span: call.span.clone() };
                 let passed = call.keyword(&p.name).or_else(|| {
                     // Positions skip `self` when called on an instance or class.
                     let skip = usize::from(in_class && !is_static && (by_attr || init));
@@ -1423,6 +1432,10 @@ impl<'p> Evaluator<'p> {
                 return Value::Unknown;
             }
             return match method.as_str() {
+                // optparse: `(options, args) = parser.parse_args()`.
+                "parse_args" if self.made_by(&o, OPTPARSE, depth) => {
+                    Value::Tuple(vec![Value::Parsed(o), Value::Unknown])
+                }
                 "parse_args" | "parse_intermixed_args" => Value::Parsed(o),
                 "parse_known_args" => Value::Tuple(vec![Value::Parsed(o), Value::Unknown]),
                 _ => Value::Parser(o),
@@ -1488,7 +1501,8 @@ impl<'p> Evaluator<'p> {
                     v => v,
                 }
             }
-            Value::External(p) if p == "argparse.ArgumentParser" => Value::Parser(origin()),
+            // optparse's parser works the same way, bar `parse_args`' result.
+            Value::External(p) if p == "argparse.ArgumentParser" || p == OPTPARSE => Value::Parser(origin()),
             // `multiprocessing.get_context("spawn").Process(...)`
             Value::External(p) if p == "multiprocessing.get_context" => Value::External("multiprocessing".into()),
             // `**vars(args)`: the parsed options as a mapping.
@@ -1609,7 +1623,18 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    /// `args.<dest>` of an argparse parser: the default of the option that
+    /// Was the object created at `origin` made by calling `path`?
+    fn made_by(&self, origin: &Origin, path: &str, depth: u32) -> bool {
+        let Some(module) = self.module_at(&origin.path) else { return false };
+        module.calls().into_iter().any(|(scope, call)| {
+            call.span.start == origin.offset && {
+                let cx = Ctx { module: module.clone(), scope, pos: call.span.start };
+                matches!(self.eval(&cx, &call.func, depth + 1).present(), Value::External(p) if p == path)
+            }
+        })
+    }
+
+    /// `args.<dest>` of an argparse (or optparse) parser: the default of the option that
     /// stores `dest` (overridden by `set_defaults`), which holds unless the
     /// option is given. A required option is whatever the user passes.
     pub fn option_default(&self, parser: &Origin, dest: &str, depth: u32) -> Value {
@@ -1619,7 +1644,7 @@ impl<'p> Evaluator<'p> {
         for (scope, st) in module.statements() {
             let Stmt::Call { call: Expr::Call(call), span } = st else { continue };
             let Expr::Attr(recv, method, _) = &call.func else { continue };
-            if method != "add_argument" && method != "set_defaults" {
+            if method != "add_argument" && method != "add_option" && method != "set_defaults" {
                 continue;
             }
             let cx = Ctx { module: module.clone(), scope, pos: span.start };
@@ -2171,8 +2196,132 @@ pub fn script_server_path(path: &str) -> bool {
     matches!(path, "flask_script.Server" | "flask_script.commands.Server" | "flask.ext.script.Server")
 }
 
+/// A call that hands a callable on to be called later, with the arguments
+/// it will receive: a thread or process (`Thread(target=f, args=(...),
+/// kwargs={...})`), an executor or event loop (`executor.submit(f, *args,
+/// **kwargs)`, `asyncio.to_thread`, `loop.run_in_executor(None, f, ...)`,
+/// `socketio.start_background_task`), or a command line made of a
+/// function's parameters (`fire.Fire(f)`: each default holds unless its
+/// option is given).
+pub struct Handoff<'c> {
+    pub callable: &'c Expr,
+    /// As the callable receives them (`args=` as `*args`, `kwargs=` as
+    /// `**kwargs`).
+    pub args: Vec<Arg>,
+    /// What handed it on (`Thread`, `submit`).
+    pub via: String,
+}
+
+impl Evaluator<'_> {
+    /// The callable `call` hands on, if it is such a call (see [`Handoff`]).
+    pub fn handoff<'c>(&self, cx: &Ctx, call: &'c Call) -> Option<Handoff<'c>> {
+        if let Value::External(path) = self.eval(cx, &call.func, 0).present() {
+            let short = |p: &str| p.rsplit_once('.').map_or(p, |(_, n)| n).to_string();
+            if thread_like(&path) {
+                let (f, a, k) = match path.as_str() {
+                    "threading.Timer" => (("function", 1), ("args", 2), ("kwargs", 3)),
+                    "_thread.start_new_thread" | "thread.start_new_thread" => {
+                        (("function", 0), ("args", 1), ("kwargs", 2))
+                    }
+                    _ => (("target", 1), ("args", 3), ("kwargs", 4)),
+                };
+                let param = |(name, pos): (&str, usize)| call.keyword(name).or_else(|| call.positional(pos));
+                let mut args = Vec::new();
+                if let Some(e) = param(a) {
+                    args.push(Arg::Star(e.clone()));
+                }
+                if let Some(e) = param(k) {
+                    args.push(Arg::DoubleStar(e.clone()));
+                }
+                return Some(Handoff { callable: param(f)?, args, via: short(&path) });
+            }
+            if path == "fire.Fire" {
+                let callable = call.keyword("component").or_else(|| call.positional(0))?;
+                return Some(Handoff { callable, args: Vec::new(), via: short(&path) });
+            }
+        }
+        let name = match &call.func {
+            Expr::Attr(_, a, _) => a.as_str(),
+            Expr::Name(n, _) => n.as_str(),
+            _ => return None,
+        };
+        let at = match name {
+            "submit" | "spawn" | "spawn_later" | "to_thread" | "start_background_task" | "apply_async" => 0,
+            "run_in_executor" => 1,
+            _ => return None,
+        };
+        // A project class's own method of that name is not an executor's.
+        if let Expr::Attr(recv, _, _) = &call.func
+            && let Value::Instance(m, c, _) | Value::Class(m, c) = self.eval(cx, recv, 0).present()
+            && self.defines(&m, c, name)
+        {
+            return None;
+        }
+        // The callable: by position, or by keyword (`target=`, `func=`).
+        let mut positional = call.args.iter().enumerate().filter(|(_, a)| matches!(a, Arg::Pos(_)));
+        let by_keyword = call.args.iter().enumerate().find(
+            |(_, a)| matches!(a, Arg::Kw(k, _) if matches!(k.as_str(), "target" | "func" | "fn" | "function" | "callback")),
+        );
+        let (index, callable) = match positional.nth(at) {
+            Some((i, Arg::Pos(f))) => (i, f),
+            _ => match by_keyword {
+                Some((i, Arg::Kw(_, f))) => (i, f),
+                _ => return None,
+            },
+        };
+        let args = if name == "apply_async" {
+            // pool.apply_async(func, args=(), kwds={})
+            let star = call.keyword("args").or_else(|| call.positional(1)).map(|e| Arg::Star(e.clone()));
+            let splat = call.keyword("kwds").or_else(|| call.positional(2)).map(|e| Arg::DoubleStar(e.clone()));
+            star.into_iter().chain(splat).collect()
+        } else {
+            // Everything after the callable, and every keyword but its own.
+            call.args
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i != index && (*i > index || matches!(a, Arg::Kw(..) | Arg::DoubleStar(_))))
+                .map(|(_, a)| a.clone())
+                .collect()
+        };
+        Some(Handoff { callable, args, via: name.to_string() })
+    }
+}
+
+/// `args` with literal `*(...)` and `**{...}` spread into positional and
+/// keyword arguments, as a call receives them; `None` when one is not a
+/// literal (what it holds is not known).
+pub fn spread(args: &[Arg]) -> Option<Vec<Arg>> {
+    let mut out = Vec::new();
+    for a in args {
+        match a {
+            Arg::Star(Expr::Tuple(items, _)) => {
+                for item in items {
+                    if matches!(item, Expr::Starred(..)) {
+                        return None;
+                    }
+                    out.push(Arg::Pos(item.clone()));
+                }
+            }
+            Arg::DoubleStar(Expr::Dict(items, _)) => {
+                for item in items {
+                    match item {
+                        DictItem::Pair(Expr::Str(Some(key), _), value) => out.push(Arg::Kw(key.clone(), value.clone())),
+                        _ => return None,
+                    }
+                }
+            }
+            Arg::Star(_) | Arg::DoubleStar(_) => return None,
+            other => out.push(other.clone()),
+        }
+    }
+    Some(out)
+}
+
 /// Constructors that run a callable later with the arguments given
 /// (`threading.Thread(target=f, args=..., kwargs=...)`...).
+/// optparse's parser: options as argparse's, `parse_args()` a pair.
+const OPTPARSE: &str = "optparse.OptionParser";
+
 pub fn thread_like(path: &str) -> bool {
     matches!(
         path,
