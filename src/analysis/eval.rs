@@ -264,6 +264,11 @@ impl<'p> Evaluator<'p> {
                     Some(key) => self.app_config_key(&app, cx, &key).unwrap_or(Value::Unknown),
                     None => Value::Unknown,
                 },
+                // `vars(args)["host"]`: the parsed options as a mapping.
+                Value::Parsed(o) => match self.str_of(cx, index, d) {
+                    Some(key) => self.option_default(&o, &key, d),
+                    None => Value::Unknown,
+                },
                 // `create_app()[0]` of a factory that returns a tuple.
                 Value::Tuple(items) => match self.eval(cx, index, d) {
                     Value::Int(i) => {
@@ -1121,6 +1126,8 @@ impl<'p> Evaluator<'p> {
             Value::App(_, origin) if attr == "config" => Value::Config(origin),
             Value::App(kind, origin) => server_method(kind, attr, origin).unwrap_or(Value::Unknown),
             Value::SocketIO if attr == "run" => server(ServerKind::SocketIORun, None),
+            // `parse_args().__dict__`: the options as a mapping.
+            Value::Parsed(o) if attr == "__dict__" => Value::Parsed(o),
             Value::Parsed(o) => self.option_default(&o, attr, depth),
             _ => Value::Unknown,
         }
@@ -1352,6 +1359,13 @@ impl<'p> Evaluator<'p> {
             }
         {
             let mapping = self.eval(cx, recv, depth).present();
+            // `vars(args).get("host")`: every option's `dest` is set.
+            if let Value::Parsed(o) = &mapping {
+                return match self.str_of(cx, key_expr, depth) {
+                    Some(key) => self.option_default(o, &key, depth),
+                    None => Value::Unknown,
+                };
+            }
             if matches!(mapping, Value::Dict(_) | Value::Config(_) | Value::Unknown) {
                 let Some(key) = self.str_of(cx, key_expr, depth) else { return Value::Unknown };
                 let default = match call.keyword("fallback").or_else(|| call.positional(1)) {
