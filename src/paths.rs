@@ -48,10 +48,12 @@ pub fn slashed(path: &str, separator: char) -> String {
     path.split(['/', separator]).collect::<Vec<_>>().join("/")
 }
 
-/// [`slashed`] with this platform's separator; `None` if not UTF-8 (such a
-/// path cannot be named by an import).
-pub fn key_path(path: &Path) -> Option<String> {
-    path.to_str().map(|s| slashed(s, std::path::MAIN_SEPARATOR))
+/// [`slashed`] with this platform's separator. A name that is not UTF-8
+/// is taken lossily: below such a directory the modules still import each
+/// other (a key shared by two such paths only adds a candidate that
+/// resolution then rejects).
+pub fn key_path(path: &Path) -> String {
+    slashed(&path.to_string_lossy(), std::path::MAIN_SEPARATOR)
 }
 
 /// Fold `.` and `..` components without touching the file system.

@@ -64,7 +64,7 @@ impl<'p> KeyMaker<'p> {
         while self.bases.len() < level {
             let up = self.bases.len();
             let base = self.importer.parent().and_then(|p| (0..up).try_fold(p, |b, _| b.parent()));
-            self.bases.push(base.and_then(crate::paths::key_path));
+            self.bases.push(base.map(crate::paths::key_path));
         }
         let base = self.bases[level - 1].as_deref()?;
         self.scratch.clear();
@@ -87,15 +87,14 @@ pub fn path_key(module_path: &str) -> u64 {
 
 /// The keys the module in file `module` can be imported by: `mod`,
 /// `pkg.mod`, `a.pkg.mod`... (absolute) and its path `a/pkg/mod`
-/// (relative), appended to `keys`. `None` if the path is not UTF-8.
-pub fn module_keys(module: &std::path::Path, keys: &mut Vec<u64>) -> Option<()> {
+/// (relative), appended to `keys`.
+pub fn module_keys(module: &std::path::Path, keys: &mut Vec<u64>) {
     let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
         module.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
     } else {
         module.with_extension("")
     };
-    slashed_module_keys(&crate::paths::key_path(&module_path)?, keys);
-    Some(())
+    slashed_module_keys(&crate::paths::key_path(&module_path), keys);
 }
 
 /// [`module_keys`] of a module path already in key form (`a/pkg/mod`).
@@ -815,10 +814,10 @@ mod tests {
         let relative = import_key(std::path::Path::new("a/pkg/sub/x.py"), 2, "mod").unwrap();
         assert!(keys.contains(&relative));
         let mut native = Vec::new();
-        module_keys(std::path::Path::new("a/pkg/mod.py"), &mut native).unwrap();
+        module_keys(std::path::Path::new("a/pkg/mod.py"), &mut native);
         assert_eq!(native, keys);
         native.clear();
-        module_keys(std::path::Path::new("a/pkg/mod/__init__.py"), &mut native).unwrap();
+        module_keys(std::path::Path::new("a/pkg/mod/__init__.py"), &mut native);
         assert_eq!(native, keys);
     }
 

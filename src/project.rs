@@ -178,6 +178,44 @@ pub struct Project {
     analysis: crate::config::Analysis,
 }
 
+/// What a framework's package provides from its `__init__.py` (defines,
+/// or imports from its own modules): the names it is known by.
+fn framework_markers(package: &str) -> Option<&'static [&'static str]> {
+    Some(match package {
+        "flask" => &["Flask"],
+        "werkzeug" => &["run_simple"],
+        "dash" => &["Dash"],
+        "jupyter_dash" => &["JupyterDash"],
+        "flask_socketio" => &["SocketIO"],
+        "apiflask" => &["APIFlask"],
+        "flask_openapi3" => &["OpenAPI"],
+        "flask_script" => &["Manager"],
+        "eve" => &["Eve"],
+        "connexion" => &["FlaskApp", "App"],
+        _ => return None,
+    })
+}
+
+/// Does the `__init__.py` text of package `name` define one of `markers`
+/// (`class SocketIO`) or import it from the package's own modules (`from
+/// .app import Flask`, `from eve.flaskapp import Eve`)? A line it cannot
+/// read so (a parenthesized list of names) answers no: the package is then
+/// checked like any other.
+fn provides(text: &[u8], name: &str, markers: &[&str]) -> bool {
+    let own = format!("from {name}.");
+    text.split(|&b| b == b'\n').filter_map(|line| std::str::from_utf8(line).ok()).any(|line| {
+        let line = line.trim_start();
+        let words = || line.split(|c: char| !(c.is_alphanumeric() || c == '_'));
+        if let Some(rest) = line.strip_prefix("class ") {
+            let class = rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("");
+            return markers.contains(&class);
+        }
+        (line.starts_with("from .") || line.starts_with(&own))
+            && line.contains(" import ")
+            && words().any(|w| markers.contains(&w))
+    })
+}
+
 /// Modules that are always the third-party (or standard) ones, even if the
 /// repository has a file of that name: their meaning is built in.
 pub fn is_external(dotted: &str) -> bool {
@@ -427,12 +465,27 @@ impl Project {
     /// named `flask.py` is not a package member and is checked.)
     pub fn is_framework_file(&self, path: &Path) -> bool {
         let Some(dir) = path.parent() else { return false };
-        let top = self.above_packages(dir);
-        if top.as_os_str() == dir.as_os_str() {
+        let mut top = self.above_packages(dir);
+        // Packages are counted from the project root down: a repository
+        // that is itself a package named `dash` is an application.
+        if let Some(root) = self.tree.project_root(dir)
+            && root.starts_with(&top)
+            && root != top
+        {
+            top = root;
+        }
+        if !dir.starts_with(&top) || top.as_os_str() == dir.as_os_str() {
             return false;
         }
-        let package = dir.strip_prefix(&top).ok().and_then(|rel| rel.components().next());
-        package.and_then(|c| c.as_os_str().to_str()).is_some_and(is_external)
+        let Some(package) = dir.strip_prefix(&top).ok().and_then(|rel| rel.components().next()) else {
+            return false;
+        };
+        let Some(name) = package.as_os_str().to_str() else { return false };
+        // The name alone is not enough (an application's own package may be
+        // called `eve`): the package must provide what the framework does.
+        let init = top.join(name).join("__init__.py");
+        framework_markers(name)
+            .is_some_and(|markers| self.tree.read(&init).is_ok_and(|text| provides(&text, name, markers)))
     }
 
     fn search_roots_uncached(&self, dir: &Path) -> Vec<PathBuf> {

@@ -556,9 +556,7 @@ fn candidates_backward(
     while let Some(mi) = queue.pop_front() {
         let module = &files[mi].0;
         keys.clear();
-        if prefilter::module_keys(module, &mut keys).is_none() {
-            continue;
-        }
+        prefilter::module_keys(module, &mut keys);
         let mut roots: Option<Vec<(String, PathBuf)>> = None;
         for key in &keys {
             for (fi, ei) in importers(*key) {
@@ -605,11 +603,14 @@ fn absolute_roots(module: &Path) -> Vec<(String, PathBuf)> {
     } else {
         module.with_extension("")
     };
-    let parts: Vec<&str> = module_path.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    // Names as the import keys spell them (lossily: see `paths::key_path`),
+    // roots as the paths are.
+    let parts: Vec<&std::ffi::OsStr> = module_path.components().map(|c| c.as_os_str()).collect();
     (1..=parts.len())
         .map(|n| {
             let split = parts.len() - n;
-            (parts[split..].join("."), parts[..split].iter().collect::<PathBuf>())
+            let dotted: Vec<String> = parts[split..].iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            (dotted.join("."), parts[..split].iter().collect::<PathBuf>())
         })
         .collect()
 }

@@ -535,3 +535,24 @@ fn diff_and_framework_fix_with_no_python_change_are_clean() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", common::text(&out));
     }
 }
+
+/// A repository that is itself a package named like a framework (`dash/`
+/// holding `.git` and an `__init__.py` that even provides a `Dash`) is an
+/// application: its packages are counted from its root down, whichever
+/// directory the scan starts from.
+#[test]
+fn a_repository_named_like_a_framework_is_checked_from_anywhere() {
+    let outer = tempfile::tempdir().unwrap();
+    let repo = outer.path().join("dash");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join("__init__.py"), "from .board import Dash\n").unwrap();
+    std::fs::write(repo.join("board.py"), "class Dash:\n    pass\n").unwrap();
+    std::fs::write(repo.join("app.py"), BAD).unwrap();
+    for (cwd, arg) in
+        [(&repo, "."), (&outer.path().to_path_buf(), "dash"), (&outer.path().to_path_buf(), "dash/app.py")]
+    {
+        let out = bin().current_dir(cwd).args([arg, "--format", "json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "from {} with {arg}: {}", cwd.display(), stdout_of(&out));
+        assert!(stdout_of(&out).contains("app.py"), "from {} with {arg}", cwd.display());
+    }
+}

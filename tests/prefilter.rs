@@ -216,3 +216,21 @@ fn flask_script_server_is_judged_alike_with_and_without_the_prefilter() {
     );
     assert_eq!(assert_same(root, "."), 1, "the file that imports Flask-Script");
 }
+
+#[cfg(unix)]
+#[test]
+fn modules_under_a_directory_whose_name_is_not_utf8_still_import_each_other() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    std::fs::write(dir.join("pkg/__init__.py"), "").unwrap();
+    std::fs::write(dir.join("pkg/web.py"), "from flask import Flask\napp = Flask(__name__)\n").unwrap();
+    std::fs::write(dir.join("pkg/run.py"), "from pkg.web import app\napp.run(host=\"0.0.0.0\")\n").unwrap();
+    std::fs::write(dir.join("pkg/rel.py"), "from .web import app\napp.run(host=\"::\")\n").unwrap();
+    std::fs::write(dir.join("top.py"), "from pkg import web\nweb.app.run(host=\"0.0.0.0\")\n").unwrap();
+    let (with, _) = findings(tmp.path(), ".", true);
+    let (without, _) = findings(tmp.path(), ".", false);
+    assert_eq!(with.len(), 3, "{with:#?}");
+    assert_eq!(with, without);
+}
