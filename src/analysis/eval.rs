@@ -53,7 +53,7 @@ pub struct Evaluator<'p> {
     frames: RefCell<Vec<Frame>>,
     /// Per `if` (module, block start): which branches can run, by tests
     /// known on every path.
-    branches: RefCell<FxHashMap<(usize, usize), BranchReach>>,
+    branches: RefCell<FxHashMap<(usize, usize), Rc<[Reach]>>>,
 }
 
 /// A write of an environment variable (see [`Evaluator::environ_writes`]).
@@ -2403,9 +2403,6 @@ enum Reach {
     Maybe,
     Surely,
 }
-
-/// What [`Evaluator::branch_reach`] found for each branch of one `if`.
-type BranchReach = Rc<[Reach]>;
 
 /// A block start no chain holds: marks a branch that never runs.
 const NEVER: usize = usize::MAX;
