@@ -12,7 +12,6 @@ use std::collections::HashSet;
 
 use rustc_hash::FxHashMap;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use super::value::*;
@@ -51,9 +50,6 @@ pub struct Evaluator<'p> {
     /// `os.environ.get(key, default)`): their arguments are the parameters'
     /// values, this call's and not every caller's.
     frames: RefCell<Vec<Frame>>,
-    /// Per `if` (module, block start): which branches can run, by tests
-    /// known on every path.
-    branches: RefCell<FxHashMap<(usize, usize), Rc<[Reach]>>>,
 }
 
 /// A write of an environment variable (see [`Evaluator::environ_writes`]).
@@ -115,52 +111,7 @@ impl<'p> Evaluator<'p> {
             module_attrs: RefCell::new(FxHashMap::default()),
             params: RefCell::new(FxHashMap::default()),
             frames: RefCell::new(Vec::new()),
-            branches: RefCell::new(FxHashMap::default()),
         }
-    }
-
-    /// `chain` (blocks and branches, see `chain_at`) without the branches
-    /// that surely run, and with [`NEVER`] for one that never does.
-    fn taken(&self, m: &ModuleRef, scope: ScopeId, chain: &[(usize, usize)], depth: u32) -> Vec<(usize, usize)> {
-        chain
-            .iter()
-            .filter_map(|&(start, i)| match self.branch_reach(m, scope, start, depth).get(i) {
-                Some(Reach::Surely) => None,
-                Some(Reach::Never) => Some((NEVER, i)),
-                _ => Some((start, i)),
-            })
-            .collect()
-    }
-
-    /// Which branches of the `if` starting at `start` in `scope` can run.
-    fn branch_reach(&self, m: &ModuleRef, scope: ScopeId, start: usize, depth: u32) -> Rc<[Reach]> {
-        let key = (Arc::as_ptr(m) as usize, start);
-        if let Some(r) = self.branches.borrow().get(&key) {
-            return r.clone();
-        }
-        // Asked again while its tests are evaluated: nothing is known yet.
-        self.branches.borrow_mut().insert(key, Rc::from(Vec::new()));
-        let tests = find_block(&m.scopes[scope].body, start).map(|(_, t)| t).unwrap_or_default();
-        let cx = Ctx { module: m.clone(), scope, pos: start };
-        let (mut earlier_true, mut earlier_all_false) = (false, true);
-        let mut reach = Vec::with_capacity(tests.len());
-        for test in tests {
-            let known = match test {
-                Some(t) => surely_truthy(&self.eval(&cx, t, depth + 1)),
-                None => Some(true),
-            };
-            reach.push(match known {
-                _ if earlier_true => Reach::Never,
-                Some(false) => Reach::Never,
-                Some(true) if earlier_all_false => Reach::Surely,
-                _ => Reach::Maybe,
-            });
-            earlier_true |= known == Some(true);
-            earlier_all_false &= known == Some(false);
-        }
-        let reach: Rc<[Reach]> = Rc::from(reach);
-        self.branches.borrow_mut().insert(key, reach.clone());
-        reach
     }
 
     /// The module at `path`: the one being checked when it is that file
@@ -396,13 +347,6 @@ impl<'p> Evaluator<'p> {
         let param = if s.kind == ScopeKind::Function { s.params.iter().position(|p| p.name == name) } else { None };
         let mut chain = Vec::new();
         chain_at(&s.body, pos, &mut chain);
-        // Branches an `if` with tests known on every path never takes bind
-        // nothing; one it surely takes is as good as no branch.
-        let chain = self.taken(m, scope, &chain, depth);
-        for b in &mut all {
-            b.chain = self.taken(m, scope, &b.chain, depth);
-        }
-        all.retain(|b| b.chain.iter().all(|&(start, _)| start != NEVER));
         // The bindings that may reach `pos`, found from the last one back to
         // the last that surely runs before it (earlier ones are shadowed and
         // never looked into). A star import binds only the names its module
@@ -2396,28 +2340,6 @@ pub fn spread(args: &[Arg]) -> Option<Vec<Arg>> {
 
 /// Constructors that run a callable later with the arguments given
 /// (`threading.Thread(target=f, args=..., kwargs=...)`...).
-/// Whether a branch of an `if` runs, by tests known on every path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reach {
-    Never,
-    Maybe,
-    Surely,
-}
-
-/// A block start no chain holds: marks a branch that never runs.
-const NEVER: usize = usize::MAX;
-
-/// The `if` block starting at `start` among `stmts` (nested too): its
-/// branches' tests.
-fn find_block(stmts: &[Stmt], start: usize) -> Option<(&Span, &[Option<Expr>])> {
-    let st = stmts.iter().find(|s| s.span().start <= start && start < s.span().end)?;
-    match st {
-        Stmt::Block { span, tests, .. } if span.start == start => Some((span, tests.as_slice())),
-        Stmt::Block { branches, .. } => branches.iter().find_map(|(_, body)| find_block(body, start)),
-        _ => None,
-    }
-}
-
 /// Whether `v` is true on every path. Unlike [`Value::truthy`], a default
 /// does not decide: a branch on an environment variable, an option or a
 /// parameter goes both ways.
@@ -2588,7 +2510,7 @@ fn collect_bindings_in<'m>(
                 Some(BindingKind::Star { level: *level, module })
             }
             Stmt::Def { name: n, scope, .. } if n == name => Some(BindingKind::Def(*scope)),
-            Stmt::Block { branches, always_runs, exhaustive, choice, span, .. } => {
+            Stmt::Block { branches, always_runs, exhaustive, choice, span } => {
                 let first = out.len();
                 let mut every_branch_binds = *exhaustive && !branches.is_empty();
                 for (i, (branch_span, body)) in branches.iter().enumerate() {

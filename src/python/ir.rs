@@ -213,9 +213,6 @@ pub enum Stmt {
         /// Exactly one branch runs, from its start (`if`, `match`): unlike a
         /// `try` body or a loop, a branch is left only at its end.
         choice: bool,
-        /// An `if`'s tests, one per branch (`None` for `else`); empty for
-        /// other blocks.
-        tests: Vec<Option<Expr>>,
         span: Span,
     },
     /// `raise`: nothing after it in the block runs.

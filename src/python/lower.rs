@@ -26,7 +26,6 @@ enum Field {
     Arguments,
     Attribute,
     Body,
-    Condition,
     Consequence,
     Definition,
     Function,
@@ -45,14 +44,13 @@ enum Field {
     Value,
 }
 
-const FIELD_NAMES: [&str; 23] = [
+const FIELD_NAMES: [&str; 22] = [
     "alias",
     "alternative",
     "argument",
     "arguments",
     "attribute",
     "body",
-    "condition",
     "consequence",
     "definition",
     "function",
@@ -283,29 +281,19 @@ impl<'s> Lower<'s> {
             }
             "if_statement" => {
                 let mut branches = Vec::new();
-                let mut tests = Vec::new();
                 if let Some(b) = n.field(Field::Consequence) {
-                    tests.push(n.field(Field::Condition).map(|c| self.expr(c, depth)));
                     branches.push((span(b), self.block(b, scope, depth)));
                 }
                 let mut cursor = n.walk();
                 let mut exhaustive = false;
                 for alt in n.children_by_field_id(field_id(Field::Alternative), &mut cursor) {
-                    let is_else = alt.kind_name() == "else_clause";
-                    exhaustive |= is_else;
+                    exhaustive |= alt.kind_name() == "else_clause";
                     let body = alt.field(Field::Consequence).or_else(|| alt.field(Field::Body));
                     if let Some(b) = body {
-                        // An `elif` without a readable test is not an `else`.
-                        let test = match alt.field(Field::Condition) {
-                            Some(c) => Some(self.expr(c, depth)),
-                            None if is_else => None,
-                            None => Some(Expr::Other(span(alt))),
-                        };
-                        tests.push(test);
                         branches.push((span(alt), self.block(b, scope, depth)));
                     }
                 }
-                out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: true, tests, span: span(n) });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: true, span: span(n) });
             }
             "for_statement" | "while_statement" => {
                 let mut branches = Vec::new();
@@ -322,14 +310,7 @@ impl<'s> Lower<'s> {
                 {
                     branches.push((span(alt), self.block(b, scope, depth)));
                 }
-                out.push(Stmt::Block {
-                    branches,
-                    always_runs: false,
-                    exhaustive: false,
-                    choice: false,
-                    tests: Vec::new(),
-                    span: span(n),
-                });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive: false, choice: false, span: span(n) });
             }
             "try_statement" => {
                 let mut branches = Vec::new();
@@ -408,14 +389,7 @@ impl<'s> Lower<'s> {
                 let kinds: Vec<&str> = n.named_children(&mut c3).map(|c| c.kind_name()).collect();
                 let exhaustive = kinds.iter().any(|k| k.starts_with("except"))
                     && !kinds.iter().any(|k| matches!(*k, "else_clause" | "finally_clause"));
-                out.push(Stmt::Block {
-                    branches,
-                    always_runs: false,
-                    exhaustive,
-                    choice: false,
-                    tests: Vec::new(),
-                    span: span(n),
-                });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: false, span: span(n) });
             }
             "with_statement" => {
                 let mut body = Vec::new();
@@ -442,7 +416,6 @@ impl<'s> Lower<'s> {
                     always_runs: true,
                     exhaustive: true,
                     choice: false,
-                    tests: Vec::new(),
                     span: sp,
                 });
             }
@@ -466,14 +439,7 @@ impl<'s> Lower<'s> {
                         }
                     }
                 }
-                out.push(Stmt::Block {
-                    branches,
-                    always_runs: false,
-                    exhaustive,
-                    choice: true,
-                    tests: Vec::new(),
-                    span: span(n),
-                });
+                out.push(Stmt::Block { branches, always_runs: false, exhaustive, choice: true, span: span(n) });
             }
             "global_statement" => {
                 let mut cursor = n.walk();
