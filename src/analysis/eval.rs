@@ -203,13 +203,6 @@ impl<'p> Evaluator<'p> {
                 or_value(l, || self.eval(cx, right, d))
             }
             Expr::IfExp { test, body, orelse, .. } => {
-                // A test known on every path picks its branch (`"127.0.0.1"
-                // if DEBUG else "0.0.0.0"` with `DEBUG = True`).
-                match surely_truthy(&self.eval(cx, test, d)) {
-                    Some(true) => return self.eval(cx, body, d),
-                    Some(false) => return self.eval(cx, orelse, d),
-                    None => {}
-                }
                 let (b, o) = (self.eval(cx, body, d), self.eval(cx, orelse, d));
                 match self.env_test(cx, test, d) {
                     // `os.environ["V"] if "V" in os.environ else "0.0.0.0"`:
@@ -2340,20 +2333,6 @@ pub fn spread(args: &[Arg]) -> Option<Vec<Arg>> {
 
 /// Constructors that run a callable later with the arguments given
 /// (`threading.Thread(target=f, args=..., kwargs=...)`...).
-/// Whether `v` is true on every path. Unlike [`Value::truthy`], a default
-/// does not decide: a branch on an environment variable, an option or a
-/// parameter goes both ways.
-fn surely_truthy(v: &Value) -> Option<bool> {
-    match v {
-        Value::Env(_) => None,
-        Value::Choice(items) => {
-            let first = surely_truthy(items.first()?)?;
-            items.iter().all(|i| surely_truthy(i) == Some(first)).then_some(first)
-        }
-        v => v.truthy(),
-    }
-}
-
 /// optparse's parser: options as argparse's, `parse_args()` a pair.
 const OPTPARSE: &str = "optparse.OptionParser";
 
