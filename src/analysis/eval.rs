@@ -765,6 +765,8 @@ impl<'p> Evaluator<'p> {
                     if call.args.iter().any(|a| matches!(a, Arg::Pos(e) | Arg::Kw(_, e) if named(e))) {
                         match self.handoff(&cx, call) {
                             Some(h) if named(h.callable) && this(h.callable) => (h.callable, h.args.into()),
+                            // Another function of the same name handed on.
+                            Some(h) if named(h.callable) => continue,
                             _ => return Value::Unknown,
                         }
                     } else {
@@ -802,9 +804,24 @@ impl<'p> Evaluator<'p> {
         }
         // Value references to the function outside calls (`run_local =
         // serve`, `{"serve": serve}`, `return serve`).
-        let referenced = modules.iter().flat_map(|cm| cm.statements()).any(|(_, st)| match st {
-            Stmt::Assign { value: Some(e), .. } | Stmt::Return { value: Some(e), .. } => mentions(e, names, 0),
+        // A thread or future kept in a variable (`t = Thread(target=serve)`)
+        // is a hand-off read above, not a reference.
+        let handed_off = |cm: &ModuleRef, scope: ScopeId, e: &Expr| match e {
+            Expr::Call(call) => {
+                let cx = Ctx { module: cm.clone(), scope, pos: call.span.start };
+                self.handoff(&cx, call).is_some_and(
+                    |h| matches!(h.callable, Expr::Name(n, _) | Expr::Attr(_, n, _) if names.contains(&n.as_str())),
+                )
+            }
             _ => false,
+        };
+        let referenced = modules.iter().any(|cm| {
+            cm.statements().into_iter().any(|(scope, st)| match st {
+                Stmt::Assign { value: Some(e), .. } | Stmt::Return { value: Some(e), .. } => {
+                    mentions(e, names, 0) && !handed_off(cm, scope, e)
+                }
+                _ => false,
+            })
         });
         if referenced {
             return Value::Unknown;
@@ -1698,8 +1715,11 @@ impl<'p> Evaluator<'p> {
             let default = if required {
                 Value::Unknown
             } else {
+                // optparse leaves a flag without a default at None.
+                let optparse = method == "add_option";
                 match (call.keyword("default"), call.keyword("action")) {
                     (Some(e), _) => self.eval(&cx, e, depth + 1),
+                    (None, _) if optparse => Value::None,
                     (None, Some(Expr::Str(Some(a), _))) if a == "store_true" => Value::Bool(false),
                     (None, Some(Expr::Str(Some(a), _))) if a == "store_false" => Value::Bool(true),
                     _ => Value::None,
