@@ -267,6 +267,12 @@ impl<'s> Lower<'s> {
                             let call = self.expr(child, depth);
                             out.push(Stmt::Call { call, span: span(n) });
                         }
+                        // `await f(...)` as a statement: the call as above.
+                        "await" => {
+                            if let call @ Expr::Call(_) = self.expr(child, depth) {
+                                out.push(Stmt::Call { call, span: span(n) });
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -868,6 +874,12 @@ impl<'s> Lower<'s> {
                 }
             }
             "parenthesized_expression" => match n.named_child(0) {
+                Some(inner) if inner.kind_name() != "comment" => self.expr(inner, depth),
+                _ => Expr::Other(sp),
+            },
+            // `await loop.run_in_executor(None, serve, ...)`: the call is
+            // made, and what it hands on is called, as without `await`.
+            "await" => match n.named_child(0) {
                 Some(inner) if inner.kind_name() != "comment" => self.expr(inner, depth),
                 _ => Expr::Other(sp),
             },
