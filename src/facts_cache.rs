@@ -40,6 +40,9 @@ const SCRIPT: u8 = 16;
 /// A server word's call was settled from its literals (see
 /// [`Facts::settled_run`](crate::prefilter::Facts::settled_run)).
 const SETTLED_RUN: u8 = 32;
+/// What makes an app may be named here (see
+/// [`Facts::app_maker`](crate::prefilter::Facts::app_maker)).
+const APP_MAKER: u8 = 64;
 
 /// What the cache knows of one blob. The same blob may be named `app.py`
 /// and `app` (no extension): whether it is Python depends on the name, so
@@ -106,6 +109,7 @@ impl FactsCache {
             run_call: flags & RUN_CALL != 0,
             settled_run: flags & SETTLED_RUN != 0,
             app_import: flags & APP_IMPORT != 0,
+            app_maker: flags & APP_MAKER != 0,
             text,
         });
         let script = match (flags & SCRIPT != 0, flags & NOT_PYTHON != 0) {
@@ -127,6 +131,7 @@ impl FactsCache {
                     FACTS
                         | flag(p.run_call, RUN_CALL)
                         | flag(p.app_import, APP_IMPORT)
+                        | flag(p.app_maker, APP_MAKER)
                         | flag(p.settled_run, SETTLED_RUN),
                     p.text,
                 )
@@ -237,7 +242,7 @@ fn salt(extra_tokens: &[String]) -> u64 {
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     // Bumped whenever what the facts hold changes (a rebuilt binary of the
     // same version must not read older facts).
-    h.write(b"\0facts-v7: imports, loaded modules, settled calls (not under connexion, and noted), Flask-Script Server imported here, connexion an app module; checksummed\0");
+    h.write(b"\0facts-v8: imports, loaded modules, settled calls (not under connexion, and noted), Flask-Script Server imported here, connexion an app module, app makers named; checksummed\0");
     for t in extra_tokens {
         h.write(t.as_bytes());
         h.write(b"\0");

@@ -28,6 +28,11 @@ pub struct Facts {
     /// An application module may be imported here (or an extra app name
     /// from the configuration occurs).
     pub app_import: bool,
+    /// What makes an app may be named here: an app module is imported and
+    /// one of its app names (`Flask`, `Dash`, see [`framework_markers`])
+    /// occurs as a word, or an extra app name occurs. Only such a module
+    /// (or one that imports it) can hand an app to a helper it imports.
+    pub app_maker: bool,
     /// Modules the file may import, see [`Imports`].
     pub imports: Imports,
 }
@@ -256,6 +261,7 @@ pub struct Portable<'a> {
     pub run_call: bool,
     pub settled_run: bool,
     pub app_import: bool,
+    pub app_maker: bool,
     /// The imports as written, one per line (see [`split_level`]).
     pub text: &'a str,
 }
@@ -270,6 +276,7 @@ impl Facts {
             run_call: self.run_call,
             settled_run: self.settled_run,
             app_import: self.app_import,
+            app_maker: self.app_maker,
             text: &self.imports.text,
         }
     }
@@ -332,6 +339,24 @@ pub fn split_level(line: &str) -> (u32, &str) {
     ((line.len() - dotted.len()) as u32, dotted)
 }
 
+/// What a framework's package provides (defines in its `__init__.py`, or
+/// imports there from its own modules): the names an app is made by.
+pub fn framework_markers(package: &str) -> Option<&'static [&'static str]> {
+    Some(match package {
+        "flask" => &["Flask"],
+        "werkzeug" => &["run_simple"],
+        "dash" => &["Dash"],
+        "jupyter_dash" => &["JupyterDash"],
+        "flask_socketio" => &["SocketIO"],
+        "apiflask" => &["APIFlask"],
+        "flask_openapi3" => &["OpenAPI"],
+        "flask_script" => &["Manager"],
+        "eve" => &["Eve"],
+        "connexion" => &["FlaskApp", "App"],
+        _ => return None,
+    })
+}
+
 /// Top-level modules whose import makes a file a root of application values.
 pub const APP_MODULES: &[&str] = &[
     "flask",
@@ -362,8 +387,36 @@ pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[Strin
     let imports = imports(bytes, path);
     let (run_call, settled_run) = server_words(bytes, !imports.connexion);
     let run_call = run_call || (imports_script_server(&imports) && has_script_server(bytes));
-    let app_import = imports.app || extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    Facts { run_call, settled_run, app_import, imports }
+    let extra = extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
+    let app_import = imports.app || extra;
+    let app_maker = extra || (imports.app && names_an_app(bytes, &imports));
+    Facts { run_call, settled_run, app_import, app_maker, imports }
+}
+
+/// Does the file name what an app module it imports makes: the name
+/// imported (`from flask import Flask`, `from dash.dash import Dash`),
+/// read as an attribute (`flask.Flask(...)`, `import flask as f` then
+/// `f.Flask`), or brought in by a star import? A word in a comment or
+/// another name from the module (`from flask import request`) is not.
+fn names_an_app(b: &[u8], imports: &Imports) -> bool {
+    let makers = || {
+        imports.iter().filter(|(level, _)| *level == 0).filter_map(|(_, dotted)| {
+            let top = dotted.split('.').next().unwrap_or(dotted);
+            framework_markers(top).map(|markers| (dotted, markers))
+        })
+    };
+    if makers().any(|(dotted, markers)| markers.contains(&dotted.rsplit('.').next().unwrap_or(dotted))) {
+        return true;
+    }
+    if memmem::find(b, b"import *").is_some() {
+        return true;
+    }
+    makers().flat_map(|(_, markers)| markers.iter()).any(|marker| {
+        memmem::find_iter(b, marker.as_bytes()).any(|pos| {
+            let end = pos + marker.len();
+            pos > 0 && b[pos - 1] == b'.' && b.get(end).is_none_or(|&c| !is_ident(c))
+        })
+    })
 }
 
 fn is_ident(b: u8) -> bool {

@@ -148,6 +148,13 @@ type Slot = Arc<OnceLock<Result<ModuleRef, LoadError>>>;
 /// file's path and its imports as (level, dotted) pairs.
 pub trait ImportTable: Send + Sync {
     fn for_each_file(&self, f: &mut FileImports<'_>);
+
+    /// The files with an import that resolves to `module` (in any order,
+    /// maybe more than once), when the table has its own index; `None`
+    /// lets the project build one from [`ImportTable::for_each_file`].
+    fn importers(&self, _project: &Project, _module: &Path) -> Option<Vec<PathBuf>> {
+        None
+    }
 }
 
 /// Imports by the last part of the name they write: (file, level, dotted).
@@ -176,24 +183,6 @@ pub struct Project {
     import_index: OnceLock<ImportIndex>,
     max_file_size: u64,
     analysis: crate::config::Analysis,
-}
-
-/// What a framework's package provides from its `__init__.py` (defines,
-/// or imports from its own modules): the names it is known by.
-fn framework_markers(package: &str) -> Option<&'static [&'static str]> {
-    Some(match package {
-        "flask" => &["Flask"],
-        "werkzeug" => &["run_simple"],
-        "dash" => &["Dash"],
-        "jupyter_dash" => &["JupyterDash"],
-        "flask_socketio" => &["SocketIO"],
-        "apiflask" => &["APIFlask"],
-        "flask_openapi3" => &["OpenAPI"],
-        "flask_script" => &["Manager"],
-        "eve" => &["Eve"],
-        "connexion" => &["FlaskApp", "App"],
-        _ => return None,
-    })
 }
 
 /// Does the `__init__.py` text of package `name` define one of `markers`
@@ -357,6 +346,12 @@ impl Project {
 
     fn importers_uncached(&self, module: &Path) -> Vec<PathBuf> {
         let Some(table) = self.imports.get() else { return Vec::new() };
+        if let Some(mut found) = table.importers(self, module) {
+            found.retain(|p| p != module);
+            found.sort();
+            found.dedup();
+            return found;
+        }
         let package = module.file_name().is_some_and(|n| n == "__init__.py");
         let name = match module.file_stem().and_then(|s| s.to_str()) {
             Some("__init__") => module.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()),
@@ -465,27 +460,22 @@ impl Project {
     /// named `flask.py` is not a package member and is checked.)
     pub fn is_framework_file(&self, path: &Path) -> bool {
         let Some(dir) = path.parent() else { return false };
-        let mut top = self.above_packages(dir);
         // Packages are counted from the project root down: a repository
-        // that is itself a package named `dash` is an application.
-        if let Some(root) = self.tree.project_root(dir)
-            && root.starts_with(&top)
-            && root != top
-        {
-            top = root;
-        }
-        if !dir.starts_with(&top) || top.as_os_str() == dir.as_os_str() {
-            return false;
-        }
-        let Some(package) = dir.strip_prefix(&top).ok().and_then(|rel| rel.components().next()) else {
-            return false;
-        };
-        let Some(name) = package.as_os_str().to_str() else { return false };
-        // The name alone is not enough (an application's own package may be
-        // called `eve`): the package must provide what the framework does.
-        let init = top.join(name).join("__init__.py");
-        framework_markers(name)
-            .is_some_and(|markers| self.tree.read(&init).is_ok_and(|text| provides(&text, name, markers)))
+        // that is itself a package named `dash` is an application. Any
+        // directory below counts, whether or not those between are packages
+        // (`flask/sansio/app.py` has no `__init__.py` beside it).
+        let root = self.tree.project_root(dir);
+        dir.ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && root.as_deref().is_none_or(|r| *d != r && d.starts_with(r)))
+            .any(|d| {
+                let Some(name) = d.file_name().and_then(|n| n.to_str()) else { return false };
+                // The name alone is not enough (an application's own package
+                // may be called `eve`): the package must provide what the
+                // framework does.
+                crate::prefilter::framework_markers(name).is_some_and(|markers| {
+                    self.tree.read(&d.join("__init__.py")).is_ok_and(|text| provides(&text, name, markers))
+                })
+            })
     }
 
     fn search_roots_uncached(&self, dir: &Path) -> Vec<PathBuf> {

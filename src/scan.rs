@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::analysis::check_module;
 use crate::config::{Exclude, Settings};
@@ -220,23 +220,45 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
 
 /// Give the project what the files read import (a function's callers in
 /// other modules are found through it).
-pub(crate) fn hand_over_imports(
-    project: &Project,
-    scanned: Vec<(PathBuf, Facts)>,
-) -> std::sync::Arc<Vec<(PathBuf, Facts)>> {
-    let scanned = std::sync::Arc::new(scanned);
-    project.set_imports(std::sync::Arc::new(ScannedImports(scanned.clone())));
+pub(crate) fn hand_over_imports(project: &Project, scanned: Vec<(PathBuf, Facts)>) -> std::sync::Arc<ScannedImports> {
+    let scanned = std::sync::Arc::new(ScannedImports { files: std::sync::Arc::new(scanned), index: OnceLock::new() });
+    project.set_imports(scanned.clone());
     scanned
 }
 
-/// The imports of the files an audit read, for [`Project::importers_of`].
-struct ScannedImports(std::sync::Arc<Vec<(PathBuf, Facts)>>);
+/// The files an audit read with their facts: what they import, for the
+/// prefilter's import graph and [`Project::importers_of`], which share one
+/// index of importers (built when first asked).
+pub(crate) struct ScannedImports {
+    files: std::sync::Arc<Vec<(PathBuf, Facts)>>,
+    index: OnceLock<ImporterIndex>,
+}
+
+impl ScannedImports {
+    fn index(&self) -> &ImporterIndex {
+        self.index.get_or_init(|| ImporterIndex::new(self.files.clone()))
+    }
+}
+
+impl std::ops::Deref for ScannedImports {
+    type Target = [(PathBuf, Facts)];
+    fn deref(&self) -> &Self::Target {
+        &self.files
+    }
+}
 
 impl crate::project::ImportTable for ScannedImports {
     fn for_each_file(&self, f: &mut crate::project::FileImports<'_>) {
-        for (path, facts) in self.0.iter() {
+        for (path, facts) in self.files.iter() {
             f(path, &mut facts.imports.iter());
         }
+    }
+
+    fn importers(&self, project: &Project, module: &Path) -> Option<Vec<PathBuf>> {
+        let index = self.index();
+        let mut search_roots = vec![None; self.files.len()];
+        let found = index.importers_of(project, module, &mut search_roots, |_| false);
+        Some(found.into_iter().map(|fi| self.files[fi].0.clone()).collect())
     }
 }
 
@@ -246,7 +268,7 @@ impl crate::project::ImportTable for ScannedImports {
 /// `keep` filters findings (staged mode keeps those on added lines).
 pub(crate) fn check_files(
     project: &Project,
-    scanned: &[(PathBuf, Facts)],
+    scanned: &ScannedImports,
     complete: bool,
     opts: &ScanOptions,
     keep: impl Fn(&crate::finding::Finding) -> bool + Sync,
@@ -297,11 +319,49 @@ pub(crate) fn check_files(
         let connexion = scanned.iter().any(|(_, f)| f.imports.connexion())
             || scanned.first().is_some_and(|(p, _)| project.declared_major(p, "connexion").is_some());
         let starts = |f: &Facts| f.run_call || (connexion && f.settled_run);
-        scanned.iter().filter(|(_, f)| starts(f) && f.app_import).for_each(|(p, _)| found(p));
+        // Which of the scanned files are found already (a file is analysed
+        // once).
+        let mut taken = vec![false; scanned.len()];
+        let take = |taken: &mut Vec<bool>, i: usize| {
+            if !std::mem::replace(&mut taken[i], true) {
+                found(&scanned[i].0);
+            }
+        };
+        for i in (0..scanned.len()).filter(|&i| starts(&scanned[i].1) && scanned[i].1.app_import) {
+            take(&mut taken, i);
+        }
+        let index = scanned.index();
         if complete {
-            candidates_backward(project, scanned, starts, found);
+            candidates_backward(project, index, starts, |i| take(&mut taken, i));
         } else {
-            candidates_forward(project, scanned, opts, starts, found);
+            let pending: Vec<usize> =
+                (0..scanned.len()).filter(|&i| starts(&scanned[i].1) && !scanned[i].1.app_import).collect();
+            let reaching = reaching_an_app(project, scanned, opts, &pending);
+            pending.into_iter().filter(|&i| reaching[i]).for_each(|i| take(&mut taken, i));
+        }
+        // A helper's analysis looks for its callers among these files (the
+        // import table holds them): so are the holders of an app.
+        if !scanned.iter().zip(&taken).any(|((_, f), t)| !t && starts(f)) {
+            return;
+        }
+        let makers: Vec<bool> = if complete {
+            scanned.iter().map(|(p, f)| f.app_maker && !project.is_framework_file(p)).collect()
+        } else {
+            // Part of a project: what the files import from the rest of it
+            // decides (`from app import app` in a file that imports no
+            // framework), for the files that may call one left to find.
+            let left: Vec<bool> = scanned.iter().zip(&taken).map(|((_, f), t)| !t && starts(f)).collect();
+            let callers = importers_closure(project, index, left, |_| {});
+            let callers: Vec<usize> = (0..scanned.len()).filter(|&i| callers[i]).collect();
+            let reaching = reaching_an_app(project, scanned, opts, &callers);
+            scanned
+                .iter()
+                .zip(reaching)
+                .map(|((p, f), r)| (f.app_maker || r) && !project.is_framework_file(p))
+                .collect()
+        };
+        for i in handed_an_app(project, index, makers, &taken, starts) {
+            take(&mut taken, i);
         }
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -540,58 +600,82 @@ fn read_whole(
 /// file of the project was read (so every importer is known).
 fn candidates_backward(
     project: &Project,
-    files: &[(PathBuf, Facts)],
+    index: &ImporterIndex,
     starts: impl Fn(&Facts) -> bool,
-    mut found: impl FnMut(&Path),
+    mut take: impl FnMut(usize),
 ) {
-    let index = ImporterIndex::new(files);
-    let importers = |key: u64| index.importers(key);
-    let mut reached: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
+    let files = &index.files;
+    let seeds: Vec<bool> = files.iter().map(|(_, f)| f.app_import).collect();
+    importers_closure(project, index, seeds, |fi| {
+        if starts(&files[fi].1) {
+            take(fi);
+        }
+    });
+}
+
+/// The files that are `seeds` or import one of them, directly or not;
+/// `reach` is told of each file the search adds, nearest first.
+fn importers_closure(
+    project: &Project,
+    index: &ImporterIndex,
+    seeds: Vec<bool>,
+    mut reach: impl FnMut(usize),
+) -> Vec<bool> {
+    let files = &index.files;
+    let mut reached = seeds;
     // Breadth first: the files that import an app module's importers are
     // found (and their analysis starts) before those further away.
     let mut queue: VecDeque<usize> = (0..files.len()).filter(|&i| reached[i]).collect();
-    let mut keys = Vec::new();
     // Each importer's search roots, asked of the project once.
     let mut search_roots: Vec<Option<std::sync::Arc<[PathBuf]>>> = vec![None; files.len()];
     while let Some(mi) = queue.pop_front() {
-        let module = &files[mi].0;
-        keys.clear();
-        prefilter::module_keys(module, &mut keys);
-        let mut roots: Option<Vec<(String, PathBuf)>> = None;
-        for key in &keys {
-            for (fi, ei) in importers(*key) {
-                let (fi, ei) = (fi as usize, ei as usize);
-                if reached[fi] {
-                    continue;
-                }
-                let (importer, facts) = &files[fi];
-                let Some((level, dotted)) = facts.imports.get(ei) else { continue };
-                // An absolute import names this module only from a search
-                // root the module's path ends below (`import typing` is
-                // `flask/typing.py` only where `flask/` is searched): a
-                // cheap test that spares most resolutions (`typing`,
-                // `logging`, `json` are imported everywhere).
-                if level == 0 {
-                    let roots = roots.get_or_insert_with(|| absolute_roots(module));
-                    let Some((_, root)) = roots.iter().find(|(d, _)| d == dotted) else { continue };
-                    let searched = search_roots[fi].get_or_insert_with(|| project.search_roots(importer));
-                    // Both sides are built from the walk's paths: the same
-                    // bytes name the same directory (`Path`'s `==` compares
-                    // components, a third of this search's instructions).
-                    if !searched.iter().any(|r| r.as_os_str() == root.as_os_str()) {
-                        continue;
-                    }
-                }
-                if project.resolve(importer, level, dotted).as_ref() == Some(module) {
-                    reached[fi] = true;
-                    queue.push_back(fi);
-                    if starts(facts) {
-                        found(importer);
-                    }
-                }
+        for fi in index.importers_of(project, &files[mi].0, &mut search_roots, |fi| reached[fi]) {
+            if !std::mem::replace(&mut reached[fi], true) {
+                queue.push_back(fi);
+                reach(fi);
             }
         }
     }
+    reached
+}
+
+/// A module that holds an app hands it on to the modules it imports, as an
+/// argument (`serve(app, "0.0.0.0")` calling a helper whose module imports
+/// no framework) or an attribute set on them: a file that starts a server
+/// and is imported, directly or not, by such a module is a candidate too.
+/// Holders are the `makers` (the modules that name what makes an app:
+/// `Flask`, not `werkzeug.exceptions`; framework sources aside) and their
+/// importers; `taken` are the candidates already found.
+fn handed_an_app(
+    project: &Project,
+    index: &ImporterIndex,
+    makers: Vec<bool>,
+    taken: &[bool],
+    starts: impl Fn(&Facts) -> bool,
+) -> Vec<usize> {
+    let files = &index.files;
+    let mut out = Vec::new();
+    let mut seen = importers_closure(project, index, makers, |_| {});
+    let mut by_path: Option<rustc_hash::FxHashMap<&Path, usize>> = None;
+    let mut queue: VecDeque<usize> = (0..files.len()).filter(|&i| seen[i]).collect();
+    while let Some(i) = queue.pop_front() {
+        let (path, facts) = &files[i];
+        for (level, dotted) in facts.imports.iter() {
+            let Some(target) = project.resolve(path, level, dotted) else { continue };
+            let by_path =
+                by_path.get_or_insert_with(|| files.iter().enumerate().map(|(i, (p, _))| (p.as_path(), i)).collect());
+            let Some(&ti) = by_path.get(target.as_path()) else { continue };
+            if seen[ti] || project.is_framework_file(&target) {
+                continue;
+            }
+            seen[ti] = true;
+            queue.push_back(ti);
+            if !taken[ti] && starts(&files[ti].1) {
+                out.push(ti);
+            }
+        }
+    }
+    out
 }
 
 /// Each absolute name the module at `module` may be imported by (`c`,
@@ -622,8 +706,8 @@ fn absolute_roots(module: &Path) -> Vec<(String, PathBuf)> {
 /// are (top half of the key, file), 8 bytes, with a bucket per four of
 /// them: the table is written once into fresh memory, and its page faults
 /// (4 MB as (key, file, import) with a bucket each) were most of its time.
-struct ImporterIndex<'f> {
-    files: &'f [(PathBuf, Facts)],
+pub(crate) struct ImporterIndex {
+    files: std::sync::Arc<Vec<(PathBuf, Facts)>>,
     /// Where each bucket starts in `entries` (one more than buckets).
     starts: Vec<u32>,
     /// (key >> 32, file) by bucket.
@@ -631,13 +715,13 @@ struct ImporterIndex<'f> {
     shift: u32,
 }
 
-impl<'f> ImporterIndex<'f> {
-    fn new(files: &'f [(PathBuf, Facts)]) -> Self {
+impl ImporterIndex {
+    fn new(files: std::sync::Arc<Vec<(PathBuf, Facts)>>) -> Self {
         let total: usize = files.iter().map(|(_, f)| f.imports.keys().len()).sum();
         let bits = (total / 4).max(1).next_power_of_two().trailing_zeros().max(1);
         let shift = 64 - bits;
         let mut starts = vec![0u32; (1 << bits) + 1];
-        for (_, f) in files {
+        for (_, f) in files.iter() {
             for &key in f.imports.keys() {
                 starts[(key >> shift) as usize + 1] += 1;
             }
@@ -657,6 +741,52 @@ impl<'f> ImporterIndex<'f> {
         ImporterIndex { files, starts, entries, shift }
     }
 
+    /// The files (by index) with an import that resolves to `module`, but
+    /// those `skip` passes over (not resolved); a file may come more than
+    /// once. `search_roots` caches each file's search roots.
+    fn importers_of(
+        &self,
+        project: &Project,
+        module: &Path,
+        search_roots: &mut [Option<std::sync::Arc<[PathBuf]>>],
+        skip: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut keys = Vec::new();
+        prefilter::module_keys(module, &mut keys);
+        let mut roots: Option<Vec<(String, PathBuf)>> = None;
+        for key in &keys {
+            for (fi, ei) in self.importers(*key) {
+                let (fi, ei) = (fi as usize, ei as usize);
+                if skip(fi) || out.last() == Some(&fi) {
+                    continue;
+                }
+                let (importer, facts) = &self.files[fi];
+                let Some((level, dotted)) = facts.imports.get(ei) else { continue };
+                // An absolute import names this module only from a search
+                // root the module's path ends below (`import typing` is
+                // `flask/typing.py` only where `flask/` is searched): a
+                // cheap test that spares most resolutions (`typing`,
+                // `logging`, `json` are imported everywhere).
+                if level == 0 {
+                    let roots = roots.get_or_insert_with(|| absolute_roots(module));
+                    let Some((_, root)) = roots.iter().find(|(d, _)| d == dotted) else { continue };
+                    let searched = search_roots[fi].get_or_insert_with(|| project.search_roots(importer));
+                    // Both sides are built from the walk's paths: the same
+                    // bytes name the same directory (`Path`'s `==` compares
+                    // components, a third of this search's instructions).
+                    if !searched.iter().any(|r| r.as_os_str() == root.as_os_str()) {
+                        continue;
+                    }
+                }
+                if project.resolve(importer, level, dotted).as_deref() == Some(module) {
+                    out.push(fi);
+                }
+            }
+        }
+        out
+    }
+
     /// (file, import) of the imports naming `key` (a file that names it
     /// twice may come twice).
     fn importers(&self, key: u64) -> impl Iterator<Item = (u32, u32)> + '_ {
@@ -670,26 +800,22 @@ impl<'f> ImporterIndex<'f> {
     }
 }
 
-/// The same files, found by exploring forward from the files that call
-/// `.run`; modules outside the scanned files are read when reached. Used
-/// when only part of a project is scanned.
-fn candidates_forward(
-    project: &Project,
-    scanned: &[(PathBuf, Facts)],
-    opts: &ScanOptions,
-    starts: impl Fn(&Facts) -> bool,
-    mut found: impl FnMut(&Path),
-) {
-    let pending: Vec<&PathBuf> = scanned.iter().filter(|(_, f)| starts(f) && !f.app_import).map(|(p, _)| p).collect();
-    if pending.is_empty() {
-        return;
+/// Which of the scanned files `from` import an app module, directly or
+/// not: found by exploring forward from them; modules outside the scanned
+/// files are read when reached. Used when only part of a project is
+/// scanned (by index into `scanned`).
+fn reaching_an_app(project: &Project, scanned: &[(PathBuf, Facts)], opts: &ScanOptions, from: &[usize]) -> Vec<bool> {
+    let mut out = vec![false; scanned.len()];
+    if from.is_empty() {
+        return out;
     }
+    let files = scanned;
     let scanned: HashMap<&Path, &Facts> = scanned.iter().map(|(p, f)| (p.as_path(), f)).collect();
     // Explore the import graph from the undecided files; modules outside
     // the scanned set are read (once) to learn their facts.
     let mut extra: HashMap<PathBuf, Facts> = HashMap::new();
     let mut edges: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-    let mut seen: HashSet<PathBuf> = pending.iter().map(|p| (*p).clone()).collect();
+    let mut seen: HashSet<PathBuf> = from.iter().map(|&i| files[i].0.clone()).collect();
     let mut queue: VecDeque<PathBuf> = seen.iter().cloned().collect();
     let mut roots: Vec<PathBuf> = Vec::new();
     while let Some(node) = queue.pop_front() {
@@ -734,7 +860,10 @@ fn candidates_forward(
             }
         }
     }
-    pending.into_iter().filter(|p| reaches.contains(p)).for_each(|p| found(p));
+    for &i in from {
+        out[i] = reaches.contains(&files[i].0);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -97,7 +97,8 @@ impl Rng {
 
 /// A project of `n` modules in packages: some create Flask apps, the rest
 /// pass them on through imports of random shapes; some call `.run` on what
-/// they imported, on apps and on look-alikes.
+/// they imported, on apps and on look-alikes. Helpers import nothing and
+/// start what they are handed (`serve(app)`, `Holder(app).go()`).
 fn generate(root: &Path, seed: u64, n: usize) {
     let mut rng = Rng(seed);
     std::fs::create_dir_all(root.join(".git")).unwrap();
@@ -110,10 +111,19 @@ fn generate(root: &Path, seed: u64, n: usize) {
         1 => (format!("p/m{i}.py"), format!("p.m{i}"), 1),
         _ => (format!("p/q/m{i}.py"), format!("p.q.m{i}"), 2),
     };
+    let mut helpers = Vec::new();
     for i in 0..n {
         let (file, _, depth) = place(i);
         let mut src = String::new();
-        let kind = rng.below(6);
+        let kind = rng.below(7);
+        if kind == 6 {
+            helpers.push(i);
+            src.push_str("def serve(app, host='0.0.0.0'):\n    app.run(host=host)\n");
+            src.push_str("\nclass Holder:\n    def __init__(self, app):\n        self.app = app\n\n");
+            src.push_str("    def go(self, host='::'):\n        self.app.run(host=host)\n");
+            std::fs::write(root.join(file), src).unwrap();
+            continue;
+        }
         if kind == 0 {
             src.push_str("from flask import Flask\n\napp = Flask(__name__)\n\ndef make():\n    return Flask('m')\n");
             src.push_str("\nclass Web(Flask):\n    def serve(self):\n        super().run(host='0.0.0.0')\n");
@@ -151,6 +161,15 @@ fn generate(root: &Path, seed: u64, n: usize) {
             12 => src.push_str("app.run(port=1)\nmake().run(host='\\x30.0.0.0', debug=True)\n"),
             13 => src.push_str("app.run(host='localhost')  # not '0.0.0.0'\napp.run(host=u'0')\n"),
             _ => {}
+        }
+        // Hand what this module holds to a helper (an app or a look-alike).
+        if !helpers.is_empty() && i > 0 && rng.below(3) == 0 {
+            let (_, dotted, _) = place(helpers[rng.below(helpers.len())]);
+            match rng.below(3) {
+                0 => writeln!(src, "from {dotted} import serve\nserve(app)").unwrap(),
+                1 => writeln!(src, "import {dotted} as helper\nhelper.Holder(app).go()").unwrap(),
+                _ => writeln!(src, "from {dotted} import Holder\nHolder(make()).go(host='127.0.0.1')").unwrap(),
+            }
         }
         std::fs::write(root.join(file), src).unwrap();
     }

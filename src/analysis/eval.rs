@@ -731,13 +731,16 @@ impl<'p> Evaluator<'p> {
         // A module-level function nobody here calls may be called by the
         // modules that import it (`from server import start; start(host=
         // "0.0.0.0")` in `run.py`): those that name it are searched too.
-        let mut searched_importers = m.scopes[parent].kind != ScopeKind::Module;
+        // So may a method of a module-level class (`DevServer(app).serve()`
+        // in `run.py`), its `__init__` by the class's name.
+        let top_class = in_class && m.scopes[parent].parent.is_some_and(|g| m.scopes[g].kind == ScopeKind::Module);
+        let mut searched_importers = m.scopes[parent].kind != ScopeKind::Module && !top_class;
         let mut next = 0;
         while next < modules.len() || !searched_importers {
             if next == modules.len() {
                 searched_importers = true;
                 if sites == 0 {
-                    modules.extend(self.importers_naming(m, &s.name));
+                    modules.extend(self.importers_naming(m, names[0]));
                 }
                 continue;
             }
@@ -761,17 +764,26 @@ impl<'p> Evaluator<'p> {
                 // the arguments it names (`Thread(target=serve)` calls
                 // `serve()`); anywhere else (`partial(serve, ...)`, a
                 // callback) with arguments this cannot see.
-                let (callee, args): (&Expr, std::borrow::Cow<'_, [Arg]>) =
-                    if call.args.iter().any(|a| matches!(a, Arg::Pos(e) | Arg::Kw(_, e) if named(e))) {
-                        match self.handoff(&cx, call) {
-                            Some(h) if named(h.callable) && this(h.callable) => (h.callable, h.args.into()),
-                            // Another function of the same name handed on.
-                            Some(h) if named(h.callable) => continue,
-                            _ => return Value::Unknown,
-                        }
-                    } else {
-                        (&call.func, call.args.as_slice().into())
-                    };
+                // A value this cannot tell may be this function too.
+                let maybe_this = |e: &Expr| match self.eval(&cx, e, depth + 1).present() {
+                    Value::Function(fm, f) => Arc::ptr_eq(&fm, m) && f == scope,
+                    Value::Class(cm2, c) => init && Arc::ptr_eq(&cm2, m) && c == parent,
+                    v => matches!(v, Value::Unknown),
+                };
+                let (callee, args): (&Expr, std::borrow::Cow<'_, [Arg]>) = if call
+                    .args
+                    .iter()
+                    .any(|a| matches!(a, Arg::Pos(e) | Arg::Kw(_, e) if named(e) && maybe_this(e)))
+                {
+                    match self.handoff(&cx, call) {
+                        Some(h) if named(h.callable) && this(h.callable) => (h.callable, h.args.into()),
+                        // Another function of the same name handed on.
+                        Some(h) if named(h.callable) => continue,
+                        _ => return Value::Unknown,
+                    }
+                } else {
+                    (&call.func, call.args.as_slice().into())
+                };
                 let by_attr = match callee {
                     Expr::Name(n, _) if known(n) => false,
                     Expr::Attr(_, a, _) if known(a) => true,
