@@ -313,9 +313,10 @@ fn parse_tree(data: &[u8]) -> Result<CacheNode, Corrupt> {
     node(data, &mut at, 0).ok_or_else(bad)
 }
 
-/// Bytes from `from` to the next NUL.
+/// Bytes from `from` to the next NUL (a vector search: a byte loop over
+/// every path of the index was half of reading a 5,000-entry index).
 fn nul_at(b: &[u8], from: usize) -> Option<usize> {
-    b.get(from..)?.iter().position(|&c| c == 0)
+    memchr::memchr(0, b.get(from..)?)
 }
 
 /// Read the index file `index_file` (default `<gitdir>/index`); `Ok(None)`

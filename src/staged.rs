@@ -140,7 +140,23 @@ struct Imports<'c> {
     run_call: bool,
     /// See [`Facts::settled_run`].
     settled_run: bool,
+    /// See [`Facts::app_import`].
+    app_import: bool,
+    /// See [`Facts::app_maker`].
+    app_maker: bool,
     text: Cow<'c, str>,
+}
+
+impl<'c> Imports<'c> {
+    fn new(p: &crate::prefilter::Portable<'_>, text: Cow<'c, str>) -> Self {
+        Imports {
+            run_call: p.run_call,
+            settled_run: p.settled_run,
+            app_import: p.app_import,
+            app_maker: p.app_maker,
+            text,
+        }
+    }
 }
 
 impl<'c> Snapshot<'c> {
@@ -186,6 +202,35 @@ impl<'c> Snapshot<'c> {
             }
         }
         self.files.iter().zip(reached).filter(|(_, r)| *r).map(|((p, _), _)| p.clone()).collect()
+    }
+
+    /// The files a module that holds an app imports, directly or not: the
+    /// modules that name what makes an app (framework sources aside), and
+    /// their importers, may hand it on (see `scan::handed_an_app`).
+    fn handed_an_app(&self) -> FxHashSet<PathBuf> {
+        let makers: FxHashSet<&Path> = self
+            .files
+            .iter()
+            .filter(|(p, f)| f.app_maker && !self.project.is_framework_file(p))
+            .map(|(p, _)| p.as_path())
+            .collect();
+        let holders = self.importers_of(&makers);
+        let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
+        let mut stack: Vec<PathBuf> = holders.into_iter().collect();
+        while let Some(module) = stack.pop() {
+            let Some(imports) = self.get(&module) else { continue };
+            for line in imports.text.lines() {
+                let (level, dotted) = prefilter::split_level(line);
+                if let Some(target) = self.project.resolve(&module, level, dotted)
+                    && !seen.contains(&target)
+                    && !self.project.is_framework_file(&target)
+                {
+                    seen.insert(target.clone());
+                    stack.push(target);
+                }
+            }
+        }
+        seen
     }
 
     /// The modules `path` imports, directly or not.
@@ -299,9 +344,9 @@ fn snapshot_imports<'c>(
         let script = crate::paths::is_extensionless(path.as_os_str().as_encoded_bytes());
         match cache.get(&id) {
             Some(e) if script && e.script == Some(false) => {}
-            Some(crate::facts_cache::Entry { facts: Some(p), script: s }) if !script || s == Some(true) => files.push(
-                (path, Imports { run_call: p.run_call, settled_run: p.settled_run, text: Cow::Borrowed(p.text) }),
-            ),
+            Some(crate::facts_cache::Entry { facts: Some(p), script: s }) if !script || s == Some(true) => {
+                files.push((path, Imports::new(&p, Cow::Borrowed(p.text))))
+            }
             _ => to_read.push((path, id)),
         }
     }
@@ -319,7 +364,7 @@ fn snapshot_imports<'c>(
         facts.add_loaded_modules(&bytes, path);
         cache.put(*id, Some(&facts), script);
         let p = facts.portable();
-        Ok(Some(Imports { run_call: p.run_call, settled_run: p.settled_run, text: Cow::Owned(p.text.to_string()) }))
+        Ok(Some(Imports::new(&p, Cow::Owned(p.text.to_string()))))
     });
     let mut unreadable = Vec::new();
     for ((path, _), r) in to_read.into_iter().zip(read) {
@@ -502,8 +547,14 @@ fn judge_change(
         contains(f.text.as_bytes(), b"connexion") && f.text.lines().any(|l| l.split('.').next() == Some("connexion"))
     });
     let starts = |f: &Imports| f.run_call || (connexion && f.settled_run);
+    // A server starts only where an app is: a snapshot that imports no app
+    // module has nothing to find (the audit's prefilter, see
+    // `scan::check_files`).
+    let no_app = opts.prefilter && !new_snap.files.iter().any(|(_, f)| f.app_import);
     // The files whose verdict can differ from the base's.
-    let affected: Vec<PathBuf> = if config_changed || layout_changed {
+    let affected: Vec<PathBuf> = if no_app {
+        Vec::new()
+    } else if config_changed || layout_changed {
         new_snap.files.iter().map(|(p, _)| p.clone()).collect()
     } else {
         let mut set = new_snap.importers_of(&changed_new);
@@ -546,6 +597,20 @@ fn judge_change(
         .filter(|p| !opts.settings.exclude.matches(p))
         .filter(|p| !changed_new.contains(p.as_path()) || decoded.contains(p.as_path()))
         .collect();
+    // As the audit keeps them: files that reach an app module, or that a
+    // module holding an app imports (it may hand them the app).
+    let candidates = if opts.prefilter && !candidates.is_empty() {
+        let apps: FxHashSet<&Path> =
+            new_snap.files.iter().filter(|(_, f)| f.app_import).map(|(p, _)| p.as_path()).collect();
+        let reaching = new_snap.importers_of(&apps);
+        let handed = std::cell::OnceCell::new();
+        candidates
+            .into_iter()
+            .filter(|p| reaching.contains(p.as_path()) || handed.get_or_init(|| new_snap.handed_an_app()).contains(*p))
+            .collect()
+    } else {
+        candidates
+    };
     outcome.parsed = candidates.len();
 
     let results: Vec<(Option<FileReport>, Vec<Finding>, Option<FileProblem>)> =

@@ -676,3 +676,37 @@ fn blobs_and_modules_read_on_one_thread_or_many_give_the_same_verdict() {
     let (cold, warm) = verdict_over_many_importers(MIN_BLOBS + MIN_MODULES);
     assert_eq!(cold, warm);
 }
+
+/// An app made in one module and handed to a helper whose module imports
+/// no framework: a staged helper that binds every interface is blocked, as
+/// the audit finds it; the same helper in a repository where no module
+/// makes an app is no server, and is not even parsed.
+#[test]
+fn a_helper_handed_the_app_is_judged_as_the_audit_judges_it() {
+    let main = "from flask import Flask\nfrom utils.serve import start\n\napp = Flask(__name__)\nstart(app)\n";
+    let helper = "def start(app, host=\"0.0.0.0\"):\n    app.run(host=host)\n";
+    let (_, shown, committed) = commit_after(
+        &[("main.py", main), ("utils/__init__.py", ""), ("utils/serve.py", "def start(app):\n    pass\n")],
+        &[("utils/serve.py", Some(helper))],
+        &[],
+    );
+    assert_blocked("helper", &shown, committed, &["utils/serve.py:2:5: FBG001"]);
+
+    // No module imports a framework: `runner.run(...)` is a job runner.
+    let jobs = "from utils.serve import start\n\n\nclass Jobs:\n    def run(self, host):\n        return host\n\n\nstart(Jobs())\n";
+    let r = common::Repo::new();
+    r.seed(&[("jobs.py", jobs), ("utils/__init__.py", ""), ("utils/serve.py", "def start(app):\n    pass\n")]);
+    r.write("utils/serve.py", helper);
+    r.ok(&["add", "-A"]);
+    let repo = git2::Repository::open(&r.root).unwrap();
+    let spec = flask_bind_guard::git::ChangeSpec { max_file_size: 1 << 20, ..Default::default() };
+    let opts = flask_bind_guard::scan::ScanOptions::default();
+    let outcome = flask_bind_guard::staged::run_with_repo(&repo, &spec, &opts).unwrap();
+    assert_eq!(outcome.finding_count(), 0);
+    assert_eq!(outcome.parsed, 0, "a snapshot that imports no app module has no candidate");
+    // Without the prefilter it is parsed, and judged the same.
+    let full = flask_bind_guard::scan::ScanOptions { prefilter: false, ..Default::default() };
+    let outcome = flask_bind_guard::staged::run_with_repo(&repo, &spec, &full).unwrap();
+    assert_eq!(outcome.finding_count(), 0);
+    assert!(outcome.parsed > 0);
+}
