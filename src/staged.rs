@@ -520,33 +520,24 @@ fn judge_change(
         );
         outcome.problems.push(FileProblem { path: first.clone(), message, is_error: false });
     }
-    // What each file imports, for the callers of a function in other
-    // modules (excluded files call nothing). The base is asked with the same
-    // table, its renamed files by their base names: its unchanged files are
-    // these, a changed one is read as it was, one only this snapshot has is
-    // not found there.
-    let exclude = &opts.settings.exclude;
-    let excluded = |p: &Path| !exclude.is_empty() && exclude.matches(p);
-    let new_table: Arc<dyn crate::project::ImportTable> =
-        Arc::new(OwnedImports::of(&new_snap.files, |p| (!excluded(p)).then_some(p)));
-    let base_table = if renamed.is_empty() {
-        new_table.clone()
-    } else {
-        Arc::new(OwnedImports::of(&new_snap.files, |p| {
-            (!excluded(p)).then(|| renamed.get(p).map_or(p, PathBuf::as_path))
-        }))
-    };
-    new_snap.project.set_imports(new_table);
-    base_project.set_imports(base_table);
     let base_snap = Snapshot { project: base_project, files: base_files };
     outcome.files = new_snap.files.len();
 
     // In a project that imports Connexion, a call settled from its literals
-    // may be a Connexion 1/2 `run()`, which binds without a host.
-    let connexion = new_snap.files.iter().any(|(_, f)| {
-        contains(f.text.as_bytes(), b"connexion") && f.text.lines().any(|l| l.split('.').next() == Some("connexion"))
-    });
-    let starts = |f: &Imports| f.run_call || (connexion && f.settled_run);
+    // may be a Connexion 1/2 `run()`, which binds without a host (asked
+    // only of such a call).
+    let connexion = std::cell::OnceCell::new();
+    let starts = |f: &Imports| {
+        f.run_call
+            || (f.settled_run
+                && *connexion.get_or_init(|| {
+                    let finder = memchr::memmem::Finder::new("connexion");
+                    new_snap.files.iter().any(|(_, f)| {
+                        finder.find(f.text.as_bytes()).is_some()
+                            && f.text.lines().any(|l| l.split('.').next() == Some("connexion"))
+                    })
+                }))
+    };
     // A server starts only where an app is: a snapshot that imports no app
     // module has nothing to find (the audit's prefilter, see
     // `scan::check_files`).
@@ -612,6 +603,27 @@ fn judge_change(
         candidates
     };
     outcome.parsed = candidates.len();
+    if !candidates.is_empty() {
+        // What each file imports, for the callers of a function in other
+        // modules (excluded files call nothing). The base is asked with the
+        // same table, its renamed files by their base names: its unchanged
+        // files are these, a changed one is read as it was, one only this
+        // snapshot has is not found there. (Copied only when some file is
+        // analysed.)
+        let exclude = &opts.settings.exclude;
+        let excluded = |p: &Path| !exclude.is_empty() && exclude.matches(p);
+        let new_table: Arc<dyn crate::project::ImportTable> =
+            Arc::new(OwnedImports::of(&new_snap.files, |p| (!excluded(p)).then_some(p)));
+        let base_table = if renamed.is_empty() {
+            new_table.clone()
+        } else {
+            Arc::new(OwnedImports::of(&new_snap.files, |p| {
+                (!excluded(p)).then(|| renamed.get(p).map_or(p, PathBuf::as_path))
+            }))
+        };
+        new_snap.project.set_imports(new_table);
+        base_snap.project.set_imports(base_table);
+    }
 
     let results: Vec<(Option<FileReport>, Vec<Finding>, Option<FileProblem>)> =
         crate::par::map(&candidates, crate::par::MIN_MODULES, |path| {
