@@ -10,8 +10,14 @@ flask-bind-guard in staged mode (what the hook runs), and
     python3 bench/staged.py [--runs 15]
     python3 bench/staged.py --dirs 250   # ~5,000 files: where the hook's
                                           # fixed start shows
+    python3 bench/staged.py --repo URL-or-path [--file lib/x.py]
+                                          # a real repository (cloned once,
+                                          # packed): one line added to --file
+                                          # (default: its first .py file)
 
-Each size is timed twice: one staged Python change, and nothing staged.
+Each case is timed twice: one staged Python change, and nothing staged. The
+generated repository's change adds a finding (the hook prints it); a real
+repository's added line (`_bench = 1`) adds none.
 """
 import argparse
 import os
@@ -54,6 +60,20 @@ def build_repo(repo: Path, dirs: int) -> None:
     (repo / ".git" / "bench-complete").write_text("")
 
 
+def clone_repo(source: str) -> Path:
+    """A packed clone of `source` (a URL or a path), made once."""
+    name = source.rstrip("/").split("/")[-1].removesuffix(".git") or "repo"
+    repo = WORK / f"real-{name}"
+    if not (repo / ".git" / "bench-complete").exists():
+        subprocess.run(["rm", "-rf", str(repo)], check=True)
+        WORK.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "clone", "-q", source, str(repo)], check=True)
+        git(repo, "config", "gc.auto", "0")
+        git(repo, "gc", "-q")
+        (repo / ".git" / "bench-complete").write_text("")
+    return repo
+
+
 def peak_rss_kb(cmd, cwd: Path, shell: bool) -> int | None:
     """Peak RSS of one extra, untimed run, as GNU time reports it (a child
     forked from this script starts from the script's own RSS, so wait4's
@@ -85,13 +105,22 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--dirs", type=int, default=2500, help="20 files per directory: 2500 -> 50,000 files")
+    ap.add_argument("--repo", help="a real repository to clone (URL or path) instead of the generated one")
+    ap.add_argument("--file", help="with --repo: the Python file the staged change adds a line to")
     args = ap.parse_args()
-    repo = WORK / ("big-repo" if args.dirs == 2500 else f"repo-{args.dirs}")
-    build_repo(repo, args.dirs)
-    # Stage a one-file change (the same every run).
-    git(repo, "reset", "-q", "--hard")
-    target = repo / "pkg3" / "sub7" / "m4.py"
-    target.write_text(target.read_text() + "\nfrom flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n")
+    if args.repo:
+        repo = clone_repo(args.repo)
+        git(repo, "reset", "-q", "--hard")
+        name = args.file or next(p for p in git(repo, "ls-files", "*.py").splitlines() if p)
+        target = repo / name
+        target.write_bytes(target.read_bytes() + b"\n_bench = 1\n")
+    else:
+        repo = WORK / ("big-repo" if args.dirs == 2500 else f"repo-{args.dirs}")
+        build_repo(repo, args.dirs)
+        # Stage a one-file change (the same every run).
+        git(repo, "reset", "-q", "--hard")
+        target = repo / "pkg3" / "sub7" / "m4.py"
+        target.write_text(target.read_text() + "\nfrom flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n")
     git(repo, "add", str(target))
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
@@ -102,7 +131,8 @@ def main() -> None:
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "ruff", "bandit"], check=True)
     ruff = venv / "bin" / "ruff"
     tracked = len(git(repo, "ls-files").splitlines())
-    print(f"repository: {repo} ({tracked} tracked files), one staged Python file, {os.cpu_count()} cores")
+    staged = target.relative_to(repo)
+    print(f"repository: {repo} ({tracked} tracked files), one staged Python file ({staged}), {os.cpu_count()} cores")
     tools = [
         ("git diff --cached --name-only", ["git", "diff", "--cached", "--name-only"], False),
         ("flask-bind-guard (staged mode)", [str(fbg)], False),
