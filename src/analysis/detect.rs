@@ -557,7 +557,7 @@ fn binding_host(v: &Value) -> Option<(String, HostOrigin, Option<Loc>)> {
 fn origin_of(via: &[Step], env: Option<Option<String>>) -> HostOrigin {
     let first = via.first().map(|s| match s {
         Step::Constant { name, path, line } | Step::Passed { name, path, line } => (name.clone(), path.clone(), *line),
-        Step::DictKey { key, path, line } => (format!("**{{\"{key}\": ...}}"), path.clone(), *line),
+        Step::DictKey { key, path, line } => (format!("{{\"{key}\": ...}}"), path.clone(), *line),
     });
     match (env, first) {
         (Some(var), constant) => HostOrigin::EnvDefault { var, constant },

@@ -252,14 +252,16 @@ impl<'p> Evaluator<'p> {
                     via: Vec::new(),
                     source: Source::Env,
                 })),
-                // `CONFIG["host"]`, `app.config["HOST"]`: a key that is set.
-                Value::Dict(dict) => match self.str_of(cx, index, d) {
-                    Some(key) => match self.dict_lookup(&dict, &key, d) {
-                        Lookup::Found(v, _) => v,
-                        _ => Value::Unknown,
+                // `CONFIG["host"]`, `app.config["HOST"]`: a key that is set;
+                // a key from the environment (`CONFIGS[os.getenv("ENV",
+                // "dev")]`) is the default's entry while the variable is unset.
+                Value::Dict(dict) => map_known(self.eval(cx, index, d), &|key| match key {
+                    Value::Str(key) => match self.dict_lookup(&dict, &key.value, d) {
+                        Lookup::Found(v, _) => Some(v),
+                        _ => None,
                     },
-                    None => Value::Unknown,
-                },
+                    _ => None,
+                }),
                 Value::Config(app) => match self.str_of(cx, index, d) {
                     Some(key) => self.app_config_key(&app, cx, &key).unwrap_or(Value::Unknown),
                     None => Value::Unknown,
@@ -1395,12 +1397,27 @@ impl<'p> Evaluator<'p> {
                     None => Value::Unknown,
                 };
             }
+            let default = || match call.keyword("fallback").or_else(|| call.positional(1)) {
+                Some(e) => self.eval(cx, e, depth),
+                None => Value::None,
+            };
+            // A key from the environment (`HOSTS.get(os.getenv("ENV",
+            // "dev"), ...)`): the default key's entry while it is unset.
+            if let Value::Dict(dict) = &mapping
+                && let key @ (Value::Env(_) | Value::Choice(_)) = self.eval(cx, key_expr, depth)
+            {
+                return map_known(key, &|key| match key {
+                    Value::Str(key) => match self.dict_lookup(dict, &key.value, depth) {
+                        Lookup::Found(v, _) => Some(v),
+                        Lookup::Absent => Some(default()),
+                        Lookup::Unknown => None,
+                    },
+                    _ => None,
+                });
+            }
             if matches!(mapping, Value::Dict(_) | Value::Config(_) | Value::Unknown) {
                 let Some(key) = self.str_of(cx, key_expr, depth) else { return Value::Unknown };
-                let default = match call.keyword("fallback").or_else(|| call.positional(1)) {
-                    Some(e) => self.eval(cx, e, depth),
-                    None => Value::None,
-                };
+                let default = default();
                 let maybe_absent = |default: Value| {
                     let line = cx.module.line_of(call.span.start);
                     Value::Env(Box::new(EnvValue {
