@@ -1087,6 +1087,14 @@ impl<'p> Evaluator<'p> {
                     None => Value::Unknown,
                 }
             }
+            // An object chosen by the environment (`CONFIGS[os.getenv("ENV",
+            // "dev")]`): its attribute while the variable is unset.
+            v @ Value::Env(_) => map_known(v, &|o| match o {
+                Value::Class(..) | Value::Instance(..) | Value::Module { .. } => {
+                    Some(self.attr(o.clone(), attr, depth + 1)).filter(|a| !matches!(a, Value::Unknown | Value::Absent))
+                }
+                _ => None,
+            }),
             Value::External(p) => Value::External(format!("{p}.{attr}")),
             Value::Module { module, submodules } => {
                 let v = self.module_attr(&module, attr, depth);
