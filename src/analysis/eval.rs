@@ -1912,6 +1912,12 @@ impl<'p> Evaluator<'p> {
         let found = match self.eval(cx, e, 0).present() {
             // An import string, written there or held in a name.
             Value::Str(s) => self.import_string(&cx.module, &s.value, key),
+            // One a parameter defaults to (`def create_app(config_class=
+            // "config.Config")`) or the environment gives.
+            v @ (Value::Env(_) | Value::Choice(_)) if holds_str(&v) => Some(map_known(v, &|o| match o {
+                Value::Str(s) => self.import_string(&cx.module, &s.value, key).filter(|v| !matches!(v, Value::Absent)),
+                _ => None,
+            })),
             // An object: read `e.KEY` as the code would there, so that
             // `config.HOST = ...` before `from_object(config)` counts and a
             // choice of objects is read from each.
@@ -2095,6 +2101,16 @@ fn bind_args(cx: &Ctx, call: &Call, m: &ModuleRef, f: ScopeId) -> Option<Vec<Opt
 /// `f` applied to a known value, or to the default of an environment
 /// value (`os.getenv("X", "1") == "1"` is the variable's comparison, true
 /// by default), or to each value a branch may give; unknown where `f` is.
+/// Does a value that may take several forms take a string in one?
+fn holds_str(v: &Value) -> bool {
+    match v {
+        Value::Str(_) => true,
+        Value::Env(e) => e.default.as_ref().is_some_and(holds_str),
+        Value::Choice(items) => items.iter().any(holds_str),
+        _ => false,
+    }
+}
+
 fn map_known(v: Value, f: &dyn Fn(&Value) -> Option<Value>) -> Value {
     match v {
         Value::Env(mut e) => {
