@@ -393,30 +393,42 @@ pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[Strin
     Facts { run_call, settled_run, app_import, app_maker, imports }
 }
 
-/// Does the file name what an app module it imports makes: the name
-/// imported (`from flask import Flask`, `from dash.dash import Dash`),
-/// read as an attribute (`flask.Flask(...)`, `import flask as f` then
-/// `f.Flask`), or brought in by a star import? A word in a comment or
-/// another name from the module (`from flask import request`) is not.
+/// Does the file name what an app module it imports makes (`Flask` where
+/// `flask` is imported): the word anywhere but in a comment, however it is
+/// spelt around it (`from flask import \` then `Flask`, `flask. Flask`,
+/// `getattr(flask, "Flask")`, a star import then `Flask(...)`).
 fn names_an_app(b: &[u8], imports: &Imports) -> bool {
-    let makers = || {
-        imports.iter().filter(|(level, _)| *level == 0).filter_map(|(_, dotted)| {
-            let top = dotted.split('.').next().unwrap_or(dotted);
-            framework_markers(top).map(|markers| (dotted, markers))
+    imports
+        .iter()
+        .filter(|(level, _)| *level == 0)
+        .filter_map(|(_, dotted)| framework_markers(dotted.split('.').next().unwrap_or(dotted)))
+        .flatten()
+        .any(|marker| {
+            memmem::find_iter(b, marker.as_bytes()).any(|pos| {
+                let end = pos + marker.len();
+                (pos == 0 || !is_ident(b[pos - 1])) && b.get(end).is_none_or(|&c| !is_ident(c)) && !in_comment(b, pos)
+            })
         })
-    };
-    if makers().any(|(dotted, markers)| markers.contains(&dotted.rsplit('.').next().unwrap_or(dotted))) {
-        return true;
+}
+
+/// Is the byte at `pos` in a `#` comment? Read from its line's start,
+/// skipping quoted strings on that line (a string that spans lines is read
+/// as code: the answer is then no).
+fn in_comment(b: &[u8], pos: usize) -> bool {
+    let start = b[..pos].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+    let mut quote: Option<u8> = None;
+    let mut i = start;
+    while i < pos {
+        match (quote, b[i]) {
+            (Some(_), b'\\') => i += 1,
+            (Some(q), c) if c == q => quote = None,
+            (None, c @ (b'"' | b'\'')) => quote = Some(c),
+            (None, b'#') => return true,
+            _ => {}
+        }
+        i += 1;
     }
-    if memmem::find(b, b"import *").is_some() {
-        return true;
-    }
-    makers().flat_map(|(_, markers)| markers.iter()).any(|marker| {
-        memmem::find_iter(b, marker.as_bytes()).any(|pos| {
-            let end = pos + marker.len();
-            pos > 0 && b[pos - 1] == b'.' && b.get(end).is_none_or(|&c| !is_ident(c))
-        })
-    })
+    false
 }
 
 fn is_ident(b: u8) -> bool {
@@ -703,7 +715,11 @@ fn for_each_name(b: &[u8], mut i: usize, mut f: impl FnMut(&[u8])) {
     while i < b.len() {
         let c = b[i];
         match c {
-            b' ' | b'\t' | b'\x0c' | b',' | b'\\' => i += 1,
+            b' ' | b'\t' | b'\x0c' | b',' => i += 1,
+            // A line continuation (`import flask, \` then `helper`).
+            b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
+            b'\\' if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') => i += 3,
+            b'\\' => i += 1,
             b'(' if !parens => {
                 parens = true;
                 i += 1;

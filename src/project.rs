@@ -464,9 +464,20 @@ impl Project {
         // that is itself a package named `dash` is an application. Any
         // directory below counts, whether or not those between are packages
         // (`flask/sansio/app.py` has no `__init__.py` beside it).
-        let root = self.tree.project_root(dir);
+        // Compared as absolute paths (from any one base: the root may be
+        // `..` when run from a subdirectory).
+        static BASE: std::sync::LazyLock<PathBuf> =
+            std::sync::LazyLock::new(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")));
+        let absolute = |p: &Path| crate::paths::clean(&BASE.join(p));
+        let root = self.tree.project_root(dir).map(|r| absolute(&r));
         dir.ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && root.as_deref().is_none_or(|r| *d != r && d.starts_with(r)))
+            .take_while(|d| !d.as_os_str().is_empty())
+            .filter(|d| {
+                root.as_ref().is_none_or(|r| {
+                    let d = absolute(d);
+                    d != *r && d.starts_with(r)
+                })
+            })
             .any(|d| {
                 let Some(name) = d.file_name().and_then(|n| n.to_str()) else { return false };
                 // The name alone is not enough (an application's own package

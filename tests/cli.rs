@@ -556,3 +556,29 @@ fn a_repository_named_like_a_framework_is_checked_from_anywhere() {
         assert!(stdout_of(&out).contains("app.py"), "from {} with {arg}", cwd.display());
     }
 }
+
+/// A vendored framework below the directory the audit runs from is the
+/// framework's source wherever the project root is (`..` from a
+/// subdirectory); its namespace subdirectories (`flask/sansio/`) too.
+#[test]
+fn a_vendored_framework_is_recognised_from_a_subdirectory() {
+    let outer = tempfile::tempdir().unwrap();
+    let root = outer.path();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    let svc = root.join("svc");
+    std::fs::create_dir_all(svc.join("vendor/flask/sansio")).unwrap();
+    std::fs::write(svc.join("vendor/flask/__init__.py"), "from .app import Flask\n").unwrap();
+    // What a framework's own source does: start its server on every
+    // interface (checked like an application's code, it is a finding).
+    let framework = "from werkzeug.serving import run_simple\n\n\nclass Flask:\n    def run(self, host=None, port=None):\n        run_simple(host or \"0.0.0.0\", port or 5000, self)\n";
+    std::fs::write(svc.join("vendor/flask/app.py"), framework).unwrap();
+    std::fs::write(svc.join("vendor/flask/sansio/app.py"), framework).unwrap();
+    std::fs::write(svc.join("app.py"), BAD).unwrap();
+    for (cwd, arg) in [(root.to_path_buf(), "."), (svc.clone(), "."), (svc.join("vendor"), "..")] {
+        let out = bin().current_dir(&cwd).args([arg, "--format", "json"]).output().unwrap();
+        let shown = stdout_of(&out);
+        assert_eq!(out.status.code(), Some(1), "from {} with {arg}: {shown}", cwd.display());
+        assert!(shown.contains("app.py"), "from {} with {arg}: {shown}", cwd.display());
+        assert!(!shown.contains("vendor"), "from {} with {arg}: {shown}", cwd.display());
+    }
+}

@@ -253,3 +253,27 @@ fn modules_under_a_directory_whose_name_is_not_utf8_still_import_each_other() {
     assert_eq!(with.len(), 3, "{with:#?}");
     assert_eq!(with, without);
 }
+
+/// A module hands the app it makes to a helper whose module imports no
+/// framework, however the module spells the import and the maker (line
+/// continuations, blanks after a dot, `getattr`, a star import with a
+/// tab): found prefiltered as unfiltered.
+#[test]
+fn apps_made_under_any_spelling_reach_the_helpers_they_are_handed_to() {
+    let mains = [
+        "from flask import \\\n    Flask\nfrom helper import start\nstart(Flask(__name__))\n",
+        "import flask\nfrom helper import start\nstart(flask. Flask(__name__))\n",
+        "import flask\nfrom helper import start\nstart(flask.\\\n    Flask(__name__))\n",
+        "import flask\nfrom helper import start\nstart(getattr(flask, \"Flask\")(__name__))\n",
+        "from flask import\t*\nfrom helper import start\nstart(Flask(__name__))\n",
+        "import flask, \\\n    helper\nhelper.start(flask.Flask(__name__))\n",
+        "import flask  # the Flask app is made below\nfrom helper import start\nstart(flask.Flask(__name__))\n",
+    ];
+    for main in mains {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join(".git")).unwrap();
+        std::fs::write(tmp.path().join("helper.py"), "def start(app):\n    app.run(host=\"0.0.0.0\")\n").unwrap();
+        std::fs::write(tmp.path().join("main.py"), main).unwrap();
+        assert_eq!(assert_same(tmp.path(), "."), 1, "{main}");
+    }
+}

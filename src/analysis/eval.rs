@@ -727,7 +727,7 @@ impl<'p> Evaluator<'p> {
         let mut values = Vec::new();
         let mut sites = 0;
         let mut modules = vec![m.clone()];
-        if let Some(root) = self.root.as_ref().filter(|r| !Arc::ptr_eq(r, m)) {
+        if let Some(root) = self.root.as_ref().filter(|r| !same_module(r, m)) {
             modules.push(root.clone());
         }
         // A module-level function nobody here calls may be called by the
@@ -750,7 +750,7 @@ impl<'p> Evaluator<'p> {
             next += 1;
             // In another module the function may go by another name
             // (`from server import start as go`).
-            let aliases: Vec<String> = if Arc::ptr_eq(&cm, m) { Vec::new() } else { import_aliases(&cm, &s.name) };
+            let aliases: Vec<String> = if same_module(&cm, m) { Vec::new() } else { import_aliases(&cm, names[0]) };
             let known = |n: &str| names.contains(&n) || aliases.iter().any(|a| a == n);
             for (call_scope, call) in cm.calls() {
                 let named = |e: &Expr| matches!(e, Expr::Name(n, _) | Expr::Attr(_, n, _) if known(n));
@@ -758,8 +758,8 @@ impl<'p> Evaluator<'p> {
                 // Only calls of this very function (not a method of another
                 // class, or another function of the same name).
                 let this = |callee: &Expr| match self.eval(&cx, callee, depth + 1).present() {
-                    Value::Function(fm, f) => Arc::ptr_eq(&fm, m) && f == scope,
-                    Value::Class(cm2, c) => init && Arc::ptr_eq(&cm2, m) && c == parent,
+                    Value::Function(fm, f) => same_module(&fm, m) && f == scope,
+                    Value::Class(cm2, c) => init && same_module(&cm2, m) && c == parent,
                     _ => false,
                 };
                 // The function handed on: to a thread or an executor, with
@@ -768,8 +768,8 @@ impl<'p> Evaluator<'p> {
                 // callback) with arguments this cannot see.
                 // A value this cannot tell may be this function too.
                 let maybe_this = |e: &Expr| match self.eval(&cx, e, depth + 1).present() {
-                    Value::Function(fm, f) => Arc::ptr_eq(&fm, m) && f == scope,
-                    Value::Class(cm2, c) => init && Arc::ptr_eq(&cm2, m) && c == parent,
+                    Value::Function(fm, f) => same_module(&fm, m) && f == scope,
+                    Value::Class(cm2, c) => init && same_module(&cm2, m) && c == parent,
                     v => matches!(v, Value::Unknown),
                 };
                 let (callee, args): (&Expr, std::borrow::Cow<'_, [Arg]>) = if call
@@ -1548,7 +1548,7 @@ impl<'p> Evaluator<'p> {
                             Target::Attr(obj, a) if *a == name => {
                                 let at = Ctx { module: cx.module.clone(), scope: *scope, pos: st.span().start };
                                 match self.eval(&at, obj, depth + 1).present() {
-                                    Value::Module { module: set, .. } => Arc::ptr_eq(&set, module),
+                                    Value::Module { module: set, .. } => same_module(&set, module),
                                     Value::Unknown => true,
                                     _ => false,
                                 }
@@ -1869,7 +1869,7 @@ impl<'p> Evaluator<'p> {
         for module in &modules {
             for (scope, st) in module.statements() {
                 // What the same code does after the use has not happened yet.
-                if Arc::ptr_eq(module, here_module) && scope == here.scope && st.span().start > here.pos {
+                if same_module(module, here_module) && scope == here.scope && st.span().start > here.pos {
                     continue;
                 }
                 let Some((obj, write)) = config_write(st, key) else { continue };
@@ -2259,6 +2259,13 @@ fn names_word(text: &[u8], word: &[u8]) -> bool {
 
 /// The names module `cm` binds function `name` to by `from ... import name
 /// as alias` (the module it comes from is checked by the call's callee).
+/// The same module: the same parse, or the same file parsed again (a
+/// module with no finding is let go while other threads may still hold
+/// values that point into it, and is loaded again when next asked for).
+fn same_module(a: &ModuleRef, b: &ModuleRef) -> bool {
+    Arc::ptr_eq(a, b) || a.path == b.path
+}
+
 fn import_aliases(cm: &Module, name: &str) -> Vec<String> {
     cm.statements()
         .into_iter()
