@@ -829,10 +829,24 @@ impl<'p> Evaluator<'p> {
             }
             _ => false,
         };
+        // A name or attribute by itself (`x = other.serve`) refers to this
+        // function only if it evaluates to it (or to what cannot be told).
+        let scope_of_this = scope;
+        let refers = |cm: &ModuleRef, scope: ScopeId, e: &Expr| match e {
+            Expr::Name(n, span) | Expr::Attr(_, n, span) if names.contains(&n.as_str()) => {
+                let cx = Ctx { module: cm.clone(), scope, pos: span.start };
+                match self.eval(&cx, e, depth + 1).present() {
+                    Value::Function(fm, f) => same_module(&fm, m) && f == scope_of_this,
+                    Value::Class(cm2, c) => init && same_module(&cm2, m) && c == parent,
+                    v => matches!(v, Value::Unknown),
+                }
+            }
+            _ => mentions(e, names, 0),
+        };
         let referenced = modules.iter().any(|cm| {
             cm.statements().into_iter().any(|(scope, st)| match st {
                 Stmt::Assign { value: Some(e), .. } | Stmt::Return { value: Some(e), .. } => {
-                    mentions(e, names, 0) && !handed_off(cm, scope, e)
+                    refers(cm, scope, e) && !handed_off(cm, scope, e)
                 }
                 _ => false,
             })
