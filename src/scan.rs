@@ -255,9 +255,9 @@ impl crate::project::ImportTable for ScannedImports {
     }
 
     fn importers(&self, project: &Project, module: &Path) -> Option<Vec<PathBuf>> {
-        let index = self.index();
-        let mut search_roots = vec![None; self.files.len()];
-        let found = index.importers_of(project, module, &mut search_roots, |_| false);
+        // (The project caches search roots by directory: no table of one
+        // per file for a single module's importers.)
+        let found = self.index().importers_of(project, module, None, |_| false);
         Some(found.into_iter().map(|fi| self.files[fi].0.clone()).collect())
     }
 }
@@ -629,7 +629,7 @@ fn importers_closure(
     // Each importer's search roots, asked of the project once.
     let mut search_roots: Vec<Option<std::sync::Arc<[PathBuf]>>> = vec![None; files.len()];
     while let Some(mi) = queue.pop_front() {
-        for fi in index.importers_of(project, &files[mi].0, &mut search_roots, |fi| reached[fi]) {
+        for fi in index.importers_of(project, &files[mi].0, Some(&mut search_roots), |fi| reached[fi]) {
             if !std::mem::replace(&mut reached[fi], true) {
                 queue.push_back(fi);
                 reach(fi);
@@ -743,12 +743,12 @@ impl ImporterIndex {
 
     /// The files (by index) with an import that resolves to `module`, but
     /// those `skip` passes over (not resolved); a file may come more than
-    /// once. `search_roots` caches each file's search roots.
+    /// once. `search_roots`, when given, caches each file's search roots.
     fn importers_of(
         &self,
         project: &Project,
         module: &Path,
-        search_roots: &mut [Option<std::sync::Arc<[PathBuf]>>],
+        mut search_roots: Option<&mut [Option<std::sync::Arc<[PathBuf]>>]>,
         skip: impl Fn(usize) -> bool,
     ) -> Vec<usize> {
         let mut out = Vec::new();
@@ -771,7 +771,14 @@ impl ImporterIndex {
                 if level == 0 {
                     let roots = roots.get_or_insert_with(|| absolute_roots(module));
                     let Some((_, root)) = roots.iter().find(|(d, _)| d == dotted) else { continue };
-                    let searched = search_roots[fi].get_or_insert_with(|| project.search_roots(importer));
+                    let fresh;
+                    let searched: &[PathBuf] = match search_roots.as_deref_mut() {
+                        Some(cache) => cache[fi].get_or_insert_with(|| project.search_roots(importer)),
+                        None => {
+                            fresh = project.search_roots(importer);
+                            &fresh
+                        }
+                    };
                     // Both sides are built from the walk's paths: the same
                     // bytes name the same directory (`Path`'s `==` compares
                     // components, a third of this search's instructions).

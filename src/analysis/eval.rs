@@ -724,6 +724,14 @@ impl<'p> Evaluator<'p> {
                 source: Source::Param { name: p.name.clone(), path: m.path.clone(), line: m.line_of(p.span.start) },
             }))
         });
+        // Is a value this very function (for `__init__`, its class)? `None`
+        // when it cannot be told.
+        let is_this = |v: Value| match v.present() {
+            Value::Function(fm, f) => Some(same_module(&fm, m) && f == scope),
+            Value::Class(cm2, c) => Some(init && same_module(&cm2, m) && c == parent),
+            Value::Unknown => None,
+            _ => Some(false),
+        };
         let mut values = Vec::new();
         let mut sites = 0;
         let mut modules = vec![m.clone()];
@@ -757,21 +765,13 @@ impl<'p> Evaluator<'p> {
                 let cx = Ctx { module: cm.clone(), scope: call_scope, pos: call.span.start };
                 // Only calls of this very function (not a method of another
                 // class, or another function of the same name).
-                let this = |callee: &Expr| match self.eval(&cx, callee, depth + 1).present() {
-                    Value::Function(fm, f) => same_module(&fm, m) && f == scope,
-                    Value::Class(cm2, c) => init && same_module(&cm2, m) && c == parent,
-                    _ => false,
-                };
+                let this = |callee: &Expr| is_this(self.eval(&cx, callee, depth + 1)) == Some(true);
                 // The function handed on: to a thread or an executor, with
                 // the arguments it names (`Thread(target=serve)` calls
                 // `serve()`); anywhere else (`partial(serve, ...)`, a
-                // callback) with arguments this cannot see.
-                // A value this cannot tell may be this function too.
-                let maybe_this = |e: &Expr| match self.eval(&cx, e, depth + 1).present() {
-                    Value::Function(fm, f) => same_module(&fm, m) && f == scope,
-                    Value::Class(cm2, c) => init && same_module(&cm2, m) && c == parent,
-                    v => matches!(v, Value::Unknown),
-                };
+                // callback) with arguments this cannot see. A value this
+                // cannot tell may be this function too.
+                let maybe_this = |e: &Expr| is_this(self.eval(&cx, e, depth + 1)) != Some(false);
                 let (callee, args): (&Expr, std::borrow::Cow<'_, [Arg]>) = if call
                     .args
                     .iter()
@@ -831,15 +831,10 @@ impl<'p> Evaluator<'p> {
         };
         // A name or attribute by itself (`x = other.serve`) refers to this
         // function only if it evaluates to it (or to what cannot be told).
-        let scope_of_this = scope;
         let refers = |cm: &ModuleRef, scope: ScopeId, e: &Expr| match e {
             Expr::Name(n, span) | Expr::Attr(_, n, span) if names.contains(&n.as_str()) => {
                 let cx = Ctx { module: cm.clone(), scope, pos: span.start };
-                match self.eval(&cx, e, depth + 1).present() {
-                    Value::Function(fm, f) => same_module(&fm, m) && f == scope_of_this,
-                    Value::Class(cm2, c) => init && same_module(&cm2, m) && c == parent,
-                    v => matches!(v, Value::Unknown),
-                }
+                is_this(self.eval(&cx, e, depth + 1)) != Some(false)
             }
             _ => mentions(e, names, 0),
         };
