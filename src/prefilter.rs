@@ -90,24 +90,26 @@ pub fn path_key(module_path: &str) -> u64 {
     hash(module_path)
 }
 
-/// The keys the module in file `module` can be imported by: `mod`,
-/// `pkg.mod`, `a.pkg.mod`... (absolute) and its path `a/pkg/mod`
-/// (relative), appended to `keys`.
-pub fn module_keys(module: &std::path::Path, keys: &mut Vec<u64>) {
-    let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
+/// The key of an absolute import of `dotted` (`pkg.mod`), as
+/// [`import_key`] makes it.
+pub fn absolute_key(dotted: &str) -> u64 {
+    hash(dotted)
+}
+
+/// The key of every relative import of the module in file `module`: its
+/// path (`a/pkg/mod` for `a/pkg/mod.py` or `a/pkg/mod/__init__.py`).
+pub fn relative_key(module: &std::path::Path) -> u64 {
+    path_key(&crate::paths::key_path(&module_path(module)))
+}
+
+/// The path naming the module in file `module`: without `.py`, or its
+/// package's directory for an `__init__.py`.
+pub fn module_path(module: &std::path::Path) -> std::path::PathBuf {
+    if module.file_name().is_some_and(|n| n == "__init__.py") {
         module.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
     } else {
         module.with_extension("")
-    };
-    slashed_module_keys(&crate::paths::key_path(&module_path), keys);
-}
-
-/// [`module_keys`] of a module path already in key form (`a/pkg/mod`).
-fn slashed_module_keys(module_path: &str, keys: &mut Vec<u64>) {
-    let dotted = module_path.replace('/', ".");
-    let starts = std::iter::once(0).chain(dotted.match_indices('.').map(|(i, _)| i + 1));
-    keys.extend(starts.map(|start| hash(&dotted[start..])));
-    keys.push(path_key(module_path));
+    }
 }
 
 fn hash(s: &str) -> u64 {
@@ -873,21 +875,22 @@ mod tests {
 
     #[test]
     fn module_keys_match_import_keys() {
-        // A module named with Windows separators is found by the keys of
-        // its absolute and relative imports.
-        let mut keys = Vec::new();
-        slashed_module_keys(&crate::paths::slashed("a\\pkg\\mod", '\\'), &mut keys);
+        use std::path::Path;
         for dotted in ["mod", "pkg.mod", "a.pkg.mod"] {
-            assert!(keys.contains(&import_key(std::path::Path::new(""), 0, dotted).unwrap()), "{dotted}");
+            assert_eq!(Some(absolute_key(dotted)), import_key(Path::new("a/b.py"), 0, dotted), "{dotted}");
         }
-        let relative = import_key(std::path::Path::new("a/pkg/sub/x.py"), 2, "mod").unwrap();
-        assert!(keys.contains(&relative));
-        let mut native = Vec::new();
-        module_keys(std::path::Path::new("a/pkg/mod.py"), &mut native);
-        assert_eq!(native, keys);
-        native.clear();
-        module_keys(std::path::Path::new("a/pkg/mod/__init__.py"), &mut native);
-        assert_eq!(native, keys);
+        // A module is found by the key of a relative import, from a module
+        // beside it or further down, whether it is a file or a package.
+        let relative = [
+            import_key(Path::new("a/pkg/sub/x.py"), 2, "mod").unwrap(),
+            import_key(Path::new("a/pkg/y.py"), 1, "mod").unwrap(),
+            import_key(Path::new("a/z.py"), 1, "pkg.mod").unwrap(),
+        ];
+        for module in ["a/pkg/mod.py", "a/pkg/mod/__init__.py"] {
+            let key = relative_key(Path::new(module));
+            assert!(relative.iter().all(|&k| k == key), "{module}");
+        }
+        assert_ne!(relative_key(Path::new("a/pkg/other.py")), relative[0]);
     }
 
     #[test]

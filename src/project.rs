@@ -68,6 +68,12 @@ impl SourceTree for DiskTree {
             .map(|(_, rel)| rel.clone())
     }
 
+    fn is_project_root(&self, dir: &Path) -> bool {
+        // (Asked for every directory a module's name may start from: no
+        // absolute path made per question.)
+        self.roots.iter().any(|(_, rel)| rel == dir)
+    }
+
     fn python_files(&self) -> Option<Vec<PathBuf>> {
         Some(self.files.iter().map(PathBuf::from).collect())
     }
@@ -437,6 +443,13 @@ impl Project {
         let roots: Arc<[PathBuf]> = self.search_roots_uncached(dir).into();
         self.roots.lock().unwrap_or_else(|e| e.into_inner()).insert(dir.as_os_str().to_os_string(), roots.clone());
         roots
+    }
+
+    /// May `dir` be a search root of a file outside it? Only a project root
+    /// or a `src/` may: the others are the importer's own directory or the
+    /// one above its packages (see [`Project::search_roots`]).
+    pub fn searched_from_outside(&self, dir: &Path) -> bool {
+        dir.file_name().is_some_and(|n| n == "src") || self.tree.is_project_root(dir)
     }
 
     /// The directory above the outermost package holding `dir` (`dir`

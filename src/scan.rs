@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -198,15 +199,25 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
     // Scanning whole projects (the usual `flask-bind-guard .`): the files
     // read are the project. Otherwise list the rest of the project too.
     let complete = outer.iter().all(|r| given.contains(r) && cwd.join(r).is_dir());
-    let mut files: Vec<PathBuf> = scanned.iter().map(|(p, _)| p.clone()).collect();
-    if !complete {
-        let (listed, _) = walk(&outer, None, &opts.settings.exclude);
-        files.extend(listed.into_iter().map(|(p, _)| p));
-    }
-    let project = Project::new(Box::new(DiskTree::new(files, roots)))
-        .with_max_file_size(opts.max_file_size)
-        .with_analysis(opts.settings.analysis.clone());
-    let scanned = hand_over_imports(&project, scanned);
+    let scanned = ScannedImports::new(scanned);
+    // The project's file set and the index of importers, side by side
+    // (each is a few milliseconds on an 11,673-file tree, on one thread).
+    let (project, ()) = rayon::join(
+        || {
+            let mut files: Vec<PathBuf> = scanned.iter().map(|(p, _)| p.clone()).collect();
+            if !complete {
+                let (listed, _) = walk(&outer, None, &opts.settings.exclude);
+                files.extend(listed.into_iter().map(|(p, _)| p));
+            }
+            Project::new(Box::new(DiskTree::new(files, roots)))
+                .with_max_file_size(opts.max_file_size)
+                .with_analysis(opts.settings.analysis.clone())
+        },
+        || {
+            scanned.index();
+        },
+    );
+    project.set_imports(scanned.clone());
     let (reports, found, parsed) = check_files(&project, &scanned, complete, opts, |_| true);
     outcome.project = Some(std::sync::Arc::new(project));
     outcome.reports = reports;
@@ -221,7 +232,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanOutcome {
 /// Give the project what the files read import (a function's callers in
 /// other modules are found through it).
 pub(crate) fn hand_over_imports(project: &Project, scanned: Vec<(PathBuf, Facts)>) -> std::sync::Arc<ScannedImports> {
-    let scanned = std::sync::Arc::new(ScannedImports { files: std::sync::Arc::new(scanned), index: OnceLock::new() });
+    let scanned = ScannedImports::new(scanned);
     project.set_imports(scanned.clone());
     scanned
 }
@@ -235,6 +246,13 @@ pub(crate) struct ScannedImports {
 }
 
 impl ScannedImports {
+    /// The files are kept in byte order of their paths: those below a
+    /// directory are then one run (see `ImporterIndex::below`).
+    fn new(mut scanned: Vec<(PathBuf, Facts)>) -> std::sync::Arc<Self> {
+        scanned.sort_unstable_by(|a, b| a.0.as_os_str().as_encoded_bytes().cmp(b.0.as_os_str().as_encoded_bytes()));
+        std::sync::Arc::new(ScannedImports { files: std::sync::Arc::new(scanned), index: OnceLock::new() })
+    }
+
     fn index(&self) -> &ImporterIndex {
         self.index.get_or_init(|| ImporterIndex::new(self.files.clone()))
     }
@@ -656,15 +674,12 @@ fn handed_an_app(
     let files = &index.files;
     let mut out = Vec::new();
     let mut seen = importers_closure(project, index, makers, |_| {});
-    let mut by_path: Option<rustc_hash::FxHashMap<&Path, usize>> = None;
     let mut queue: VecDeque<usize> = (0..files.len()).filter(|&i| seen[i]).collect();
     while let Some(i) = queue.pop_front() {
         let (path, facts) = &files[i];
         for (level, dotted) in facts.imports.iter() {
             let Some(target) = project.resolve(path, level, dotted) else { continue };
-            let by_path =
-                by_path.get_or_insert_with(|| files.iter().enumerate().map(|(i, (p, _))| (p.as_path(), i)).collect());
-            let Some(&ti) = by_path.get(target.as_path()) else { continue };
+            let Some(ti) = index.position(&target) else { continue };
             if seen[ti] || project.is_framework_file(&target) {
                 continue;
             }
@@ -681,22 +696,23 @@ fn handed_an_app(
 /// Each absolute name the module at `module` may be imported by (`c`,
 /// `b.c`, `a.b.c` for `a/b/c.py` or `a/b/c/__init__.py`) with the search
 /// root it must be found from (`a/b`, `a`, ``).
-fn absolute_roots(module: &Path) -> Vec<(String, PathBuf)> {
-    let module_path = if module.file_name().is_some_and(|n| n == "__init__.py") {
-        module.parent().unwrap_or(Path::new("")).to_path_buf()
-    } else {
-        module.with_extension("")
-    };
+fn for_each_absolute_name(module: &Path, mut f: impl FnMut(&str, &Path)) {
+    let module_path = prefilter::module_path(module);
     // Names as the import keys spell them (lossily: see `paths::key_path`),
-    // roots as the paths are.
-    let parts: Vec<&std::ffi::OsStr> = module_path.components().map(|c| c.as_os_str()).collect();
-    (1..=parts.len())
-        .map(|n| {
-            let split = parts.len() - n;
-            let dotted: Vec<String> = parts[split..].iter().map(|p| p.to_string_lossy().into_owned()).collect();
-            (dotted.join("."), parts[..split].iter().collect::<PathBuf>())
-        })
-        .collect()
+    // roots as the paths are; one buffer for the names (allocating each
+    // name and root was a third of an importer search's time).
+    let mut dotted = String::new();
+    for root in module_path.ancestors().skip(1) {
+        let Ok(rest) = module_path.strip_prefix(root) else { continue };
+        dotted.clear();
+        for part in rest.components() {
+            if !dotted.is_empty() {
+                dotted.push('.');
+            }
+            dotted.push_str(&part.as_os_str().to_string_lossy());
+        }
+        f(&dotted, root);
+    }
 }
 
 /// Importers by the key of the module they name (see `import_key`): a
@@ -752,58 +768,99 @@ impl ImporterIndex {
         skip: impl Fn(usize) -> bool,
     ) -> Vec<usize> {
         let mut out = Vec::new();
-        let mut keys = Vec::new();
-        prefilter::module_keys(module, &mut keys);
-        let mut roots: Option<Vec<(String, PathBuf)>> = None;
-        for key in &keys {
-            for (fi, ei) in self.importers(*key) {
-                let (fi, ei) = (fi as usize, ei as usize);
-                if skip(fi) || out.last() == Some(&fi) {
+        let every = 0..self.files.len();
+        // Absolute imports, by each name the module may go by (`mod`,
+        // `pkg.mod`...), from the files that may search the root the name
+        // needs: below it, unless it is a project root. So the ~150 `import
+        // responses` of a tree are not even looked at for each of its ~150
+        // `responses.py` modules (a third of a search's time was such
+        // importers' memory).
+        for_each_absolute_name(module, |dotted, root| {
+            // (Found when first needed: most names have no importer.)
+            let among = OnceCell::new();
+            let among = |fi: usize| {
+                among
+                    .get_or_init(|| if project.searched_from_outside(root) { every.clone() } else { self.below(root) })
+                    .contains(&fi)
+            };
+            let key = prefilter::absolute_key(dotted);
+            for (fi, ei) in self.importers(key, |fi| !skip(fi) && among(fi)) {
+                if out.last() == Some(&fi) {
                     continue;
                 }
                 let (importer, facts) = &self.files[fi];
-                let Some((level, dotted)) = facts.imports.get(ei) else { continue };
-                // An absolute import names this module only from a search
-                // root the module's path ends below (`import typing` is
-                // `flask/typing.py` only where `flask/` is searched): a
-                // cheap test that spares most resolutions (`typing`,
-                // `logging`, `json` are imported everywhere).
-                if level == 0 {
-                    let roots = roots.get_or_insert_with(|| absolute_roots(module));
-                    let Some((_, root)) = roots.iter().find(|(d, _)| d == dotted) else { continue };
-                    let fresh;
-                    let searched: &[PathBuf] = match search_roots.as_deref_mut() {
-                        Some(cache) => cache[fi].get_or_insert_with(|| project.search_roots(importer)),
-                        None => {
-                            fresh = project.search_roots(importer);
-                            &fresh
-                        }
-                    };
-                    // Both sides are built from the walk's paths: the same
-                    // bytes name the same directory (`Path`'s `==` compares
-                    // components, a third of this search's instructions).
-                    if !searched.iter().any(|r| r.as_os_str() == root.as_os_str()) {
-                        continue;
-                    }
+                if facts.imports.get(ei) != Some((0, dotted)) {
+                    continue;
                 }
-                if project.resolve(importer, level, dotted).as_deref() == Some(module) {
+                // (`import typing` is `flask/typing.py` only where `flask/`
+                // is searched: a cheap test that spares most resolutions.)
+                let fresh;
+                let searched: &[PathBuf] = match search_roots.as_deref_mut() {
+                    Some(cache) => cache[fi].get_or_insert_with(|| project.search_roots(importer)),
+                    None => {
+                        fresh = project.search_roots(importer);
+                        &fresh
+                    }
+                };
+                // Both sides are built from the walk's paths: the same bytes
+                // name the same directory (`Path`'s `==` compares components,
+                // a third of this search's instructions).
+                if searched.iter().any(|r| r.as_os_str() == root.as_os_str())
+                    && project.resolve(importer, 0, dotted).as_deref() == Some(module)
+                {
                     out.push(fi);
                 }
+            }
+        });
+        // Relative imports, by the module's path.
+        for (fi, ei) in self.importers(prefilter::relative_key(module), |fi| !skip(fi)) {
+            let (importer, facts) = &self.files[fi];
+            if out.last() != Some(&fi)
+                && let Some((level @ 1.., dotted)) = facts.imports.get(ei)
+                && project.resolve(importer, level, dotted).as_deref() == Some(module)
+            {
+                out.push(fi);
             }
         }
         out
     }
 
-    /// (file, import) of the imports naming `key` (a file that names it
-    /// twice may come twice).
-    fn importers(&self, key: u64) -> impl Iterator<Item = (u32, u32)> + '_ {
+    /// (file, import) of the imports naming `key` in the files `among`
+    /// keeps (a file that names it twice may come twice). The files are
+    /// asked before their imports are read.
+    fn importers<'a>(
+        &'a self,
+        key: u64,
+        among: impl Fn(usize) -> bool + 'a,
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
         let b = (key >> self.shift) as usize;
         let bucket = &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize];
         let high = (key >> 32) as u32;
-        bucket.iter().filter(move |e| e.0 == high).flat_map(move |&(_, fi)| {
+        bucket.iter().filter(move |e| e.0 == high && among(e.1 as usize)).flat_map(move |&(_, fi)| {
             let keys = self.files[fi as usize].1.imports.keys();
-            keys.iter().enumerate().filter(move |(_, k)| **k == key).map(move |(ei, _)| (fi, ei as u32))
+            keys.iter().enumerate().filter(move |(_, k)| **k == key).map(move |(ei, _)| (fi as usize, ei))
         })
+    }
+
+    /// Where the file at `path` is among the files (found by its bytes:
+    /// they are in byte order).
+    fn position(&self, path: &Path) -> Option<usize> {
+        let key = path.as_os_str().as_encoded_bytes();
+        self.files.binary_search_by(|(p, _)| p.as_os_str().as_encoded_bytes().cmp(key)).ok()
+    }
+
+    /// The files below directory `dir`: one run of them, as they are in
+    /// byte order (see [`hand_over_imports`]). All of them where paths may
+    /// mix separators (Windows).
+    fn below(&self, dir: &Path) -> std::ops::Range<usize> {
+        let dir = dir.as_os_str().as_encoded_bytes();
+        if dir.is_empty() || cfg!(windows) {
+            return 0..self.files.len();
+        }
+        let prefix = [dir, b"/"].concat();
+        let start = self.files.partition_point(|(p, _)| p.as_os_str().as_encoded_bytes() < prefix.as_slice());
+        let len = self.files[start..].partition_point(|(p, _)| p.as_os_str().as_encoded_bytes().starts_with(&prefix));
+        start..start + len
     }
 }
 

@@ -231,6 +231,10 @@ pub trait SourceTree: Send + Sync {
     /// The root of the project holding `dir` (a directory of `sys.path`
     /// for absolute imports), if any.
     fn project_root(&self, dir: &std::path::Path) -> Option<std::path::PathBuf>;
+    /// Is `dir` itself the root of a project?
+    fn is_project_root(&self, dir: &std::path::Path) -> bool {
+        self.project_root(dir).is_some_and(|r| r == dir)
+    }
     /// Every Python file of the project, when the tree can list them (the
     /// fixer looks for other uses of a constant it would rewrite).
     fn python_files(&self) -> Option<Vec<std::path::PathBuf>> {
