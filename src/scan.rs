@@ -693,28 +693,6 @@ fn handed_an_app(
     out
 }
 
-/// Each absolute name the module at `module` may be imported by (`c`,
-/// `b.c`, `a.b.c` for `a/b/c.py` or `a/b/c/__init__.py`) with the search
-/// root it must be found from (`a/b`, `a`, ``).
-fn for_each_absolute_name(module: &Path, mut f: impl FnMut(&str, &Path)) {
-    let module_path = prefilter::module_path(module);
-    // Names as the import keys spell them (lossily: see `paths::key_path`),
-    // roots as the paths are; one buffer for the names (allocating each
-    // name and root was a third of an importer search's time).
-    let mut dotted = String::new();
-    for root in module_path.ancestors().skip(1) {
-        let Ok(rest) = module_path.strip_prefix(root) else { continue };
-        dotted.clear();
-        for part in rest.components() {
-            if !dotted.is_empty() {
-                dotted.push('.');
-            }
-            dotted.push_str(&part.as_os_str().to_string_lossy());
-        }
-        f(&dotted, root);
-    }
-}
-
 /// Importers by the key of the module they name (see `import_key`): a
 /// hash table laid out by one counting sort on the keys' top bits (two
 /// linear passes; sorting the ~190,000 imports of an 11,672-file tree by
@@ -775,12 +753,29 @@ impl ImporterIndex {
         // responses` of a tree are not even looked at for each of its ~150
         // `responses.py` modules (a third of a search's time was such
         // importers' memory).
-        for_each_absolute_name(module, |dotted, root| {
-            // (Found when first needed: most names have no importer.)
+        // Each name (`c`, `b.c`, `a.b.c` for `a/b/c.py`), nearest root
+        // first, made from the path's key form in one buffer (as the import
+        // keys spell names: lossily, see `paths::key_path`).
+        let module_path = prefilter::module_path(module);
+        let key_form = crate::paths::key_path(&module_path);
+        let mut dotted = String::with_capacity(key_form.len());
+        let starts = key_form.rmatch_indices('/').map(|(i, _)| i + 1).chain(std::iter::once(0));
+        for (depth, start) in starts.enumerate().filter(|&(_, start)| start < key_form.len()) {
+            dotted.clear();
+            dotted.extend(key_form[start..].chars().map(|c| if c == '/' { '.' } else { c }));
+            let dotted = dotted.as_str();
+            // The root the name is found from, and the files that may search
+            // it: found when first needed (most names have no importer;
+            // making each name's root was a third of a search's time).
+            let root = OnceCell::new();
+            let root = || *root.get_or_init(|| module_path.ancestors().nth(depth + 1).unwrap_or(Path::new("")));
             let among = OnceCell::new();
             let among = |fi: usize| {
                 among
-                    .get_or_init(|| if project.searched_from_outside(root) { every.clone() } else { self.below(root) })
+                    .get_or_init(|| {
+                        let root = root();
+                        if project.searched_from_outside(root) { every.clone() } else { self.below(root) }
+                    })
                     .contains(&fi)
             };
             let key = prefilter::absolute_key(dotted);
@@ -805,13 +800,13 @@ impl ImporterIndex {
                 // Both sides are built from the walk's paths: the same bytes
                 // name the same directory (`Path`'s `==` compares components,
                 // a third of this search's instructions).
-                if searched.iter().any(|r| r.as_os_str() == root.as_os_str())
+                if searched.iter().any(|r| r.as_os_str() == root().as_os_str())
                     && project.resolve(importer, 0, dotted).as_deref() == Some(module)
                 {
                     out.push(fi);
                 }
             }
-        });
+        }
         // Relative imports, by the module's path.
         for (fi, ei) in self.importers(prefilter::relative_key(module), |fi| !skip(fi)) {
             let (importer, facts) = &self.files[fi];
