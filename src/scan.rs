@@ -851,7 +851,8 @@ impl ImporterIndex {
     /// mix separators (Windows).
     fn below(&self, dir: &Path) -> std::ops::Range<usize> {
         let dir = dir.as_os_str().as_encoded_bytes();
-        if dir.is_empty() || cfg!(windows) {
+        // (A root directory, `/`, is not one prefix of its files' paths.)
+        if dir.is_empty() || dir.ends_with(b"/") || cfg!(windows) {
             return 0..self.files.len();
         }
         let prefix = [dir, b"/"].concat();
@@ -945,6 +946,58 @@ mod tests {
             self.data = &self.data[n..];
             Ok(n)
         }
+    }
+
+    /// Importers are searched only where they may search the root a name
+    /// needs (below it, or from anywhere for a project root or `src/`):
+    /// this is every importer resolution finds, and no decoy.
+    #[test]
+    fn importers_are_found_wherever_they_may_search_from() {
+        let files: &[(&str, &str)] = &[
+            ("app/__init__.py", ""),
+            ("app/models.py", "x = 1\n"),
+            ("app/views.py", "from app import models\nfrom . import models as m2\n"),
+            ("app/sub/deep.py", "from ..models import x\n"),
+            ("app/tool.py", "import models\n"),
+            ("app2/z.py", "from app import models\n"),
+            ("scripts/run.py", "import models\n"),
+            ("lib/vendor/responses.py", "y = 2\n"),
+            ("lib/vendor/user.py", "import responses\n"),
+            ("other/x.py", "import responses\n"),
+            ("src/pkg/__init__.py", ""),
+            ("src/pkg/core.py", "z = 3\n"),
+            ("tests/test_core.py", "from pkg import core\nimport pkg.core\n"),
+        ];
+        let scanned: Vec<(PathBuf, Facts)> = files
+            .iter()
+            .map(|(p, text)| (PathBuf::from(p), prefilter::facts(Path::new(p), text.as_bytes(), &[])))
+            .collect();
+        let tree = DiskTree::new(files.iter().map(|(p, _)| PathBuf::from(p)), vec![PathBuf::new()]);
+        let project = Project::new(Box::new(tree));
+        let scanned = hand_over_imports(&project, scanned);
+        let importers = |module: &str| -> Vec<String> {
+            let mut found: Vec<String> = scanned
+                .index()
+                .importers_of(&project, Path::new(module), None, |_| false)
+                .into_iter()
+                .map(|i| scanned[i].0.display().to_string())
+                .collect();
+            found.sort();
+            found.dedup();
+            found
+        };
+        assert_eq!(importers("app/models.py"), ["app/sub/deep.py", "app/tool.py", "app/views.py", "app2/z.py"]);
+        assert_eq!(importers("lib/vendor/responses.py"), ["lib/vendor/user.py"]);
+        assert_eq!(importers("src/pkg/core.py"), ["tests/test_core.py"]);
+        let index = scanned.index();
+        let below: Vec<&Path> = index.below(Path::new("app")).map(|i| scanned[i].0.as_path()).collect();
+        assert_eq!(below.len(), 5, "{below:?}");
+        assert!(below.iter().all(|p| p.starts_with("app")));
+        assert_eq!(
+            index.position(Path::new("app2/z.py")).map(|i| scanned[i].0.as_path()),
+            Some(Path::new("app2/z.py"))
+        );
+        assert_eq!(index.position(Path::new("app2")), None);
     }
 
     #[test]
