@@ -34,7 +34,9 @@ pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     while let Some(parent) = b.parent() {
         up.push("..");
         if let Ok(rest) = path.strip_prefix(parent) {
-            return up.join(rest);
+            // (`up.join("")` would be `../`: a trailing separator makes the
+            // same directory other bytes than the paths built below it.)
+            return if rest.as_os_str().is_empty() { up } else { up.join(rest) };
         }
         b = parent;
     }

@@ -335,9 +335,15 @@ pub(crate) fn check_files(
         }
         // In a project that imports Connexion, a call settled from its
         // literals may be a Connexion 1/2 `run()`, which binds without a host.
-        // (Or declares it: a partial audit may not read the file that does.)
+        // (Or declares it: a partial audit may not read the file that does.
+        // Asked for the files with such a call, not for whichever file
+        // comes first: with several paths that one may be another
+        // project's.)
         let connexion = scanned.iter().any(|(_, f)| f.imports.connexion())
-            || scanned.first().is_some_and(|(p, _)| project.declared_major(p, "connexion").is_some());
+            || scanned
+                .iter()
+                .filter(|(_, f)| f.settled_run)
+                .any(|(p, _)| project.declared_major(p, "connexion").is_some());
         let starts = |f: &Facts| f.run_call || (connexion && f.settled_run);
         // Which of the scanned files are found already (a file is analysed
         // once).

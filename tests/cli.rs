@@ -560,6 +560,67 @@ fn a_repository_named_like_a_framework_is_checked_from_anywhere() {
 /// A vendored framework below the directory the audit runs from is the
 /// framework's source wherever the project root is (`..` from a
 /// subdirectory); its namespace subdirectories (`flask/sansio/`) too.
+/// A Connexion 1/2 `App.run(port=8080)` binds every interface without a
+/// host: its project declares Connexion, and that is asked for the file
+/// with the call, whichever paths the command line names with it.
+#[test]
+fn a_declared_connexion_counts_for_its_own_files_among_several_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("svc")).unwrap();
+    std::fs::create_dir_all(root.join("svc-b")).unwrap();
+    std::fs::create_dir_all(root.join("api")).unwrap();
+    std::fs::write(root.join("svc/requirements.txt"), "connexion==2.14.2\n").unwrap();
+    std::fs::write(root.join("svc/factory.py"), "import connexion\napp = connexion.App(__name__)\n").unwrap();
+    std::fs::write(root.join("svc/run.py"), "from factory import app\napp.run(port=8080)\n").unwrap();
+    std::fs::write(root.join("svc-b/x.py"), "x = 1\n").unwrap();
+    std::fs::write(root.join("api/x.py"), "x = 1\n").unwrap();
+    for args in [["svc/run.py", "svc-b/x.py"], ["api/x.py", "svc/run.py"], ["svc-b/x.py", "svc/run.py"]] {
+        for prefilter in [true, false] {
+            let mut cmd = bin();
+            cmd.current_dir(root).args(args).args(["--format", "json"]);
+            if !prefilter {
+                cmd.arg("--no-prefilter");
+            }
+            let out = cmd.output().unwrap();
+            let shown = stdout_of(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?} (prefilter {prefilter}): {shown}");
+            assert!(shown.contains("svc/run.py"), "{args:?} (prefilter {prefilter}): {shown}");
+        }
+    }
+}
+
+/// Audited from a subdirectory as `..`: a module imported through the
+/// project root (`from ns.web import app` in `ns/run.py`) is found, as
+/// when the project is audited from its root.
+#[test]
+fn an_audit_of_the_parent_directory_follows_imports_through_the_project_root() {
+    let outer = tempfile::tempdir().unwrap();
+    let proj = outer.path().join("proj");
+    std::fs::create_dir_all(proj.join("ns")).unwrap();
+    std::fs::write(proj.join("setup.py"), "").unwrap();
+    std::fs::write(proj.join("ns/web.py"), "from flask import Flask\napp = Flask(__name__)\n").unwrap();
+    std::fs::write(proj.join("ns/run.py"), "from ns.web import app\napp.run(host=\"0.0.0.0\")\n").unwrap();
+    for (cwd, arg) in [(outer.path().to_path_buf(), "proj"), (proj.clone(), "."), (proj.join("ns"), "..")] {
+        for prefilter in [true, false] {
+            let mut cmd = bin();
+            cmd.current_dir(&cwd).args([arg, "--format", "json"]);
+            if !prefilter {
+                cmd.arg("--no-prefilter");
+            }
+            let out = cmd.output().unwrap();
+            let shown = stdout_of(&out);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "from {} with {arg} (prefilter {prefilter}): {shown}",
+                cwd.display()
+            );
+            assert!(shown.contains("run.py"), "from {} with {arg}: {shown}", cwd.display());
+        }
+    }
+}
+
 #[test]
 fn a_vendored_framework_is_recognised_from_a_subdirectory() {
     let outer = tempfile::tempdir().unwrap();
