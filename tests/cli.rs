@@ -557,9 +557,18 @@ fn a_repository_named_like_a_framework_is_checked_from_anywhere() {
     }
 }
 
-/// A vendored framework below the directory the audit runs from is the
-/// framework's source wherever the project root is (`..` from a
-/// subdirectory); its namespace subdirectories (`flask/sansio/`) too.
+/// An audit of `args` from `cwd` in JSON, with or without the prefilter:
+/// its exit code and output.
+fn audit_json(cwd: &std::path::Path, args: &[&str], prefilter: bool) -> (Option<i32>, String) {
+    let mut cmd = bin();
+    cmd.current_dir(cwd).args(args).args(["--format", "json"]);
+    if !prefilter {
+        cmd.arg("--no-prefilter");
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), stdout_of(&out))
+}
+
 /// A Connexion 1/2 `App.run(port=8080)` binds every interface without a
 /// host: its project declares Connexion, and that is asked for the file
 /// with the call, whichever paths the command line names with it.
@@ -577,14 +586,8 @@ fn a_declared_connexion_counts_for_its_own_files_among_several_paths() {
     std::fs::write(root.join("api/x.py"), "x = 1\n").unwrap();
     for args in [["svc/run.py", "svc-b/x.py"], ["api/x.py", "svc/run.py"], ["svc-b/x.py", "svc/run.py"]] {
         for prefilter in [true, false] {
-            let mut cmd = bin();
-            cmd.current_dir(root).args(args).args(["--format", "json"]);
-            if !prefilter {
-                cmd.arg("--no-prefilter");
-            }
-            let out = cmd.output().unwrap();
-            let shown = stdout_of(&out);
-            assert_eq!(out.status.code(), Some(1), "{args:?} (prefilter {prefilter}): {shown}");
+            let (code, shown) = audit_json(root, &args, prefilter);
+            assert_eq!(code, Some(1), "{args:?} (prefilter {prefilter}): {shown}");
             assert!(shown.contains("svc/run.py"), "{args:?} (prefilter {prefilter}): {shown}");
         }
     }
@@ -603,24 +606,16 @@ fn an_audit_of_the_parent_directory_follows_imports_through_the_project_root() {
     std::fs::write(proj.join("ns/run.py"), "from ns.web import app\napp.run(host=\"0.0.0.0\")\n").unwrap();
     for (cwd, arg) in [(outer.path().to_path_buf(), "proj"), (proj.clone(), "."), (proj.join("ns"), "..")] {
         for prefilter in [true, false] {
-            let mut cmd = bin();
-            cmd.current_dir(&cwd).args([arg, "--format", "json"]);
-            if !prefilter {
-                cmd.arg("--no-prefilter");
-            }
-            let out = cmd.output().unwrap();
-            let shown = stdout_of(&out);
-            assert_eq!(
-                out.status.code(),
-                Some(1),
-                "from {} with {arg} (prefilter {prefilter}): {shown}",
-                cwd.display()
-            );
+            let (code, shown) = audit_json(&cwd, &[arg], prefilter);
+            assert_eq!(code, Some(1), "from {} with {arg} (prefilter {prefilter}): {shown}", cwd.display());
             assert!(shown.contains("run.py"), "from {} with {arg}: {shown}", cwd.display());
         }
     }
 }
 
+/// A vendored framework below the directory the audit runs from is the
+/// framework's source wherever the project root is (`..` from a
+/// subdirectory); its namespace subdirectories (`flask/sansio/`) too.
 #[test]
 fn a_vendored_framework_is_recognised_from_a_subdirectory() {
     let outer = tempfile::tempdir().unwrap();
