@@ -755,15 +755,13 @@ impl ImporterIndex {
     ) -> Vec<usize> {
         let mut out = Vec::new();
         let every = 0..self.files.len();
-        // Absolute imports, by each name the module may go by (`mod`,
-        // `pkg.mod`...), from the files that may search the root the name
-        // needs: below it, unless it is a project root. So the ~150 `import
-        // responses` of a tree are not even looked at for each of its ~150
-        // `responses.py` modules (a third of a search's time was such
-        // importers' memory).
-        // Each name (`c`, `b.c`, `a.b.c` for `a/b/c.py`), nearest root
-        // first, made from the path's key form in one buffer (as the import
-        // keys spell names: lossily, see `paths::key_path`).
+        // Absolute imports, by each name the module may go by (`c`, `b.c`,
+        // `a.b.c` for `a/b/c.py`, nearest root first, made in one buffer
+        // from the path's key form, as import keys spell names), from the
+        // files that may search the root the name needs: below it, unless
+        // it is a project root. So the ~150 `import responses` of a tree
+        // are not even looked at for each of its ~150 `responses.py`
+        // modules (a third of a search's time was such importers' memory).
         let module_path = prefilter::module_path(module);
         let key_form = crate::paths::key_path(&module_path);
         let mut dotted = String::with_capacity(key_form.len());
