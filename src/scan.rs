@@ -851,7 +851,7 @@ impl ImporterIndex {
     }
 
     /// The files below directory `dir`: one run of them, as they are in
-    /// byte order (see [`hand_over_imports`]). All of them where paths may
+    /// byte order (see `ScannedImports::new`). All of them where paths may
     /// mix separators (Windows).
     fn below(&self, dir: &Path) -> std::ops::Range<usize> {
         let dir = dir.as_os_str().as_encoded_bytes();

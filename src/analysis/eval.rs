@@ -2107,9 +2107,6 @@ fn bind_args(cx: &Ctx, call: &Call, m: &ModuleRef, f: ScopeId) -> Option<Vec<Opt
     Some(bound)
 }
 
-/// `f` applied to a known value, or to the default of an environment
-/// value (`os.getenv("X", "1") == "1"` is the variable's comparison, true
-/// by default), or to each value a branch may give; unknown where `f` is.
 /// Does a value that may take several forms take a string in one?
 fn holds_str(v: &Value) -> bool {
     match v {
@@ -2120,6 +2117,9 @@ fn holds_str(v: &Value) -> bool {
     }
 }
 
+/// `f` applied to a known value, or to the default of an environment
+/// value (`os.getenv("X", "1") == "1"` is the variable's comparison, true
+/// by default), or to each value a branch may give; unknown where `f` is.
 fn map_known(v: Value, f: &dyn Fn(&Value) -> Option<Value>) -> Value {
     match v {
         Value::Env(mut e) => {
@@ -2266,8 +2266,6 @@ fn names_word(text: &[u8], word: &[u8]) -> bool {
         .any(|at| (at == 0 || !ident(text[at - 1])) && text.get(at + word.len()).is_none_or(|&c| !ident(c)))
 }
 
-/// The names module `cm` binds function `name` to by `from ... import name
-/// as alias` (the module it comes from is checked by the call's callee).
 /// The same module: the same parse, or the same file parsed again (a
 /// module with no finding is let go while other threads may still hold
 /// values that point into it, and is loaded again when next asked for).
@@ -2275,6 +2273,8 @@ fn same_module(a: &ModuleRef, b: &ModuleRef) -> bool {
     Arc::ptr_eq(a, b) || a.path == b.path
 }
 
+/// The names module `cm` binds function `name` to by `from ... import name
+/// as alias` (the module it comes from is checked by the call's callee).
 fn import_aliases(cm: &Module, name: &str) -> Vec<String> {
     cm.statements()
         .into_iter()
