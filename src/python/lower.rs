@@ -165,8 +165,14 @@ pub fn parse_tree(text: &str) -> Option<Tree> {
 
 /// Parse and lower one module.
 pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
-    let tree = PARSER.with(|p| p.borrow_mut().parse(source.text.as_bytes(), None));
+    parse_module_in(path, source, parts_for)
+}
+
+/// [`parse_module`], parsed in as many parts as `parts` says for a text
+/// of that length (tests ask for more than the size would give).
+fn parse_module_in(path: PathBuf, source: SourceText, parts: impl Fn(usize) -> usize) -> Module {
     let lines = LineIndex::new(&source.text);
+    let trees = parse_trees(&source.text, &lines, parts(source.text.len()));
     let mut module = Module {
         path,
         lines,
@@ -174,24 +180,93 @@ pub fn parse_module(path: PathBuf, source: SourceText) -> Module {
         run_calls: Vec::new(),
         starters: Vec::new(),
         suppressions: Vec::new(),
-        has_syntax_error: tree.as_ref().is_none_or(|t| t.root_node().has_error()),
+        has_syntax_error: trees.is_empty() || trees.iter().any(|t| t.root_node().has_error()),
         source,
     };
-    let Some(tree) = tree else {
+    if trees.is_empty() {
         module.scopes.push(empty_scope(ScopeKind::Module, "<module>", None, 0..0));
         return module;
-    };
+    }
     let mut lower = Lower { src: &module.source.text, scopes: Vec::new() };
-    lower.module(&tree);
+    lower.module(&trees);
     let Lower { scopes, .. } = lower;
     let starters = starter_names(&scopes);
     let (run_calls, suppressions) =
-        collect_calls_and_comments(&tree, &module.source.text, &scopes, &starters, &module.lines);
+        collect_calls_and_comments(&trees, &module.source.text, &scopes, &starters, &module.lines);
     module.scopes = scopes;
     module.run_calls = run_calls;
     module.starters = starters;
     module.suppressions = suppressions;
     module
+}
+
+/// A module gets a part per this many bytes, up to one per core: below it
+/// a part parses in under 10 ms, about what starting a thread and cutting
+/// cost in the worst case is worth.
+const PART_BYTES: usize = 48 * 1024;
+
+fn parts_for(len: usize) -> usize {
+    if len < 2 * PART_BYTES {
+        return 1;
+    }
+    static CORES: LazyLock<usize> = LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    (len / PART_BYTES).min(*CORES)
+}
+
+/// The syntax trees of `text`, in order: one, or one per part (see
+/// [`super::parts`]) parsed on threads of their own when `parts` > 1 and
+/// the text has places to cut. Parts are only kept when none has a syntax
+/// error; otherwise the whole text is parsed again, so that error recovery
+/// sees what it would have seen. Empty if tree-sitter gave no tree.
+fn parse_trees(text: &str, lines: &LineIndex, parts: usize) -> Vec<Tree> {
+    if parts > 1 {
+        let cuts = super::parts::cuts(&super::parts::statement_starts(text.as_bytes()), text.len(), parts);
+        if !cuts.is_empty() {
+            let bounds: Vec<(usize, usize)> = std::iter::once(0)
+                .chain(cuts.iter().copied())
+                .zip(cuts.iter().copied().chain(std::iter::once(text.len())))
+                .collect();
+            let trees: Option<Vec<Tree>> = std::thread::scope(|scope| {
+                // A part whose thread cannot be started is parsed here.
+                let rest: Vec<_> = bounds[1..]
+                    .iter()
+                    .map(|&b| std::thread::Builder::new().spawn_scoped(scope, move || parse_part(text, lines, b)))
+                    .collect();
+                let first = parse_part(text, lines, bounds[0]);
+                std::iter::once(first)
+                    .chain(rest.into_iter().zip(&bounds[1..]).map(|(handle, &b)| match handle {
+                        Ok(handle) => handle.join().ok().flatten(),
+                        Err(_) => parse_part(text, lines, b),
+                    }))
+                    .collect()
+            });
+            if let Some(trees) = trees
+                && trees.iter().all(|t| !t.root_node().has_error())
+            {
+                return trees;
+            }
+        }
+    }
+    PARSER.with(|p| p.borrow_mut().parse(text.as_bytes(), None)).into_iter().collect()
+}
+
+/// The tree of `text[start..end]` (a run of whole top-level statements),
+/// with the positions it has in the whole text.
+fn parse_part(text: &str, lines: &LineIndex, (start, end): (usize, usize)) -> Option<Tree> {
+    let point = |offset: usize| {
+        let line = lines.line(offset);
+        tree_sitter::Point { row: line - 1, column: offset - lines.line_start(line) }
+    };
+    let range =
+        tree_sitter::Range { start_byte: start, end_byte: end, start_point: point(start), end_point: point(end) };
+    PARSER.with(|p| {
+        let mut p = p.borrow_mut();
+        p.set_included_ranges(&[range]).ok()?;
+        let tree = p.parse(text.as_bytes(), None);
+        // The thread's parser parses whole modules next.
+        let _ = p.set_included_ranges(&[]);
+        tree
+    })
 }
 
 fn empty_scope(kind: ScopeKind, name: &str, parent: Option<ScopeId>, span: Span) -> Scope {
@@ -231,10 +306,15 @@ impl<'s> Lower<'s> {
         text(n, self.src)
     }
 
-    fn module(&mut self, tree: &Tree) {
-        let root = tree.root_node();
-        self.scopes.push(empty_scope(ScopeKind::Module, "<module>", None, span(root)));
-        let body = self.block(root, 0, 0);
+    /// The module whose parts `trees` are, in order (see [`parse_trees`]).
+    fn module(&mut self, trees: &[Tree]) {
+        let roots: Vec<Node> = trees.iter().map(Tree::root_node).collect();
+        let whole = roots.first().map_or(0, Node::start_byte)..roots.last().map_or(0, Node::end_byte);
+        self.scopes.push(empty_scope(ScopeKind::Module, "<module>", None, whole));
+        let mut body = Vec::new();
+        for root in roots {
+            body.extend(self.block(root, 0, 0));
+        }
         self.scopes[0].body = body;
     }
 
@@ -1187,7 +1267,7 @@ fn marks(src: &str, starters: &[String]) -> Vec<usize> {
 /// visited every node of the tree, a tenth of an audit where every file
 /// is a candidate.
 fn collect_calls_and_comments(
-    tree: &Tree,
+    trees: &[Tree],
     src: &str,
     scopes: &[Scope],
     starters: &[String],
@@ -1201,34 +1281,36 @@ fn collect_calls_and_comments(
         marks.get(first).is_some_and(|&m| m < n.end_byte())
     };
     let mut lower = Lower { src, scopes: Vec::new() };
-    let mut cursor = tree.walk();
-    let mut visit = true;
-    loop {
-        // Unmarked: neither it nor anything inside it is looked at.
-        let enter = visit && marked(cursor.node());
-        if enter {
-            let n = cursor.node();
-            match n.kind_name() {
-                "call" if is_candidate(n, src, starters) => {
-                    if let Expr::Call(call) = lower.expr(n, 0) {
-                        calls.push(RunCall { call: *call, scope: innermost_scope(scopes, n.start_byte()) });
+    for tree in trees {
+        let mut cursor = tree.walk();
+        let mut visit = true;
+        loop {
+            // Unmarked: neither it nor anything inside it is looked at.
+            let enter = visit && marked(cursor.node());
+            if enter {
+                let n = cursor.node();
+                match n.kind_name() {
+                    "call" if is_candidate(n, src, starters) => {
+                        if let Expr::Call(call) = lower.expr(n, 0) {
+                            calls.push(RunCall { call: *call, scope: innermost_scope(scopes, n.start_byte()) });
+                        }
                     }
-                }
-                "comment" => {
-                    if let Some(d) = super::comments::parse(text(n, src)) {
-                        comments.push((lines.line(n.start_byte()), d));
+                    "comment" => {
+                        if let Some(d) = super::comments::parse(text(n, src)) {
+                            comments.push((lines.line(n.start_byte()), d));
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
-        }
-        // Pre-order walk: down, else right, else up (and then right).
-        if (enter && cursor.goto_first_child()) || cursor.goto_next_sibling() {
-            visit = true;
-        } else if cursor.goto_parent() {
-            visit = false;
-        } else {
-            break;
+            // Pre-order walk: down, else right, else up (and then right).
+            if (enter && cursor.goto_first_child()) || cursor.goto_next_sibling() {
+                visit = true;
+            } else if cursor.goto_parent() {
+                visit = false;
+            } else {
+                break;
+            }
         }
     }
     comments.sort_by_key(|(l, _)| *l);
@@ -1257,5 +1339,37 @@ mod tests {
         assert_eq!(unescape(r"\060").unwrap(), "0");
         assert_eq!(unescape(r"a\qb").unwrap(), r"a\qb");
         assert_eq!(unescape(r"\N{DIGIT ZERO}"), None);
+    }
+
+    fn lowered(text: &str, parts: usize) -> String {
+        let source = crate::source::decode(text.as_bytes()).expect("fixtures decode");
+        format!("{:?}", parse_module_in(PathBuf::from("m.py"), source, |_| parts))
+    }
+
+    /// A module parsed in parts lowers to exactly what the whole gives:
+    /// every fixture (and a few forms that must not be cut), in 2 to 5 parts.
+    #[test]
+    fn parts_lower_to_what_the_whole_does() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .expect("fixtures")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "py"))
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        texts.sort();
+        texts.push("s = '''\ndef in_string(): pass\n'''\nx = (1,\ny)\n@d\n# c\n@e\nclass C: pass\nif x:\n  pass\nelse:\n  pass\n".into());
+        // A syntax error in one part: the whole is parsed again.
+        texts.push("def f(:\n    pass\nx = 1\napp.run(host='0.0.0.0')\n".into());
+        let mut cut = 0;
+        for text in &texts {
+            let whole = lowered(text, 1);
+            for parts in 2..=5 {
+                let lines = LineIndex::new(text);
+                cut += usize::from(parse_trees(text, &lines, parts).len() > 1);
+                assert_eq!(lowered(text, parts), whole, "{parts} parts of:\n{text}");
+            }
+        }
+        assert!(cut > texts.len(), "most texts are cut: {cut}");
     }
 }

@@ -3,6 +3,7 @@
 pub mod comments;
 pub mod ir;
 pub mod lower;
+mod parts;
 
 pub use ir::*;
 pub use lower::parse_module;
