@@ -434,8 +434,33 @@ fn in_comment(b: &[u8], pos: usize) -> bool {
 }
 
 fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    NAME_BYTES[usize::from(b)] & IDENT != 0
 }
+
+/// A byte of a dotted name (`a.b`): what import scanning walks over.
+fn is_dotted(b: u8) -> bool {
+    NAME_BYTES[usize::from(b)] != 0
+}
+
+const IDENT: u8 = 1;
+const DOT: u8 = 2;
+
+/// Per byte: [`IDENT`] for a name's bytes (ASCII letters, digits, `_`,
+/// and every byte of a non-ASCII character), [`DOT`] for `.`. One load
+/// instead of a chain of comparisons in the scanning loops.
+static NAME_BYTES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+            table[b] = IDENT;
+        }
+        b += 1;
+    }
+    table[b'.' as usize] = DOT;
+    table
+};
 
 /// Does the file import Flask-Script (`flask_script`, `flask.ext.script`)
 /// itself? Only then is it searched for `Server(...)` (one pass less over
@@ -571,7 +596,7 @@ pub fn settled_call(after: &[u8]) -> bool {
 /// The end of the literal at `i` when it is one that cannot bind every
 /// interface; `None` for anything else.
 fn settled_literal(b: &[u8], mut i: usize) -> Option<usize> {
-    let word_end = |i: usize| i + b[i..].iter().take_while(|&&c| is_ident(c) || c == b'.').count();
+    let word_end = |i: usize| i + b[i..].iter().take_while(|&&c| is_dotted(c)).count();
     if matches!(b.get(i), Some(b'-' | b'+')) {
         i += 1;
     }
@@ -669,7 +694,7 @@ fn collect_imports(b: &[u8], out: &mut Builder) {
         let mut i = pos;
         skip_blanks_back(b, &mut i);
         let end = i;
-        while i > 0 && (is_ident(b[i - 1]) || b[i - 1] == b'.') {
+        while i > 0 && is_dotted(b[i - 1]) {
             i -= 1;
         }
         let module = &b[i..end];
@@ -732,11 +757,9 @@ fn for_each_name(b: &[u8], mut i: usize, mut f: impl FnMut(&[u8])) {
                     i += 1;
                 }
             }
-            _ if is_ident(c) || c == b'.' => {
+            _ if is_dotted(c) => {
                 let start = i;
-                while i < b.len() && (is_ident(b[i]) || b[i] == b'.') {
-                    i += 1;
-                }
+                i += b[i..].iter().take_while(|&&c| is_dotted(c)).count();
                 let word = &b[start..i];
                 if expect_alias {
                     expect_alias = false;
