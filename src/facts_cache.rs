@@ -242,7 +242,7 @@ fn salt(extra_tokens: &[String]) -> u64 {
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     // Bumped whenever what the facts hold changes (a rebuilt binary of the
     // same version must not read older facts).
-    h.write(b"\0facts-v9: imports (continued lines followed), loaded modules, settled calls (not under connexion, and noted), Flask-Script Server imported here, connexion an app module, app makers named outside comments; checksummed\0");
+    h.write(b"\0facts-v10: imports (continued lines followed), loaded modules, settled calls (not under connexion, and noted), Flask-Script Server imported here, connexion an app module, app makers named outside comments, app imports only of what may lead to an app; checksummed\0");
     for t in extra_tokens {
         h.write(t.as_bytes());
         h.write(b"\0");

@@ -11,6 +11,7 @@ pub mod facts_cache;
 pub mod file_bytes;
 pub mod finding;
 pub mod fix;
+pub mod frameworks;
 pub mod git;
 pub mod git_index;
 pub mod hook;

@@ -136,6 +136,11 @@ pub struct Imports {
     starts: Vec<u32>,
     /// An application module is among them.
     app: bool,
+    /// One of them binds a name that may lead to an app or a server (see
+    /// [`crate::frameworks::leads_to_one`]): `import flask`, `from flask
+    /// import Flask`, `from werkzeug import serving`, a star import of such
+    /// a module; not `from flask import request`.
+    source: bool,
     /// Flask-Script is among them (see [`imports_script_server`]).
     script: bool,
     /// Connexion is among them: its `App.run()` binds every interface
@@ -174,6 +179,7 @@ struct Builder<'p> {
     keys: Vec<u64>,
     starts: Vec<u32>,
     app: bool,
+    source: bool,
     script: bool,
     connexion: bool,
     maker: KeyMaker<'p>,
@@ -203,6 +209,7 @@ impl<'p> Builder<'p> {
             keys,
             starts,
             app: imports.app,
+            source: imports.source,
             script: imports.script,
             connexion: imports.connexion,
             maker: KeyMaker::new(importer),
@@ -248,6 +255,7 @@ impl<'p> Builder<'p> {
             keys: self.keys.clone(),
             starts: self.starts.clone(),
             app: self.app,
+            source: self.source,
             script: self.script,
             connexion: self.connexion,
         });
@@ -329,6 +337,8 @@ impl Facts {
                 out.push(0, &[text]);
             }
         }
+        // A framework loaded by name may lead anywhere in it.
+        out.source |= out.app;
         if let Some(imports) = out.finish() {
             self.imports = imports;
         }
@@ -390,7 +400,7 @@ pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[Strin
     let (run_call, settled_run) = server_words(bytes, !imports.connexion);
     let run_call = run_call || (imports_script_server(&imports) && has_script_server(bytes));
     let extra = extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    let app_import = imports.app || extra;
+    let app_import = imports.source || extra;
     let app_maker = extra || (imports.app && names_an_app(bytes, &imports));
     Facts { run_call, settled_run, app_import, app_maker, imports }
 }
@@ -705,12 +715,22 @@ fn collect_imports(b: &[u8], out: &mut Builder) {
             let level = module.iter().take_while(|&&c| c == b'.').count();
             let module = &module[level..];
             let level = level as u32;
-            for_each_name(b, pos + 6, |name| out.push(level, &[module, name]));
+            let framework = level == 0 && is_app_module(module);
+            for_each_name(b, pos + 6, |name| {
+                out.source |= framework && leads_to_one(&[module, name]);
+                out.push(level, &[module, name]);
+            });
+            if framework && star_follows(b, pos + 6) {
+                out.source |= leads_to_one(&[module]);
+            }
             if level > 0 || !module.is_empty() {
                 out.push(level, &[module]);
             }
         } else {
             for_each_name(b, pos + 6, |dotted| {
+                // (`import a.b` binds `a`; an alias binds `a.b`, but any
+                // import of an app module counts: aliases are not read.)
+                out.source |= is_app_module(dotted);
                 for (k, &c) in dotted.iter().enumerate() {
                     if c == b'.' {
                         out.push(0, &[&dotted[..k]]);
@@ -720,6 +740,26 @@ fn collect_imports(b: &[u8], out: &mut Builder) {
             });
         }
     }
+}
+
+/// Is `dotted`'s first part an app module ([`APP_MODULES`])?
+fn is_app_module(dotted: &[u8]) -> bool {
+    let top = dotted.split(|&c| c == b'.').next().unwrap_or(dotted);
+    APP_MODULES.iter().any(|m| m.as_bytes() == top)
+}
+
+/// Do the parts, joined by dots, name a path of [`crate::frameworks`] or
+/// a module or class on the way to one? (Asked of app modules' imports
+/// only: a few in a file.)
+fn leads_to_one(parts: &[&[u8]]) -> bool {
+    let dotted: Vec<u8> = parts.join(&b'.');
+    std::str::from_utf8(&dotted).is_ok_and(crate::frameworks::leads_to_one)
+}
+
+/// Is the first thing after `import` (at `i`) a `*` (in brackets too)?
+fn star_follows(b: &[u8], i: usize) -> bool {
+    b[i.min(b.len())..].iter().find(|&&c| !matches!(c, b' ' | b'\t' | b'\x0c' | b'(' | b'\\' | b'\r' | b'\n'))
+        == Some(&b'*')
 }
 
 fn skip_blanks_back(b: &[u8], i: &mut usize) {
@@ -923,5 +963,45 @@ mod tests {
         assert!(facts(std::path::Path::new("t.py"), b"from dash import Dash", &[]).app_import);
         assert!(!facts(std::path::Path::new("t.py"), b"import sanic\n# flask and dash", &[]).app_import);
         assert!(!facts(std::path::Path::new("t.py"), b"from .flask import x", &[]).app_import);
+    }
+
+    /// An app module's import counts only when what it binds may lead to an
+    /// app or a server: a module that imports `request` from Flask hands
+    /// nothing on that could start one.
+    #[test]
+    fn app_imports_are_those_that_may_lead_to_an_app() {
+        let app_import = |text: &str| facts(std::path::Path::new("t.py"), text.as_bytes(), &[]).app_import;
+        for text in [
+            "import flask",
+            "import werkzeug.exceptions",
+            "import flask as f",
+            "from flask import Flask as F",
+            "from flask import (\n    request,\n    Flask,\n)",
+            "from flask import *",
+            "from werkzeug import serving",
+            "from werkzeug.serving import run_simple",
+            "from flask.ext.script import Manager",
+            "from connexion import apps",
+            "from flask_socketio import SocketIO, emit",
+        ] {
+            assert!(app_import(text), "{text}");
+        }
+        for text in [
+            "from flask import request, jsonify, render_template",
+            "from werkzeug.exceptions import *",
+            "from werkzeug.serving import make_server, BaseWSGIServer",
+            "from dash import html, dcc",
+            "from flask import current_app",
+            "from .flask import Flask",
+        ] {
+            assert!(!app_import(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_framework_path_is_under_an_app_module() {
+        for p in crate::frameworks::all() {
+            assert!(is_app_module(p.as_bytes()), "{p}");
+        }
     }
 }

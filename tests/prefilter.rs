@@ -124,7 +124,12 @@ fn generate(root: &Path, seed: u64, n: usize) {
             std::fs::write(root.join(file), src).unwrap();
             continue;
         }
-        if kind == 0 {
+        if kind == 0 && rng.below(4) == 0 {
+            // The framework's module, handed on under another name.
+            src.push_str(
+                "import flask as web\n\napp = web.Flask(__name__)\n\ndef make():\n    return web.Flask('m')\n",
+            );
+        } else if kind == 0 {
             src.push_str("from flask import Flask\n\napp = Flask(__name__)\n\ndef make():\n    return Flask('m')\n");
             src.push_str("\nclass Web(Flask):\n    def serve(self):\n        super().run(host='0.0.0.0')\n");
         } else if i > 0 {
@@ -139,6 +144,10 @@ fn generate(root: &Path, seed: u64, n: usize) {
             }
         } else {
             src.push_str("import subprocess\napp = subprocess\nmake = object\n");
+        }
+        // Other names of a framework: no root of an app on their own.
+        if rng.below(4) == 0 {
+            src.push_str("from flask import request, jsonify\nfrom werkzeug.exceptions import NotFound\n");
         }
         match rng.below(15) {
             0 => src.push_str("app.run(host='0.0.0.0')\n"),
@@ -276,4 +285,27 @@ fn apps_made_under_any_spelling_reach_the_helpers_they_are_handed_to() {
         std::fs::write(tmp.path().join("main.py"), main).unwrap();
         assert_eq!(assert_same(tmp.path(), "."), 1, "{main}");
     }
+}
+
+/// Only an import that may lead to an app or a server makes a module a root
+/// of apps: one that imports other names of a framework (`request`, an
+/// exception) hands on nothing that could start one, so a file that imports
+/// it and calls `.run` on something else is not parsed. A module that
+/// imports the framework itself may hand it on, under any name.
+#[test]
+fn only_imports_that_may_lead_to_an_app_make_candidates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
+    write(
+        "views.py",
+        "from flask import request, jsonify\nfrom werkzeug.exceptions import NotFound\n\ndef index():\n    return jsonify(request.args)\n",
+    );
+    write("jobs.py", "import views\n\ndef go(client, image):\n    client.containers.run(image, command=views.index)\n");
+    write("compat.py", "import flask as web\n");
+    write("main.py", "from compat import web\napp = web.Flask(__name__)\napp.run(host='0.0.0.0')\n");
+    assert_eq!(assert_same(root, "."), 1, "the app made through the re-exported module is found");
+    let (_, parsed) = findings(root, ".", true);
+    assert_eq!(parsed, 1, "only main.py is parsed: jobs.py reaches no import that may lead to an app");
 }

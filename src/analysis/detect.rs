@@ -411,7 +411,7 @@ fn script_manager_app(ev: &Evaluator, m: &ModuleRef) -> Option<Origin> {
     let mut apps = m.calls().into_iter().filter_map(|(scope, call)| {
         let cx = Ctx { module: m.clone(), scope, pos: call.span.start };
         match ev.eval(&cx, &call.func, 0).present() {
-            Value::External(p) if matches!(p.as_str(), "flask_script.Manager" | "flask.ext.script.Manager") => {
+            Value::External(p) if crate::frameworks::SCRIPT_MANAGERS.contains(&p.as_str()) => {
                 call.keyword("app").or_else(|| call.positional(0)).map(|e| app_of(ev, ev.eval(&cx, e, 0)))
             }
             _ => None,

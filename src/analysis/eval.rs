@@ -2005,22 +2005,11 @@ impl<'p> Evaluator<'p> {
 
 /// The dotted paths of application classes outside the repository.
 pub fn app_class(path: &str) -> Option<AppKind> {
-    match path {
-        // Eve's `Eve` is a Flask subclass that keeps Flask's `run`.
-        "flask.Flask"
-        | "flask.app.Flask"
-        | "apiflask.APIFlask"
-        | "flask_openapi3.OpenAPI"
-        | "eve.Eve"
-        | "eve.flaskapp.Eve" => Some(AppKind::Flask),
-        "dash.Dash" | "dash.dash.Dash" | "jupyter_dash.JupyterDash" => Some(AppKind::Dash),
-        "connexion.App"
-        | "connexion.FlaskApp"
-        | "connexion.apps.flask_app.FlaskApp"
-        | "connexion.apps.flask.FlaskApp"
-        | "connexion.apps.FlaskApp" => Some(AppKind::Connexion),
-        _ => None,
-    }
+    use crate::frameworks::{CONNEXION_APPS, DASH_APPS, FLASK_APPS};
+    [(FLASK_APPS, AppKind::Flask), (DASH_APPS, AppKind::Dash), (CONNEXION_APPS, AppKind::Connexion)]
+        .into_iter()
+        .find(|(paths, _)| paths.contains(&path))
+        .map(|(_, kind)| kind)
 }
 
 /// A key looked up in a dict.
@@ -2290,13 +2279,13 @@ fn import_aliases(cm: &Module, name: &str) -> Vec<String> {
 
 /// Werkzeug's development server function, by every name it has had.
 pub fn run_simple_path(path: &str) -> bool {
-    matches!(path, "werkzeug.serving.run_simple" | "werkzeug.run_simple")
+    crate::frameworks::RUN_SIMPLE.contains(&path)
 }
 
 /// Flask-Script's `Server` command (`manager.add_command("runserver",
 /// Server(host=...))`): it starts the development server with its host.
 pub fn script_server_path(path: &str) -> bool {
-    matches!(path, "flask_script.Server" | "flask_script.commands.Server" | "flask.ext.script.Server")
+    crate::frameworks::SCRIPT_SERVERS.contains(&path)
 }
 
 /// A call that hands a callable on to be called later, with the arguments
@@ -2462,7 +2451,7 @@ fn class_origin(m: &Module, class: ScopeId) -> Origin {
 }
 
 fn socketio_class(path: &str) -> bool {
-    path == "flask_socketio.SocketIO"
+    crate::frameworks::SOCKETIO.contains(&path)
 }
 
 fn env_function(path: &str) -> bool {
