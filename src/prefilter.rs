@@ -337,8 +337,6 @@ impl Facts {
                 out.push(0, &[text]);
             }
         }
-        // A framework loaded by name may lead anywhere in it.
-        out.source |= out.app;
         if let Some(imports) = out.finish() {
             self.imports = imports;
         }
@@ -400,8 +398,10 @@ pub fn facts_of_code(path: &std::path::Path, bytes: &[u8], extra_tokens: &[Strin
     let (run_call, settled_run) = server_words(bytes, !imports.connexion);
     let run_call = run_call || (imports_script_server(&imports) && has_script_server(bytes));
     let extra = extra_tokens.iter().any(|t| memmem::find(bytes, t.as_bytes()).is_some());
-    let app_import = imports.source || extra;
     let app_maker = extra || (imports.app && names_an_app(bytes, &imports));
+    // (A file that names what a framework it imports makes counts however
+    // its imports are spelt: the scan of imports may misread one.)
+    let app_import = imports.source || app_maker;
     Facts { run_call, settled_run, app_import, app_maker, imports }
 }
 
@@ -707,7 +707,33 @@ fn collect_imports(b: &[u8], out: &mut Builder) {
         while i > 0 && is_dotted(b[i - 1]) {
             i -= 1;
         }
-        let module = &b[i..end];
+        // Blanks or continued lines may part the module's names where a
+        // dot joins them (`from flask . app import`, `from werkzeug.\`):
+        // such runs are read too, up to the `from` keyword.
+        let mut spaced = false;
+        loop {
+            let mut j = i;
+            skip_blanks_back(b, &mut j);
+            if j == i || i == end || !(b[i] == b'.' || (j > 0 && b[j - 1] == b'.')) {
+                break;
+            }
+            let mut k = j;
+            while k > 0 && is_dotted(b[k - 1]) {
+                k -= 1;
+            }
+            if k == j || &b[k..j] == b"from" {
+                break;
+            }
+            i = k;
+            spaced = true;
+        }
+        let joined: Vec<u8>;
+        let module = if spaced {
+            joined = b[i..end].iter().copied().filter(|&c| is_dotted(c)).collect();
+            &joined[..]
+        } else {
+            &b[i..end]
+        };
         let mut j = i;
         skip_blanks_back(b, &mut j);
         let is_from = !module.is_empty() && b[..j].ends_with(b"from") && (j < 5 || !is_ident(b[j - 5]));
@@ -765,8 +791,8 @@ fn star_follows(b: &[u8], i: usize) -> bool {
 fn skip_blanks_back(b: &[u8], i: &mut usize) {
     while *i > 0 {
         match b[*i - 1] {
-            b' ' | b'\t' | b'\x0c' => *i -= 1,
-            b'\n' if *i >= 2 && b[*i - 2] == b'\\' => *i -= 2,
+            b' ' | b'\t' | b'\x0b' | b'\x0c' => *i -= 1,
+            b'\n' | b'\r' if *i >= 2 && b[*i - 2] == b'\\' => *i -= 2,
             b'\n' if *i >= 3 && b[*i - 2] == b'\r' && b[*i - 3] == b'\\' => *i -= 3,
             _ => break,
         }
@@ -782,10 +808,12 @@ fn for_each_name(b: &[u8], mut i: usize, mut f: impl FnMut(&[u8])) {
     while i < b.len() {
         let c = b[i];
         match c {
-            b' ' | b'\t' | b'\x0c' | b',' => i += 1,
-            // A line continuation (`import flask, \` then `helper`).
+            b' ' | b'\t' | b'\x0b' | b'\x0c' | b',' => i += 1,
+            // A line continuation (`import flask, \` then `helper`), also
+            // with the old Mac line end (`\r` alone).
             b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
             b'\\' if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') => i += 3,
+            b'\\' if b.get(i + 1) == Some(&b'\r') => i += 2,
             b'\\' => i += 1,
             b'(' if !parens => {
                 parens = true;
@@ -983,6 +1011,10 @@ mod tests {
             "from flask.ext.script import Manager",
             "from connexion import apps",
             "from flask_socketio import SocketIO, emit",
+            // Parted around the dots, or continued: read as Python reads it.
+            "from flask import request\nfrom werkzeug . serving import *",
+            "from flask import request\nfrom werkzeug.\\\n    serving import *",
+            "from flask import request\nfrom werkzeug import exceptions, \\\rserving",
         ] {
             assert!(app_import(text), "{text}");
         }

@@ -309,3 +309,42 @@ fn only_imports_that_may_lead_to_an_app_make_candidates() {
     let (_, parsed) = findings(root, ".", true);
     assert_eq!(parsed, 1, "only main.py is parsed: jobs.py reaches no import that may lead to an app");
 }
+
+/// The byte scan of imports must not lose a root of apps where Python reads
+/// an import it spells oddly: names parted by blanks or continued lines
+/// around their dots, a continuation with the old Mac line end, beside an
+/// import of other names of the framework (which alone makes no root).
+#[test]
+fn imports_spelt_oddly_still_make_roots() {
+    let cases: [&[(&str, &str)]; 5] = [
+        &[(
+            "main.py",
+            "from flask import request\nfrom flask . app import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n",
+        )],
+        &[
+            ("m.py", "from flask import request\nfrom flask. app import Flask\n"),
+            ("main.py", "from m import Flask\nFlask(__name__).run(host='0.0.0.0')\n"),
+        ],
+        &[
+            ("m.py", "from werkzeug import exceptions\nfrom werkzeug.\\\n    serving import *\n"),
+            ("main.py", "from m import *\nrun_simple('0.0.0.0', 5000, None)\n"),
+        ],
+        &[("main.py", "from flask import request, \\\rFlask\rapp = Flask(__name__)\rapp.run(host='0.0.0.0')\r")],
+        &[
+            ("requirements.txt", "connexion==2.14.2\n"),
+            (
+                "factory.py",
+                "import flask\nfrom connexion . apps.flask_app import FlaskApp\ndef make():\n    return FlaskApp(__name__)\n",
+            ),
+            ("main.py", "from factory import make\napp = make()\napp.run()\n"),
+        ],
+    ];
+    for (n, files) in cases.iter().enumerate() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(".git")).unwrap();
+        for (name, text) in files.iter() {
+            std::fs::write(tmp.path().join(name), text).unwrap();
+        }
+        assert_eq!(assert_same(tmp.path(), "."), 1, "case {n}: one finding with and without the prefilter");
+    }
+}
