@@ -234,8 +234,7 @@ impl<'p> Builder<'p> {
         }
         let dotted = &self.text[dotted_start..];
         if level == 0 && !self.app {
-            let top = dotted.split(|&c| c == b'.').next().unwrap_or(dotted);
-            self.app = APP_MODULES.iter().any(|m| m.as_bytes() == top);
+            self.app = is_app_module(dotted);
         }
         if level == 0 && !self.script {
             self.script = dotted.starts_with(b"flask_script") || dotted.starts_with(b"flask.ext.script");

@@ -2277,13 +2277,12 @@ fn import_aliases(cm: &Module, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Werkzeug's development server function, by every name it has had.
+/// Werkzeug's development server function ([`crate::frameworks::RUN_SIMPLE`]).
 pub fn run_simple_path(path: &str) -> bool {
     crate::frameworks::RUN_SIMPLE.contains(&path)
 }
 
-/// Flask-Script's `Server` command (`manager.add_command("runserver",
-/// Server(host=...))`): it starts the development server with its host.
+/// Flask-Script's `Server` command ([`crate::frameworks::SCRIPT_SERVERS`]).
 pub fn script_server_path(path: &str) -> bool {
     crate::frameworks::SCRIPT_SERVERS.contains(&path)
 }
