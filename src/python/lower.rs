@@ -248,7 +248,7 @@ fn parse_trees(text: &str, lines: &LineIndex, parts: usize) -> Vec<Tree> {
             }
         }
     }
-    PARSER.with(|p| p.borrow_mut().parse(text.as_bytes(), None)).into_iter().collect()
+    parse_tree(text).into_iter().collect()
 }
 
 /// The tree of `text[start..end]` (a run of whole top-level statements),
